@@ -31,10 +31,17 @@ export interface HealthServerOptions {
  */
 export async function startHealthServer(opts: HealthServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({ logger: false });
+  registerHealthRoutes(app, opts.checks);
+  const address = await app.listen({ host: opts.host, port: opts.port });
+  return { app, url: address };
+}
+
+/** Add `/healthz` and `/readyz` to an existing Fastify app (e.g. the gateway's API server). */
+export function registerHealthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     const results: Record<string, boolean> = {};
-    for (const [name, check] of Object.entries(opts.checks)) {
+    for (const [name, check] of Object.entries(checks)) {
       try {
         results[name] = await check();
       } catch {
@@ -44,8 +51,6 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ ap
     const ready = Object.values(results).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", checks: results });
   });
-  const address = await app.listen({ host: opts.host, port: opts.port });
-  return { app, url: address };
 }
 
 type ShutdownHook = () => Promise<void> | void;

@@ -178,7 +178,12 @@ export class Bus {
       await this.jsm.streams.update(name, cfg);
     } catch (err) {
       if ((err as { code?: string }).code === "404" || /not found/i.test((err as Error).message)) {
-        await this.jsm.streams.add(cfg);
+        try {
+          await this.jsm.streams.add(cfg);
+        } catch (addErr) {
+          // Another instance created it between our info and add: fine.
+          if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
+        }
       } else throw err;
     }
     return name;

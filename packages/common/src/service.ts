@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { connectDatabase, runMigrations, type Database } from "./db.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { announceService, Lifecycle, startHealthServer, type ReadinessCheck } from "./lifecycle.ts";
+import { announceService, Lifecycle, registerHealthRoutes, startHealthServer, type ReadinessCheck } from "./lifecycle.ts";
 import { Bus } from "./nats.ts";
 
 /** The settings startService reads (every service schema has them: see baseConfigShape). */
@@ -25,6 +25,11 @@ export interface StartServiceOptions<TSchema extends Record<string, unknown>> {
   info?: Record<string, unknown>;
   logger?: Logger;
   installSignalHandlers?: boolean;
+  /**
+   * Serve /healthz and /readyz on this app instead of a health server of
+   * their own (the caller listens; pass its URL as `httpUrl`).
+   */
+  httpApp?: { app: import("fastify").FastifyInstance; url: string };
 }
 
 export interface RunningService<TSchema extends Record<string, unknown>> {
@@ -75,8 +80,15 @@ export async function startService<TSchema extends Record<string, unknown> = Rec
     checks["postgres"] = () => database!.ping();
   }
 
-  const health = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, logger, checks });
-  lifecycle.onShutdown("http", () => health.app.close());
+  let health: { url: string };
+  if (opts.httpApp) {
+    registerHealthRoutes(opts.httpApp.app, checks);
+    health = { url: opts.httpApp.url };
+  } else {
+    const own = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, logger, checks });
+    lifecycle.onShutdown("http", () => own.app.close());
+    health = own;
+  }
 
   const stopAnnounce = announceService(
     bus,
