@@ -1,0 +1,203 @@
+import { once } from "node:events";
+import type { DescMessage, DescMethod, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { Client as GrpcClient, Metadata, status as grpcStatus } from "@grpc/grpc-js";
+import type { CallOptions as GrpcCallOptions, ChannelCredentials, ChannelOptions, ClientDuplexStream, ClientWritableStream, ServiceError } from "@grpc/grpc-js";
+import { GrpcError } from "./grpc-error.ts";
+import { createMethodDefinition } from "./service-definition.ts";
+
+/** Per-call options of a generated client method. */
+export interface CallOptions {
+  /** Give up after this many milliseconds (DEADLINE_EXCEEDED); overrides the client's default timeout. */
+  timeoutMs?: number;
+  /** Absolute deadline (Date or epoch milliseconds); wins over `timeoutMs` when both are set. */
+  deadline?: Date | number;
+  /** Cancels the call (CANCELLED) when aborted. */
+  signal?: AbortSignal;
+  /** Request headers, added to the client's default headers. */
+  metadata?: Metadata | Readonly<Record<string, string>>;
+}
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** Timeout applied to every call that sets neither `timeoutMs` nor `deadline`. */
+  defaultTimeoutMs?: number;
+  /** Headers sent with every call (for example `x-request-id` propagation is per call; auth tokens go here). */
+  metadata?: Readonly<Record<string, string>>;
+  /** grpc-js channel options (keepalive, message size limits). */
+  channelOptions?: ChannelOptions;
+}
+
+/** A unary client method. */
+export type UnaryFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>;
+/** A server-streaming client method; breaking out of the loop cancels the call. */
+export type ServerStreamingFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+/** A client-streaming client method. */
+export type ClientStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>;
+/** A bidirectional-streaming client method. */
+export type BidiStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+
+/** The client method type of one rpc, chosen by its streaming kind. */
+export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? UnaryFn<I, O>
+  : M extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? ServerStreamingFn<I, O>
+    : M extends { methodKind: "client_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? ClientStreamingFn<I, O>
+      : M extends { methodKind: "bidi_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? BidiStreamingFn<I, O>
+        : never;
+
+/** A typed, promise-based client of a service: one method per rpc, by local name. */
+export type Client<S extends DescService> = {
+  readonly [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
+};
+
+const channels = new WeakMap<object, GrpcClient>();
+
+/** Closes the channel of a client made by {@link createClient}; calls in flight are cancelled. */
+export function closeClient(client: object): void {
+  channels.get(client)?.close();
+}
+
+/** The grpc-js client under a client made by {@link createClient} (for `waitForReady`, channel state). */
+export function grpcClientOf(client: object): GrpcClient {
+  const grpcClient = channels.get(client);
+  if (grpcClient === undefined) throw new TypeError("not a client made by createClient()");
+  return grpcClient;
+}
+
+function toGrpcError(error: unknown, signal: AbortSignal | undefined): GrpcError {
+  if (error instanceof GrpcError) return error;
+  if (typeof error === "object" && error !== null && "code" in error && typeof (error as ServiceError).code === "number") {
+    const se = error as ServiceError;
+    return GrpcError.fromStatus({ code: se.code, details: se.details, metadata: se.metadata }, signal?.aborted === true ? signal.reason : error);
+  }
+  return new GrpcError(grpcStatus.INTERNAL, error instanceof Error ? error.message : String(error), [], { cause: error });
+}
+
+function abortedError(signal: AbortSignal): GrpcError {
+  return new GrpcError(grpcStatus.CANCELLED, "call aborted by the caller", [], { cause: signal.reason });
+}
+
+/** Cancels `call` when `signal` aborts; returns the function that removes the listener. */
+function linkAbort(signal: AbortSignal | undefined, call: { cancel(): void }): () => void {
+  if (signal === undefined) return () => undefined;
+  const onAbort = (): void => call.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+
+async function pump(requests: AsyncIterable<Message>, call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>): Promise<void> {
+  try {
+    for await (const request of requests) {
+      if (!call.write(request)) await once(call, "drain");
+    }
+    call.end();
+  } catch {
+    // The request source failed (or the call ended first): stop the call.
+    call.cancel();
+  }
+}
+
+/**
+ * Creates a typed client of a protobuf-es service over a new grpc-js channel.
+ * Unary and client-streaming methods return promises; server-streaming and
+ * bidi methods return async iterables. Every failure is a {@link GrpcError}.
+ * Close the channel with {@link closeClient}.
+ */
+export function createClient<S extends DescService>(service: S, address: string, credentials: ChannelCredentials, options: ClientOptions = {}): Client<S> {
+  const grpcClient = new GrpcClient(address, credentials, options.channelOptions ?? {});
+  const client: Record<string, unknown> = {};
+
+  const prepare = (callOptions: CallOptions | undefined): { metadata: Metadata; grpcOptions: GrpcCallOptions } => {
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
+    const extra = callOptions?.metadata;
+    if (extra instanceof Metadata) metadata.merge(extra);
+    else if (extra !== undefined) for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
+    const grpcOptions: GrpcCallOptions = {};
+    const timeoutMs = callOptions?.timeoutMs ?? options.defaultTimeoutMs;
+    if (callOptions?.deadline !== undefined) grpcOptions.deadline = callOptions.deadline;
+    else if (timeoutMs !== undefined) grpcOptions.deadline = Date.now() + timeoutMs;
+    return { metadata, grpcOptions };
+  };
+
+  for (const method of service.methods) {
+    client[method.localName] = createMethod(grpcClient, method, prepare);
+  }
+  channels.set(client, grpcClient);
+  return client as Client<S>;
+}
+
+type Prepare = (callOptions: CallOptions | undefined) => { metadata: Metadata; grpcOptions: GrpcCallOptions };
+
+function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepare): unknown {
+  const def = createMethodDefinition(method);
+  switch (method.methodKind) {
+    case "unary":
+      return (request: unknown, callOptions?: CallOptions): Promise<Message> =>
+        new Promise((resolve, reject) => {
+          const signal = callOptions?.signal;
+          if (signal?.aborted === true) return reject(abortedError(signal));
+          const { metadata, grpcOptions } = prepare(callOptions);
+          let unlink = (): void => undefined;
+          const call = grpcClient.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions, (error, response) => {
+            unlink();
+            if (error !== null || response === undefined) reject(toGrpcError(error, signal));
+            else resolve(response);
+          });
+          unlink = linkAbort(signal, call);
+        });
+    case "client_streaming":
+      return (requests: AsyncIterable<unknown>, callOptions?: CallOptions): Promise<Message> =>
+        new Promise((resolve, reject) => {
+          const signal = callOptions?.signal;
+          if (signal?.aborted === true) return reject(abortedError(signal));
+          const { metadata, grpcOptions } = prepare(callOptions);
+          let unlink = (): void => undefined;
+          const call = grpcClient.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions, (error, response) => {
+            unlink();
+            if (error !== null || response === undefined) reject(toGrpcError(error, signal));
+            else resolve(response);
+          });
+          unlink = linkAbort(signal, call);
+          void pump(requests as AsyncIterable<Message>, call);
+        });
+    case "server_streaming":
+      return (request: unknown, callOptions?: CallOptions): AsyncIterable<Message> =>
+        readStream(callOptions, () => {
+          const { metadata, grpcOptions } = prepare(callOptions);
+          return grpcClient.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions);
+        });
+    case "bidi_streaming":
+      return (requests: AsyncIterable<unknown>, callOptions?: CallOptions): AsyncIterable<Message> =>
+        readStream(callOptions, () => {
+          const { metadata, grpcOptions } = prepare(callOptions);
+          const call = grpcClient.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions);
+          void pump(requests as AsyncIterable<Message>, call);
+          return call;
+        });
+  }
+}
+
+/** Reads a response stream lazily: the call starts on the first `next()` and is cancelled when the loop stops early. */
+async function* readStream(
+  callOptions: CallOptions | undefined,
+  start: () => AsyncIterable<unknown> & { cancel(): void },
+): AsyncGenerator<Message> {
+  const signal = callOptions?.signal;
+  if (signal?.aborted === true) throw abortedError(signal);
+  const call = start();
+  const unlink = linkAbort(signal, call);
+  let finished = false;
+  try {
+    for await (const message of call) yield message as Message;
+    finished = true;
+  } catch (error) {
+    finished = true;
+    throw toGrpcError(error, signal);
+  } finally {
+    unlink();
+    if (!finished) call.cancel();
+  }
+}
