@@ -17,7 +17,9 @@
  * Used two ways: loaded with koffi in place of libc by the SG_IO transport,
  * and with LD_PRELOAD so that mtx, sg3_utils and sdparm talk to the virtual
  * library as if it were /dev/sgN. TAPEFLEET_SGFWD_DEBUG=1 reports unknown
- * ioctls on stderr. The configuration is re-read whenever the variable changes.
+ * ioctls on stderr; TAPEFLEET_SGFWD_GRACE_MS (default 5000) is how long a
+ * command may stay unanswered past its own timeout before it ends with host
+ * status DID_TIME_OUT. The configuration is re-read whenever the variable changes.
  *
  * Wire format: see packages/vtl (frames of u32 BE length + payload).
  */
@@ -47,7 +49,7 @@
 #define MAX_CDB 252                 /* SG_MAX_CDB_SIZE in the kernel */
 #define MAX_TRANSFER (64u << 20)    /* largest data phase accepted */
 #define DEFAULT_TIMEOUT_MS 60000u   /* sg_io_hdr.timeout 0 means the block layer default */
-#define REPLY_GRACE_MS 5000         /* wait beyond the command timeout before giving up */
+#define REPLY_GRACE_MS 5000         /* default wait beyond the command timeout before giving up */
 #define USER_HZ 100
 #define MAX_FD 65536
 
@@ -124,6 +126,15 @@ static void *next_sym(const char *name) {
 }
 
 #define NEXT(type, name) ((type)next_sym(name))
+
+/* TAPEFLEET_SGFWD_GRACE_MS overrides how long to wait past a command's timeout. */
+static int64_t reply_grace_ms(void) {
+  const char *g = getenv("TAPEFLEET_SGFWD_GRACE_MS");
+  if (g == NULL || *g == '\0') return REPLY_GRACE_MS;
+  char *end = NULL;
+  long long v = strtoll(g, &end, 10);
+  return (end != NULL && *end == '\0' && v >= 0) ? (int64_t)v : REPLY_GRACE_MS;
+}
 
 static int debug_enabled(void) {
   const char *d = getenv("TAPEFLEET_SGFWD_DEBUG");
@@ -509,7 +520,7 @@ static int do_sg_io(struct open_dev *d, sg_io_hdr_t *h) {
     return 0;
   }
   size_t out_len = direction == 1 ? len : 0;
-  size_t payload = 16 + h->cmd_len + out_len;
+  size_t payload = 12 + h->cmd_len + out_len; /* after the u32 length: 12-byte header, cdb, data */
   uint8_t *req = malloc(4 + payload);
   if (req == NULL) {
     pthread_mutex_unlock(&d->lock);
@@ -530,7 +541,7 @@ static int do_sg_io(struct open_dev *d, sg_io_hdr_t *h) {
 
   uint8_t *reply = NULL;
   uint32_t reply_len = 0;
-  int r = sent == 0 ? recv_frame(d->fd, &reply, &reply_len, started + timeout + REPLY_GRACE_MS) : -1;
+  int r = sent == 0 ? recv_frame(d->fd, &reply, &reply_len, started + timeout + reply_grace_ms()) : -1;
   if (r != 0 || reply_len < 8 || reply[0] != FRAME_COMMAND_REPLY) {
     /* No usable answer: the stream is out of step, start over next time. */
     free(reply);
