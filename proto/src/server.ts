@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { EventEmitter } from "node:events";
+import type { Readable } from "node:stream";
 import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Metadata, status as grpcStatus } from "@grpc/grpc-js";
 import type {
@@ -222,8 +223,12 @@ async function writeAll(
   }
 }
 
+/**
+ * The request stream of a call. Ending the loop must not destroy the call:
+ * for a bidi call the response side is still open.
+ */
 async function* readAll<T>(call: ServerReadableStream<T, unknown> | ServerDuplexStream<T, unknown>): AsyncGenerator<T> {
-  for await (const message of call) yield message as T;
+  for await (const message of (call as unknown as Readable).iterator({ destroyOnReturn: false })) yield message as T;
 }
 
 type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
