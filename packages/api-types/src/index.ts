@@ -1,0 +1,16 @@
+/**
+ * @tapefleet/api-types: the configuration entities of the tape subsystem as
+ * zod schemas in PBS's JSON shape (kebab-case keys), their update requests,
+ * the inventory service's NATS protocol names, and JSON Schemas for OpenAPI.
+ */
+export * from "./fields.ts";
+export * from "./delete-list.ts";
+export * from "./changer.ts";
+export * from "./drive.ts";
+export * from "./media-pool.ts";
+export * from "./tape-backup-job.ts";
+export * from "./access.ts";
+export * from "./errors.ts";
+export * from "./validate.ts";
+export * from "./kinds.ts";
+export * from "./json-schema.ts";

@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import { boolean, check, integer, pgSchema, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+/**
+ * Tables of the inventory service, all in its own PostgreSQL schema. Foreign
+ * keys with ON DELETE RESTRICT back up the service's reference checks, so two
+ * concurrent requests can never leave a dangling reference.
+ */
+export const inventorySchema = pgSchema("inventory");
+
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const changers = inventorySchema.table("changer", {
+  name: text("name").primaryKey(),
+  path: text("path").notNull(),
+  /** Sorted import/export slot numbers; null when unset. */
+  exportSlots: integer("export_slots").array(),
+  ejectBeforeUnload: boolean("eject_before_unload"),
+  ...timestamps,
+});
+
+export const drives = inventorySchema.table(
+  "drive",
+  {
+    name: text("name").primaryKey(),
+    path: text("path").notNull(),
+    changer: text("changer").references(() => changers.name, { onDelete: "restrict", onUpdate: "restrict" }),
+    changerDrivenum: integer("changer_drivenum"),
+    ...timestamps,
+  },
+  (t) => [
+    // A changer's drive numbers are unique (an unset number counts as 0).
+    uniqueIndex("drive_changer_drivenum_uq").on(t.changer, sql`coalesce(${t.changerDrivenum}, 0)`),
+    check("drive_changer_drivenum_range", sql`${t.changerDrivenum} between 0 and 255`),
+  ],
+);
+
+export const mediaPools = inventorySchema.table("media_pool", {
+  name: text("name").primaryKey(),
+  drive: text("drive").references(() => drives.name, { onDelete: "restrict", onUpdate: "restrict" }),
+  allocation: text("allocation"),
+  retention: text("retention"),
+  template: text("template"),
+  encrypt: text("encrypt"),
+  comment: text("comment"),
+  ...timestamps,
+});
+
+export const tapeBackupJobs = inventorySchema.table(
+  "tape_backup_job",
+  {
+    id: text("id").primaryKey(),
+    store: text("store").notNull(),
+    pool: text("pool")
+      .notNull()
+      .references(() => mediaPools.name, { onDelete: "restrict", onUpdate: "restrict" }),
+    drive: text("drive")
+      .notNull()
+      .references(() => drives.name, { onDelete: "restrict", onUpdate: "restrict" }),
+    schedule: text("schedule"),
+    latestOnly: boolean("latest_only"),
+    notifyUser: text("notify_user"),
+    ejectMedia: boolean("eject_media"),
+    exportMediaSet: boolean("export_media_set"),
+    ns: text("ns"),
+    maxDepth: integer("max_depth"),
+    groupFilter: text("group_filter").array(),
+    comment: text("comment"),
+    ...timestamps,
+  },
+  (t) => [check("tape_backup_job_max_depth_range", sql`${t.maxDepth} between 0 and 7`)],
+);
+
+export const schema = { changers, drives, mediaPools, tapeBackupJobs };
+export type InventorySchema = typeof schema;

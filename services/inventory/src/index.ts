@@ -1,0 +1,3 @@
+export { startInventory, MIGRATIONS_FOLDER, MIGRATIONS_SCHEMA, type RunningInventory } from "./inventory.ts";
+export { inventoryConfigSchema, type InventoryConfig } from "./config.ts";
+export { ConfigStore, REFERENCES, type Reference } from "./core/config-store.ts";
