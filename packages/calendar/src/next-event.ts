@@ -101,7 +101,7 @@ const OUT_OF_BOUNDS = -1;
  * Did `mktime` change the fields? If so, continue from the normalized time with the
  * fields finer than the first changed one reset; refuse to go backward.
  */
-function withinBounds(clock: Clock, c: Tm): number {
+function withinBounds(clock: Clock, c: Tm, forgetDst: boolean): number {
   if (c.year > MAX_YEAR) return OUT_OF_BOUNDS;
   const r = clock.mktime({ ...c });
   if (r === undefined) return OUT_OF_BOUNDS;
@@ -114,7 +114,10 @@ function withinBounds(clock: Clock, c: Tm): number {
   else if ((cmp = Math.sign(t.min - c.min)) !== 0) t.sec = 0;
   else cmp = Math.sign(t.sec - c.sec);
   if (cmp < 0) return OUT_OF_BOUNDS;
-  if (cmp > 0) Object.assign(c, t);
+  if (cmp > 0) {
+    Object.assign(c, t);
+    if (forgetDst) c.isdst = -1;
+  }
   return cmp === 0 ? WITHIN : NORMALIZED;
 }
 
@@ -131,8 +134,24 @@ function normalize(clock: Clock, c: Tm): void {
   if (r !== undefined) Object.assign(c, r.tm);
 }
 
-/** The field search; `c` is the start time (broken down) and is updated to the result. */
-function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): number | undefined {
+/** Outcome of {@link findNext} when nothing was found. */
+const NEVER = "never";
+const STUCK = "stuck";
+
+/**
+ * The field search; `c` is the start time (broken down) and is updated to the result.
+ * Returns the microseconds of the result, {@link NEVER} when no later date matches, or
+ * {@link STUCK} after {@link MAX_SEARCH_ITERATIONS} steps.
+ *
+ * `forgetDst = false` is systemd's search exactly. There, when `mktime` normalizes an
+ * overflowing field (a repetition such as month `4/6` reaching 16) and the finer
+ * fields are reset, the reset time keeps the DST flag of the normalized one (April,
+ * summer time, flag kept for 1 January); `mktime` then maps it an hour back into the
+ * previous year and the search loops until the iteration limit (systemd reports
+ * "Infinite loop in calendar calculation"). With `forgetDst = true` the reset time is
+ * re-resolved without that flag, which finds the intended occurrence.
+ */
+function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number, forgetDst: boolean): number | typeof NEVER | typeof STUCK {
   let usec = startUsec;
   const LEVELS = ["mon", "mday", "hour", "min", "sec"] as const;
   /** Resets `level` and every finer field to its first value (month 0, day 1, else 0). */
@@ -148,12 +167,12 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
     c.isdst = -1;
 
     let v = findMatching(spec.years, c.year);
-    if (v === undefined) return undefined;
+    if (v === undefined) return NEVER;
     if (v !== c.year) {
       c.year = v;
       resetFrom("mon");
     }
-    if (withinBounds(clock, c) <= 0) return undefined;
+    if (withinBounds(clock, c, forgetDst) <= 0) return NEVER;
 
     v = findMatching(spec.months, c.mon + 1);
     let r: number;
@@ -161,7 +180,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
       c.mon = v - 1;
       resetFrom("mday");
     }
-    if (v === undefined || (r = withinBounds(clock, c)) < 0) {
+    if (v === undefined || (r = withinBounds(clock, c, forgetDst)) < 0) {
       c.year++;
       resetFrom("mon");
       continue;
@@ -173,7 +192,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
       c.mday = v;
       resetFrom("hour");
     }
-    if (v === undefined || (r = withinBounds(clock, c)) < 0) {
+    if (v === undefined || (r = withinBounds(clock, c, forgetDst)) < 0) {
       c.mon++;
       resetFrom("mday");
       continue;
@@ -191,7 +210,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
       c.hour = v;
       resetFrom("min");
     }
-    if (v === undefined || (r = withinBounds(clock, c)) < 0) {
+    if (v === undefined || (r = withinBounds(clock, c, forgetDst)) < 0) {
       c.mday++;
       resetFrom("hour");
       continue;
@@ -203,7 +222,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
       c.min = v;
       resetFrom("sec");
     }
-    if (v === undefined || (r = withinBounds(clock, c)) < 0) {
+    if (v === undefined || (r = withinBounds(clock, c, forgetDst)) < 0) {
       c.hour++;
       resetFrom("min");
       continue;
@@ -215,7 +234,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
       usec = v % USEC_PER_SEC;
       c.sec = Math.floor(v / USEC_PER_SEC);
     }
-    if (v === undefined || (r = withinBounds(clock, c)) < 0) {
+    if (v === undefined || (r = withinBounds(clock, c, forgetDst)) < 0) {
       c.min++;
       resetFrom("sec");
       continue;
@@ -224,7 +243,7 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number): numbe
 
     return usec;
   }
-  return undefined;
+  return STUCK;
 }
 
 /** Latest instant systemd formats (9999-12-31 23:59:59 UTC); later starts find nothing. */
@@ -248,9 +267,15 @@ function nextFrom(spec: Compiled, clock: Clock, afterMs: number): number | null 
   const usecTotal = afterMs * 1000 + 1;
   const t = Math.floor(usecTotal / USEC_PER_SEC);
   const startUsec = usecTotal - t * USEC_PER_SEC;
-  const c = clock.localTime(t);
-  const usec = findNext(spec, clock, c, startUsec);
-  if (usec === undefined) return null;
+  let c = clock.localTime(t);
+  let usec = findNext(spec, clock, c, startUsec, false);
+  if (usec === STUCK) {
+    // Where systemd gives up ("infinite loop"), search again without its DST-flag carry-over.
+    clock.reset(clock.zone.offsetAt(t));
+    c = clock.localTime(t);
+    usec = findNext(spec, clock, c, startUsec, true);
+  }
+  if (usec === NEVER || usec === STUCK) return null;
   c.isdst = -1;
   const result = clock.mktime(c);
   if (result === undefined) return null;

@@ -202,6 +202,11 @@ export class Clock {
     return localTime(this.zone, t);
   }
 
+  /** Sets the offset guess (as after a `mktime` that resolved to that offset). */
+  reset(guess: number): void {
+    this.guess = guess;
+  }
+
   /** Returns `undefined` where glibc returns -1 (no convergence). */
   mktime(tm: Tm): MkTimeResult | undefined {
     const zone = this.zone;
