@@ -87,16 +87,58 @@ function linkAbort(signal: AbortSignal | undefined, call: { cancel(): void }): (
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-async function pump(requests: AsyncIterable<Message>, call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>): Promise<void> {
+/** Where a request stream's failure is kept, so the caller sees it instead of a bare CANCELLED. */
+interface SourceState {
+  error?: unknown;
+  failed: boolean;
+}
+
+/** Resolves on "drain", or once the call has ended (status, error or close): whatever comes first. */
+function drainOrEnd(call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ["drain", "status", "error", "close"] as const;
+    const done = (): void => {
+      for (const event of events) call.removeListener(event, done);
+      resolve();
+    };
+    for (const event of events) call.once(event, done);
+  });
+}
+
+/**
+ * Writes the request stream into the call with flow control, then half-closes.
+ * Stops when the call ends first. When the source throws, the call is
+ * cancelled and the error kept in `state`.
+ */
+async function pump(requests: AsyncIterable<Message>, call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>, state: SourceState): Promise<void> {
+  let ended = false;
+  const onEnd = (): void => {
+    ended = true;
+  };
+  call.once("status", onEnd);
+  call.once("close", onEnd);
+  call.on("error", onEnd);
   try {
     for await (const request of requests) {
-      if (!call.write(request)) await once(call, "drain");
+      if (ended) break;
+      if (!call.write(request)) await drainOrEnd(call);
+      if (ended) break;
     }
-    call.end();
-  } catch {
-    // The request source failed (or the call ended first): stop the call.
+    if (!ended) call.end();
+  } catch (error) {
+    state.failed = true;
+    state.error = error;
     call.cancel();
+  } finally {
+    call.removeListener("status", onEnd);
+    call.removeListener("close", onEnd);
+    call.removeListener("error", onEnd);
   }
+}
+
+function sourceFailure(state: SourceState): GrpcError {
+  const reason = state.error instanceof Error ? state.error.message : String(state.error);
+  return new GrpcError(grpcStatus.CANCELLED, `request stream failed: ${reason}`, [], { cause: state.error });
 }
 
 /**
@@ -155,27 +197,30 @@ function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepa
           if (signal?.aborted === true) return reject(abortedError(signal));
           const { metadata, grpcOptions } = prepare(callOptions);
           let unlink = (): void => undefined;
+          const source: SourceState = { failed: false };
           const call = grpcClient.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions, (error, response) => {
             unlink();
-            if (error !== null || response === undefined) reject(toGrpcError(error, signal));
+            if (source.failed) reject(sourceFailure(source));
+            else if (error !== null || response === undefined) reject(toGrpcError(error, signal));
             else resolve(response);
           });
           unlink = linkAbort(signal, call);
-          void pump(requests as AsyncIterable<Message>, call);
+          void pump(requests as AsyncIterable<Message>, call, source);
         });
     case "server_streaming":
       return (request: unknown, callOptions?: CallOptions): AsyncIterable<Message> =>
         readStream(callOptions, () => {
           const { metadata, grpcOptions } = prepare(callOptions);
-          return grpcClient.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions);
+          return { call: grpcClient.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions) };
         });
     case "bidi_streaming":
       return (requests: AsyncIterable<unknown>, callOptions?: CallOptions): AsyncIterable<Message> =>
         readStream(callOptions, () => {
           const { metadata, grpcOptions } = prepare(callOptions);
           const call = grpcClient.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions);
-          void pump(requests as AsyncIterable<Message>, call);
-          return call;
+          const source: SourceState = { failed: false };
+          void pump(requests as AsyncIterable<Message>, call, source);
+          return { call, source };
         });
   }
 }
@@ -183,11 +228,11 @@ function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepa
 /** Reads a response stream lazily: the call starts on the first `next()` and is cancelled when the loop stops early. */
 async function* readStream(
   callOptions: CallOptions | undefined,
-  start: () => AsyncIterable<unknown> & { cancel(): void },
+  start: () => { call: AsyncIterable<unknown> & { cancel(): void }; source?: SourceState },
 ): AsyncGenerator<Message> {
   const signal = callOptions?.signal;
   if (signal?.aborted === true) throw abortedError(signal);
-  const call = start();
+  const { call, source } = start();
   const unlink = linkAbort(signal, call);
   let finished = false;
   try {
@@ -195,7 +240,7 @@ async function* readStream(
     finished = true;
   } catch (error) {
     finished = true;
-    throw toGrpcError(error, signal);
+    throw source?.failed === true ? sourceFailure(source) : toGrpcError(error, signal);
   } finally {
     unlink();
     if (!finished) call.cancel();

@@ -6,7 +6,7 @@ import { FileDescriptorProtoSchema, StringValueSchema, file_google_protobuf_wrap
 /**
  * A service built at run time (not part of the buf module) to exercise the
  * streaming kinds the published services do not use yet: unary, client
- * streaming, bidi streaming, and a method left unimplemented.
+ * streaming (consuming all or only the first request), bidi streaming, and a method left unimplemented.
  */
 const file = create(FileDescriptorProtoSchema, {
   name: "tapefleet/testing/v1/echo_service.proto",
@@ -19,6 +19,7 @@ const file = create(FileDescriptorProtoSchema, {
       method: [
         { name: "Echo", inputType: ".google.protobuf.StringValue", outputType: ".google.protobuf.StringValue" },
         { name: "Collect", inputType: ".google.protobuf.StringValue", outputType: ".google.protobuf.StringValue", clientStreaming: true },
+        { name: "First", inputType: ".google.protobuf.StringValue", outputType: ".google.protobuf.StringValue", clientStreaming: true },
         { name: "Chat", inputType: ".google.protobuf.StringValue", outputType: ".google.protobuf.StringValue", clientStreaming: true, serverStreaming: true },
         { name: "Missing", inputType: ".google.protobuf.StringValue", outputType: ".google.protobuf.StringValue" },
       ],
@@ -37,6 +38,7 @@ type S = typeof StringValueSchema;
 export const EchoService = found as unknown as GenService<{
   echo: { methodKind: "unary"; input: S; output: S };
   collect: { methodKind: "client_streaming"; input: S; output: S };
+  first: { methodKind: "client_streaming"; input: S; output: S };
   chat: { methodKind: "bidi_streaming"; input: S; output: S };
   missing: { methodKind: "unary"; input: S; output: S };
 }>;

@@ -141,6 +141,10 @@ const echo: Omit<ServiceImpl<typeof EchoService>, "missing"> = {
     for await (const request of requests) parts.push(request.value);
     return { value: parts.join(",") };
   },
+  async first(requests) {
+    for await (const request of requests) return { value: request.value };
+    return { value: "" };
+  },
   async *chat(requests) {
     for await (const request of requests) {
       if (request.value === "boom") throw new GrpcError(GrpcCode.INVALID_ARGUMENT, "boom is not a word");
@@ -284,6 +288,33 @@ describe("streaming", () => {
     expect(response.value).toBe("a,b,c");
     const empty = await echoClient.collect(strings());
     expect(empty.value).toBe("");
+  });
+
+  it("stops sending when the server answers a client stream early", async () => {
+    const sourceClosed = signal();
+    async function* endless(): AsyncGenerator<{ value: string }> {
+      try {
+        for (let i = 0; ; i++) yield { value: `request-${i}-${"y".repeat(1000)}` };
+      } finally {
+        sourceClosed.resolve();
+      }
+    }
+    const response = await echoClient.first(endless());
+    expect(response.value.startsWith("request-0-")).toBe(true);
+    await sourceClosed.promise;
+  });
+
+  it("fails a client stream whose request source throws, naming the cause", async () => {
+    async function* broken(): AsyncGenerator<{ value: string }> {
+      yield { value: "a" };
+      throw new Error("tape read failed");
+    }
+    const error = await rejection(echoClient.collect(broken()));
+    expect(error.code).toBe(GrpcCode.CANCELLED);
+    expect(error.rawMessage).toBe("request stream failed: tape read failed");
+    expect((error.cause as Error).message).toBe("tape read failed");
+    const bidiError = await rejection(collect(echoClient.chat(broken())));
+    expect(bidiError.rawMessage).toBe("request stream failed: tape read failed");
   });
 
   it("supports bidirectional streaming", async () => {
