@@ -1,0 +1,119 @@
+import {
+  CONFIG_KIND_INFO,
+  CONFIG_KINDS,
+  createTokenRequest,
+  inventorySubject,
+  parseInput,
+  type ConfigKind,
+  type ConfigOp,
+} from "@tapefleet/api-types";
+import { ForbiddenError, NotFoundError, UnauthorizedError, type Bus, type Logger } from "@tapefleet/common";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Principal, TokenStore } from "../core/token-store.ts";
+import { tokenFromHeader } from "./auth.ts";
+import { toHttpError } from "./error-response.ts";
+import type { RequestStats } from "./request-stats.ts";
+
+/** Root of the JSON API (as PBS). */
+export const API_ROOT = "/api2/json";
+/** The OpenAPI document (served without authentication: it holds no data). */
+export const OPENAPI_PATH = "/api2/openapi.json";
+/** Paths answered without a token: health probes and the API description. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", OPENAPI_PATH]);
+
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface ApiDeps {
+  bus: Bus;
+  tokens: TokenStore;
+  logger: Logger;
+  stats: RequestStats;
+  requestTimeoutMs: number;
+  openApiDocument: unknown;
+}
+
+/**
+ * Authentication, error mapping, request logging and every API route. Config
+ * routes are thin: they forward to the inventory service over NATS.
+ */
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  const { bus, tokens, logger, stats } = deps;
+  app.decorateRequest("principal", null);
+
+  app.addHook("onRequest", async (req, reply) => {
+    void reply.header("x-request-id", req.id);
+    const path = req.url.split("?", 1)[0]!;
+    if (PUBLIC_PATHS.has(path)) return;
+    const principal = await tokens.verify(tokenFromHeader(req.headers.authorization));
+    if (!principal) throw new UnauthorizedError("invalid API token");
+    req.principal = principal;
+    if (!READ_METHODS.has(req.method) && principal.role !== "admin") {
+      throw new ForbiddenError(`token '${principal.tokenId}' has role '${principal.role}' and may only read`);
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    stats.record(reply.statusCode);
+    logger.info(
+      {
+        requestId: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? null,
+        url: req.url,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+        tokenId: req.principal?.tokenId ?? null,
+      },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(async (err, req, reply) => {
+    const { status, body, internal } = toHttpError(err, req.id);
+    if (internal) logger.error({ err, requestId: req.id }, "request failed");
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler(async (req, reply) => {
+    const { status, body } = toHttpError(new NotFoundError("route", `${req.method} ${req.url.split("?", 1)[0]}`), req.id);
+    return reply.code(status).send(body);
+  });
+
+  const forward = (req: FastifyRequest, kind: ConfigKind, op: ConfigOp, payload?: unknown) =>
+    bus.request(inventorySubject(kind, op), payload, { timeoutMs: deps.requestTimeoutMs, requestId: req.id });
+
+  for (const kind of CONFIG_KINDS) {
+    const base = `${API_ROOT}/config/${kind}`;
+    const item = `${base}/:${CONFIG_KIND_INFO[kind].key}`;
+    const keyOf = (req: FastifyRequest) => (req.params as Record<string, string>)[CONFIG_KIND_INFO[kind].key]!;
+    app.get(base, async (req) => ({ data: await forward(req, kind, "list") }));
+    app.post(base, async (req) => ({ data: await forward(req, kind, "create", req.body ?? {}) }));
+    app.get(item, async (req) => ({ data: await forward(req, kind, "get", { key: keyOf(req) }) }));
+    app.put(item, async (req) => ({ data: await forward(req, kind, "update", { key: keyOf(req), patch: req.body ?? {} }) }));
+    app.delete(item, async (req) => {
+      await forward(req, kind, "remove", { key: keyOf(req) });
+      return { data: null };
+    });
+  }
+
+  app.get(`${API_ROOT}/access/token`, async () => ({ data: await tokens.list() }));
+  app.post(`${API_ROOT}/access/token`, async (req) => {
+    const body = parseInput(createTokenRequest, req.body ?? {});
+    const created = await tokens.create(body.role, body.comment);
+    logger.info({ requestId: req.id, newTokenId: created.id, role: created.role, by: req.principal?.tokenId }, "API token created");
+    return { data: created };
+  });
+  app.delete(`${API_ROOT}/access/token/:id`, async (req) => {
+    const id = (req.params as { id: string }).id;
+    await tokens.remove(id);
+    logger.info({ requestId: req.id, removedTokenId: id, by: req.principal?.tokenId }, "API token removed");
+    return { data: null };
+  });
+
+  app.get(OPENAPI_PATH, async () => deps.openApiDocument);
+}
