@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.ts";
+import { ensureServer, NATS_KIND, REDIS_KIND, type InfraServer } from "./infra.ts";
+import { freePort, hostPortOf, probePostgres } from "./net.ts";
+import { logTail, spawnService, waitReady, type ServiceProcess } from "./service-process.ts";
+
+/** Root of the tapefleet checkout (services are started from their sources). */
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** Port of the API gateway when neither the options nor `TAPEFLEET_HTTP_PORT` say otherwise. */
+export const DEFAULT_GATEWAY_PORT = 8007;
+/** gRPC address of the device agent when neither the options nor `TAPEFLEET_GRPC_ADDRESS` say otherwise. */
+export const DEFAULT_AGENT_GRPC_ADDRESS = "127.0.0.1:8008";
+/** How long one start level may take to become ready. */
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+/** How long a stopping service may take before it is killed. */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
+/** The services of the stack, in dependency levels: every service of a level is ready before the next level starts. */
+export const STACK_SERVICES: readonly { name: string; level: number }[] = [
+  { name: "inventory", level: 0 },
+  { name: "catalog", level: 0 },
+  { name: "keyvault", level: 0 },
+  { name: "scheduler", level: 0 },
+  { name: "device-agent", level: 0 },
+  { name: "api-gateway", level: 1 },
+];
+
+export interface StackOptions {
+  /** State folder: database, master key, admin token, logs, virtual library (default `./var`). */
+  varDir?: string;
+  /** Where `TAPEFLEET_*`, `DATABASE_URL` and the rest of the children's environment come from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Gateway port (0: a free port). Default `TAPEFLEET_HTTP_PORT`, else 8007. */
+  gatewayPort?: number;
+  /** Device agent gRPC address. Default `TAPEFLEET_GRPC_ADDRESS`, else 127.0.0.1:8008. */
+  grpcAddress?: string;
+  /** Launcher messages (default: dropped). */
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+  stopGraceMs?: number;
+}
+
+export interface StackServiceInfo {
+  name: string;
+  pid: number;
+  healthUrl: string;
+  logFile: string;
+}
+
+export interface RunningStack {
+  gatewayUrl: string;
+  adminTokenFile: string;
+  /** `<varDir>/stack.json`, read by tapectl. */
+  stackFile: string;
+  varDir: string;
+  /** URL of the database the services use (holds the password: do not print). */
+  databaseUrl: string;
+  database: "configured" | "embedded";
+  natsUrl: string;
+  redisUrl: string;
+  natsPrefix: string;
+  queuePrefix: string;
+  services: readonly StackServiceInfo[];
+  /** Resolves when a service or a backing server dies while the stack runs; the stack then stops itself. */
+  failed: Promise<Error>;
+  /** Stops every service (gateway first), then the servers the launcher started. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What `<varDir>/stack.json` holds (no secrets). */
+export interface StackFile {
+  gatewayUrl: string;
+  adminTokenFile: string;
+  pid: number;
+  startedAt: string;
+  database: "configured" | "embedded";
+  natsPrefix: string;
+  services: StackServiceInfo[];
+}
+
+export class StackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StackError";
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Creates the master key file on first start: base64 of 32 random bytes, mode 0600. */
+export function ensureMasterKeyFile(file: string): boolean {
+  if (existsSync(file)) return false;
+  writeFileSync(file, randomBytes(32).toString("base64") + "\n", { mode: 0o600, flag: "wx" });
+  return true;
+}
+
+const PORT_RE = /^\d{1,5}$/;
+
+/**
+ * Starts the whole stack on this host as separate processes: backing servers
+ * (PostgreSQL, NATS, Redis: configured, already local, or started here), then
+ * inventory, catalog, keyvault, scheduler and device-agent, then the API
+ * gateway, each waited for on `/readyz`. Writes `<varDir>/stack.json`.
+ */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const varDir = resolve(options.varDir ?? "var");
+  const logDir = join(varDir, "logs");
+  mkdirSync(logDir, { recursive: true });
+  const stackFile = join(varDir, "stack.json");
+  if (existsSync(stackFile)) {
+    try {
+      const prev = JSON.parse(readFileSync(stackFile, "utf8")) as Partial<StackFile>;
+      if (typeof prev.pid === "number" && prev.pid !== process.pid && pidAlive(prev.pid)) {
+        throw new StackError(`a stack is already running from ${varDir} (launcher pid ${prev.pid}, ${prev.gatewayUrl ?? "?"})`);
+      }
+    } catch (err) {
+      if (err instanceof StackError) throw err;
+    }
+  }
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const graceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+
+  const envPort = nonEmpty(env["TAPEFLEET_HTTP_PORT"]);
+  if (envPort !== undefined && !PORT_RE.test(envPort)) throw new StackError(`TAPEFLEET_HTTP_PORT: '${envPort}' is not a port number`);
+  let gatewayPort = options.gatewayPort ?? (envPort !== undefined ? Number(envPort) : DEFAULT_GATEWAY_PORT);
+  if (gatewayPort === 0) gatewayPort = await freePort();
+  const grpcAddress = options.grpcAddress ?? nonEmpty(env["TAPEFLEET_GRPC_ADDRESS"]) ?? DEFAULT_AGENT_GRPC_ADDRESS;
+  const natsPrefix = nonEmpty(env["TAPEFLEET_NATS_PREFIX"]) ?? "tf";
+  const queuePrefix = nonEmpty(env["TAPEFLEET_QUEUE_PREFIX"]) ?? natsPrefix;
+  const adminTokenFile = resolve(nonEmpty(env["TAPEFLEET_ADMIN_TOKEN_FILE"]) ?? join(varDir, "admin-token"));
+
+  const infra: InfraServer[] = [];
+  let embedded: EmbeddedPostgres | undefined;
+  const started: ServiceProcess[] = [];
+  let stopping = false;
+  let failWith: (err: Error) => void = () => {};
+  const failed = new Promise<Error>((res) => (failWith = res));
+
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    const levels = [...new Set(STACK_SERVICES.map((s) => s.level))].sort((a, b) => b - a);
+    for (const level of levels) {
+      const names = new Set(STACK_SERVICES.filter((s) => s.level === level).map((s) => s.name));
+      await Promise.all(started.filter((s) => names.has(s.name)).map((s) => s.stop(graceMs)));
+    }
+    for (const server of [...infra].reverse()) await server.child?.stop(graceMs);
+    await embedded?.stop();
+    try {
+      const cur = JSON.parse(readFileSync(stackFile, "utf8")) as Partial<StackFile>;
+      if (cur.pid === process.pid) rmSync(stackFile, { force: true });
+    } catch {
+      /* no stack file */
+    }
+  };
+
+  try {
+    // PostgreSQL
+    let databaseUrl = nonEmpty(env["TAPEFLEET_DATABASE_URL"]) ?? nonEmpty(env["DATABASE_URL"]);
+    let database: "configured" | "embedded" = "configured";
+    if (databaseUrl !== undefined) {
+      const { host, port } = hostPortOf(databaseUrl, 5432);
+      if (!(await probePostgres(host, port))) throw new StackError(`PostgreSQL does not answer at ${host}:${port} (DATABASE_URL)`);
+      log(`postgres: using the configured server at ${host}:${port}`);
+    } else {
+      log(`postgres: starting the embedded server (data in ${join(varDir, "postgres")})`);
+      embedded = await startEmbeddedPostgres({ dataDir: join(varDir, "postgres") });
+      databaseUrl = embedded.url;
+      database = "embedded";
+      log(`postgres: embedded server on 127.0.0.1:${embedded.port} (running as ${embedded.runAs})`);
+      const pg = embedded;
+      void pg.exited.then(({ code, signal }) => {
+        if (!stopping) failWith(new StackError(`embedded PostgreSQL exited (${signal ?? `code ${code}`})`));
+      });
+    }
+    // NATS and Redis
+    for (const [kind, configured] of [
+      [NATS_KIND, nonEmpty(env["TAPEFLEET_NATS_URL"])],
+      [REDIS_KIND, nonEmpty(env["TAPEFLEET_REDIS_URL"])],
+    ] as const) {
+      const server = await ensureServer(kind, { configuredUrl: configured, dataDir: join(varDir, kind.name), logFile: join(logDir, `${kind.name}.log`), log });
+      infra.push(server);
+      log(`${kind.name}: ${server.origin === "started" ? `started ${kind.command} at` : server.origin === "local" ? "using the local server at" : "using"} ${server.url}`);
+      void server.child?.exited.then(({ code, signal }) => {
+        if (!stopping) failWith(new StackError(`${kind.command} exited (${signal ?? `code ${code}`}); see ${join(logDir, `${kind.name}.log`)}`));
+      });
+    }
+    const natsUrl = infra[0]!.url;
+    const redisUrl = infra[1]!.url;
+
+    // State that survives restarts.
+    const vtlDir = join(varDir, "vtl");
+    mkdirSync(vtlDir, { recursive: true });
+    const keyFromEnv = nonEmpty(env["TAPEFLEET_MASTER_KEY"]) !== undefined || nonEmpty(env["TAPEFLEET_MASTER_KEY_FILE"]) !== undefined;
+    const masterKeyFile = join(varDir, "master-key");
+    if (!keyFromEnv && ensureMasterKeyFile(masterKeyFile)) log(`keyvault: generated a master key in ${masterKeyFile} (mode 0600; back it up)`);
+
+    const base: Record<string, string> = {};
+    for (const [k, v] of Object.entries(env)) if (v !== undefined) base[k] = v;
+    for (const k of ["TAPEFLEET_HTTP_PORT", "TAPEFLEET_INSTANCE_ID", "TAPEFLEET_GRPC_ADDRESS", "DATABASE_URL"]) delete base[k];
+    Object.assign(base, {
+      TAPEFLEET_DATABASE_URL: databaseUrl,
+      TAPEFLEET_NATS_URL: natsUrl,
+      TAPEFLEET_NATS_PREFIX: natsPrefix,
+      TAPEFLEET_REDIS_URL: redisUrl,
+      TAPEFLEET_QUEUE_PREFIX: queuePrefix,
+      TAPEFLEET_ADMIN_TOKEN_FILE: adminTokenFile,
+      TAPEFLEET_VTL_DIR: vtlDir,
+      ...(keyFromEnv ? {} : { TAPEFLEET_MASTER_KEY_FILE: masterKeyFile }),
+    });
+
+    const levels = [...new Set(STACK_SERVICES.map((s) => s.level))].sort((a, b) => a - b);
+    for (const level of levels) {
+      const batch: ServiceProcess[] = [];
+      for (const def of STACK_SERVICES.filter((s) => s.level === level)) {
+        const main = join(REPO_ROOT, "services", def.name, "src", "main.ts");
+        if (!existsSync(main)) throw new StackError(`${def.name}: ${main} does not exist`);
+        const isGateway = def.name === "api-gateway";
+        const port = isGateway ? gatewayPort : await freePort();
+        const childEnv: Record<string, string> = { ...base, TAPEFLEET_HTTP_PORT: String(port) };
+        if (def.name === "device-agent") childEnv["TAPEFLEET_GRPC_ADDRESS"] = grpcAddress;
+        const svc = spawnService({
+          name: def.name,
+          main,
+          cwd: REPO_ROOT,
+          env: childEnv,
+          healthUrl: `http://127.0.0.1:${port}`,
+          logFile: join(logDir, `${def.name}.log`),
+        });
+        started.push(svc);
+        batch.push(svc);
+        void svc.exited.then(({ code, signal }) => {
+          if (!stopping) failWith(new StackError(`${svc.name} exited (${signal ?? `code ${code}`}); last lines of ${svc.logFile}:\n${logTail(svc.logFile)}`));
+        });
+      }
+      await Promise.all(batch.map((s) => waitReady(s, readyTimeoutMs).then(() => log(`${s.name}: ready (pid ${s.pid})`))));
+    }
+
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const services: StackServiceInfo[] = started.map((s) => ({ name: s.name, pid: s.pid, healthUrl: s.healthUrl, logFile: s.logFile }));
+    const file: StackFile = { gatewayUrl, adminTokenFile, pid: process.pid, startedAt: new Date().toISOString(), database, natsPrefix, services };
+    writeFileSync(stackFile, JSON.stringify(file, null, 2) + "\n");
+
+    let stopped: Promise<void> | undefined;
+    const stop = () => (stopped ??= stopAll());
+    void failed.then(() => stop());
+    return { gatewayUrl, adminTokenFile, stackFile, varDir, databaseUrl, database, natsUrl, redisUrl, natsPrefix, queuePrefix, services, failed, stop };
+  } catch (err) {
+    await stopAll().catch(() => {});
+    throw err;
+  }
+}
