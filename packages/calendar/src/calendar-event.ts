@@ -331,7 +331,11 @@ class Parser {
       k++;
     }
     const extra = tokens[k];
-    if (extra !== undefined) this.fail(extra.at, `unexpected "${extra.text}" after the time`);
+    if (extra !== undefined) {
+      if (isAlpha(extra.text[0])) this.fail(extra.at, `unexpected "${extra.text}" (weekdays must come first and appear once)`);
+      if (extra.text.includes("-")) this.fail(extra.at, `unexpected date "${extra.text}" (the date must come before the time)`);
+      this.fail(extra.at, `unexpected "${extra.text}" after the time`);
+    }
     return { utc, weekdays, ...date, ...time };
   }
 }
