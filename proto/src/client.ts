@@ -19,7 +19,11 @@ export interface CallOptions {
 
 /** Options of {@link createClient}. */
 export interface ClientOptions {
-  /** Timeout applied to every call that sets neither `timeoutMs` nor `deadline`. */
+  /**
+   * Timeout of unary and client-streaming calls that set neither `timeoutMs`
+   * nor `deadline`. Server-streaming and bidi calls (often long-lived watches)
+   * get no default: give them `timeoutMs`, `deadline` or `signal`.
+   */
   defaultTimeoutMs?: number;
   /** Headers sent with every call (for example `x-request-id` propagation is per call; auth tokens go here). */
   metadata?: Readonly<Record<string, string>>;
@@ -27,14 +31,17 @@ export interface ClientOptions {
   channelOptions?: ChannelOptions;
 }
 
+/** The requests of a client-streaming or bidi call: an async generator, or any (async) iterable such as an array. */
+export type RequestSource<T> = AsyncIterable<T> | Iterable<T>;
+
 /** A unary client method. */
 export type UnaryFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>;
 /** A server-streaming client method; breaking out of the loop cancels the call. */
 export type ServerStreamingFn<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
 /** A client-streaming client method. */
-export type ClientStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>;
+export type ClientStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: RequestSource<MessageInitShape<I>>, options?: CallOptions) => Promise<MessageShape<O>>;
 /** A bidirectional-streaming client method. */
-export type BidiStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+export type BidiStreamingFn<I extends DescMessage, O extends DescMessage> = (requests: RequestSource<MessageInitShape<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
 
 /** The client method type of one rpc, chosen by its streaming kind. */
 export type ClientMethod<M> = M extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
@@ -110,7 +117,7 @@ function drainOrEnd(call: ClientWritableStream<Message> | ClientDuplexStream<Mes
  * Stops when the call ends first. When the source throws, the call is
  * cancelled and the error kept in `state`.
  */
-async function pump(requests: AsyncIterable<Message>, call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>, state: SourceState): Promise<void> {
+async function pump(requests: RequestSource<Message>, call: ClientWritableStream<Message> | ClientDuplexStream<Message, Message>, state: SourceState): Promise<void> {
   let ended = false;
   const onEnd = (): void => {
     ended = true;
@@ -151,14 +158,14 @@ export function createClient<S extends DescService>(service: S, address: string,
   const grpcClient = new GrpcClient(address, credentials, options.channelOptions ?? {});
   const client: Record<string, unknown> = {};
 
-  const prepare = (callOptions: CallOptions | undefined): { metadata: Metadata; grpcOptions: GrpcCallOptions } => {
+  const prepare: Prepare = (callOptions, useDefaultTimeout) => {
     const metadata = new Metadata();
     for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
     const extra = callOptions?.metadata;
     if (extra instanceof Metadata) metadata.merge(extra);
     else if (extra !== undefined) for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
     const grpcOptions: GrpcCallOptions = {};
-    const timeoutMs = callOptions?.timeoutMs ?? options.defaultTimeoutMs;
+    const timeoutMs = callOptions?.timeoutMs ?? (useDefaultTimeout ? options.defaultTimeoutMs : undefined);
     if (callOptions?.deadline !== undefined) grpcOptions.deadline = callOptions.deadline;
     else if (timeoutMs !== undefined) grpcOptions.deadline = Date.now() + timeoutMs;
     return { metadata, grpcOptions };
@@ -171,7 +178,7 @@ export function createClient<S extends DescService>(service: S, address: string,
   return client as Client<S>;
 }
 
-type Prepare = (callOptions: CallOptions | undefined) => { metadata: Metadata; grpcOptions: GrpcCallOptions };
+type Prepare = (callOptions: CallOptions | undefined, useDefaultTimeout: boolean) => { metadata: Metadata; grpcOptions: GrpcCallOptions };
 
 function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepare): unknown {
   const def = createMethodDefinition(method);
@@ -181,7 +188,7 @@ function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepa
         new Promise((resolve, reject) => {
           const signal = callOptions?.signal;
           if (signal?.aborted === true) return reject(abortedError(signal));
-          const { metadata, grpcOptions } = prepare(callOptions);
+          const { metadata, grpcOptions } = prepare(callOptions, true);
           let unlink = (): void => undefined;
           const call = grpcClient.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions, (error, response) => {
             unlink();
@@ -191,11 +198,11 @@ function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepa
           unlink = linkAbort(signal, call);
         });
     case "client_streaming":
-      return (requests: AsyncIterable<unknown>, callOptions?: CallOptions): Promise<Message> =>
+      return (requests: RequestSource<unknown>, callOptions?: CallOptions): Promise<Message> =>
         new Promise((resolve, reject) => {
           const signal = callOptions?.signal;
           if (signal?.aborted === true) return reject(abortedError(signal));
-          const { metadata, grpcOptions } = prepare(callOptions);
+          const { metadata, grpcOptions } = prepare(callOptions, true);
           let unlink = (): void => undefined;
           const source: SourceState = { failed: false };
           const call = grpcClient.makeClientStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions, (error, response) => {
@@ -205,21 +212,21 @@ function createMethod(grpcClient: GrpcClient, method: DescMethod, prepare: Prepa
             else resolve(response);
           });
           unlink = linkAbort(signal, call);
-          void pump(requests as AsyncIterable<Message>, call, source);
+          void pump(requests as RequestSource<Message>, call, source);
         });
     case "server_streaming":
       return (request: unknown, callOptions?: CallOptions): AsyncIterable<Message> =>
         readStream(callOptions, () => {
-          const { metadata, grpcOptions } = prepare(callOptions);
+          const { metadata, grpcOptions } = prepare(callOptions, false);
           return { call: grpcClient.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, request as Message, metadata, grpcOptions) };
         });
     case "bidi_streaming":
-      return (requests: AsyncIterable<unknown>, callOptions?: CallOptions): AsyncIterable<Message> =>
+      return (requests: RequestSource<unknown>, callOptions?: CallOptions): AsyncIterable<Message> =>
         readStream(callOptions, () => {
-          const { metadata, grpcOptions } = prepare(callOptions);
+          const { metadata, grpcOptions } = prepare(callOptions, false);
           const call = grpcClient.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, metadata, grpcOptions);
           const source: SourceState = { failed: false };
-          void pump(requests as AsyncIterable<Message>, call, source);
+          void pump(requests as RequestSource<Message>, call, source);
           return { call, source };
         });
   }

@@ -20,7 +20,7 @@ export type {
   UnaryImpl,
 } from "./server.ts";
 export { closeClient, createClient, grpcClientOf } from "./client.ts";
-export type { BidiStreamingFn, CallOptions, Client, ClientMethod, ClientOptions, ClientStreamingFn, ServerStreamingFn, UnaryFn } from "./client.ts";
+export type { BidiStreamingFn, CallOptions, Client, ClientMethod, ClientOptions, ClientStreamingFn, RequestSource, ServerStreamingFn, UnaryFn } from "./client.ts";
 export {
   ERROR_DOMAIN,
   GrpcCode,

@@ -291,6 +291,8 @@ describe("streaming", () => {
   it("supports client streaming", async () => {
     const response = await echoClient.collect(strings("a", "b", "c"));
     expect(response.value).toBe("a,b,c");
+    const fromArray = await echoClient.collect([{ value: "x" }, { value: "y" }]);
+    expect(fromArray.value).toBe("x,y");
     const empty = await echoClient.collect(strings());
     expect(empty.value).toBe("");
   });
@@ -396,6 +398,30 @@ describe("deadlines and cancellation", () => {
     const error = await done;
     expect(error.code).toBe(GrpcCode.CANCELLED);
     await hooks.streamFinished.promise;
+  });
+
+  it("applies the client's default timeout to unary calls but not to streams", async () => {
+    resetHooks();
+    const hasty = createClient(DeviceAgentService, address, credentials.createInsecure(), { defaultTimeoutMs: 1 });
+    try {
+      const error = await rejection(hasty.getAgentInfo({}, { metadata: { "x-test-mode": "slow" } }));
+      expect(error.code).toBe(GrpcCode.DEADLINE_EXCEEDED);
+      resetHooks();
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const error2 = await rejection(
+        (async () => {
+          for await (const event of hasty.watchDevices({}, { signal: controller.signal })) {
+            seen.push(event.device?.id ?? "");
+            if (seen.length === 3) controller.abort();
+          }
+        })(),
+      );
+      expect(error2.code).toBe(GrpcCode.CANCELLED);
+      expect(seen).toHaveLength(3);
+    } finally {
+      closeClient(hasty);
+    }
   });
 
   it("does not start a call whose signal is already aborted", async () => {
