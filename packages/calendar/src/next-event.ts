@@ -129,10 +129,16 @@ function matchesWeekday(clock: Clock, bits: number, c: Tm): boolean {
   return (bits & (1 << k)) !== 0;
 }
 
-function normalize(clock: Clock, c: Tm): void {
+/** Normalizes `c` in place; returns the instant, or `undefined` when mktime fails. */
+function normalize(clock: Clock, c: Tm): number | undefined {
   const r = clock.mktime({ ...c });
-  if (r !== undefined) Object.assign(c, r.tm);
+  if (r === undefined) return undefined;
+  Object.assign(c, r.tm);
+  return r.t;
 }
+
+/** Steps after which the search starts looking for a cycle. */
+const CYCLE_CHECK_AFTER = 64;
 
 /** Outcome of {@link findNext} when nothing was found. */
 const NEVER = "never";
@@ -162,9 +168,18 @@ function findNext(spec: Compiled, clock: Clock, c: Tm, startUsec: number, forget
     }
     usec = 0;
   };
+  // The search is deterministic in (instant, microseconds, mktime guess) at the top of
+  // the loop: when that state comes back, it cycles and can only end at the limit.
+  // Ordinary searches end within a few dozen steps, so states are only recorded after that.
+  const seen = new Set<string>();
   for (let iteration = 0; iteration < MAX_SEARCH_ITERATIONS; iteration++) {
-    normalize(clock, c);
+    const t = normalize(clock, c);
     c.isdst = -1;
+    if (t !== undefined && iteration >= CYCLE_CHECK_AFTER) {
+      const state = `${t}:${usec}:${clock.offsetGuess}`;
+      if (seen.has(state)) return STUCK;
+      seen.add(state);
+    }
 
     let v = findMatching(spec.years, c.year);
     if (v === undefined) return NEVER;

@@ -202,6 +202,11 @@ export class Clock {
     return localTime(this.zone, t);
   }
 
+  /** The current offset guess (seconds east of UTC). */
+  get offsetGuess(): number {
+    return this.guess;
+  }
+
   /** Sets the offset guess (as after a `mktime` that resolved to that offset). */
   reset(guess: number): void {
     this.guess = guess;
