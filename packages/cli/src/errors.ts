@@ -1,0 +1,31 @@
+/** A field error as the API reports it. */
+export interface CliFieldError {
+  field: string;
+  message: string;
+}
+
+/** An error tapectl reports as `Error: <message>` plus one line per field; exits non-zero. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly fields: CliFieldError[] = [],
+    readonly code = "CLI",
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** The text printed for an error (ends with a newline). */
+export function formatError(err: unknown): string {
+  if (err instanceof CliError) {
+    const lines = [`Error: ${err.message}`];
+    // The message of a validation error already lists its fields when there is only one.
+    if (err.fields.length > 1 || (err.fields.length === 1 && !err.message.includes(err.fields[0]!.message))) {
+      for (const f of err.fields) lines.push(`  ${f.field}: ${f.message}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+  return `Error: ${(err as Error)?.message ?? String(err)}\n`;
+}
