@@ -147,7 +147,8 @@ const STUCK = "stuck";
 /**
  * The field search; `c` is the start time (broken down) and is updated to the result.
  * Returns the microseconds of the result, {@link NEVER} when no later date matches, or
- * {@link STUCK} after {@link MAX_SEARCH_ITERATIONS} steps.
+ * {@link STUCK} after {@link MAX_SEARCH_ITERATIONS} steps (or as soon as the search is
+ * seen to cycle, which would end there too).
  *
  * `forgetDst = false` is systemd's search exactly. There, when `mktime` normalizes an
  * overflowing field (a repetition such as month `4/6` reaching 16) and the finer
@@ -279,9 +280,8 @@ function checkDate(after: Date): number {
 function nextFrom(spec: Compiled, clock: Clock, afterMs: number): number | null {
   if (afterMs > LATEST_START_MS) return null;
   // Strictly after: one microsecond later, in whole seconds plus a sub-second part.
-  const usecTotal = afterMs * 1000 + 1;
-  const t = Math.floor(usecTotal / USEC_PER_SEC);
-  const startUsec = usecTotal - t * USEC_PER_SEC;
+  const t = Math.floor(afterMs / 1000);
+  const startUsec = (afterMs - t * 1000) * 1000 + 1;
   let c = clock.localTime(t);
   let usec = findNext(spec, clock, c, startUsec, false);
   if (usec === STUCK) {
