@@ -1,0 +1,113 @@
+import { TapeFormatError } from "./errors.ts";
+
+/** Anything that hands out byte pieces: a BlockedReader, an async iterable, a single buffer. */
+export type ByteInput = { read(): Promise<Uint8Array | null> } | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
+
+/**
+ * Pull reader over a stream of byte pieces with exact-length reads. Holds at
+ * most the current piece plus what a caller asks for at once.
+ */
+export class ByteReader {
+  readonly #pull: () => Promise<Uint8Array | null>;
+  #piece: Uint8Array = new Uint8Array(0);
+  #eof = false;
+  #position = 0;
+
+  constructor(input: ByteInput) {
+    if (input instanceof Uint8Array) {
+      let done = false;
+      this.#pull = async () => {
+        if (done) return null;
+        done = true;
+        return input;
+      };
+    } else if ("read" in input && typeof input.read === "function") {
+      this.#pull = () => input.read();
+    } else if (Symbol.asyncIterator in input) {
+      const it = (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      this.#pull = async () => {
+        const r = await it.next();
+        return r.done ? null : r.value;
+      };
+    } else {
+      const it = (input as Iterable<Uint8Array>)[Symbol.iterator]();
+      this.#pull = async () => {
+        const r = it.next();
+        return r.done ? null : r.value;
+      };
+    }
+  }
+
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.#position;
+  }
+
+  async #fill(): Promise<boolean> {
+    while (this.#piece.length === 0) {
+      if (this.#eof) return false;
+      const p = await this.#pull();
+      if (p === null) {
+        this.#eof = true;
+        return false;
+      }
+      this.#piece = p;
+    }
+    return true;
+  }
+
+  /** True when no byte is left. */
+  async atEof(): Promise<boolean> {
+    return !(await this.#fill());
+  }
+
+  /** Reads up to `n` bytes; fewer only at the end of the stream. */
+  async readUpTo(n: number): Promise<Uint8Array> {
+    if (n === 0 || !(await this.#fill())) return new Uint8Array(0);
+    if (this.#piece.length >= n) return this.#take(n);
+    const out = new Uint8Array(n);
+    let got = 0;
+    while (got < n && (await this.#fill())) {
+      const part = this.#take(Math.min(n - got, this.#piece.length));
+      out.set(part, got);
+      got += part.length;
+    }
+    return got === n ? out : out.subarray(0, got);
+  }
+
+  /** Reads exactly `n` bytes or throws `truncated` naming `what`. */
+  async readExact(n: number, what: string): Promise<Uint8Array> {
+    const b = await this.readUpTo(n);
+    if (b.length !== n) {
+      throw new TapeFormatError("truncated", `${what}: stream ended after ${b.length} of ${n} bytes`, { field: what });
+    }
+    return b;
+  }
+
+  /** Yields the next `n` bytes in pieces (no copy); throws `truncated` when the stream ends early. */
+  async *stream(n: number, what: string): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      if (!(await this.#fill())) {
+        throw new TapeFormatError("truncated", `${what}: stream ended ${left} bytes short of ${n}`, { field: what });
+      }
+      const part = this.#take(Math.min(left, this.#piece.length));
+      left -= part.length;
+      yield part;
+    }
+  }
+
+  /** Skips `n` bytes; returns how many were really skipped (fewer at the end of the stream). */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0 && (await this.#fill())) left -= this.#take(Math.min(left, this.#piece.length)).length;
+    return n - left;
+  }
+
+  #take(n: number): Uint8Array {
+    const out = this.#piece.subarray(0, n);
+    this.#piece = this.#piece.subarray(n);
+    this.#position += n;
+    return out;
+  }
+}
