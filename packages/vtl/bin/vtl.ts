@@ -1,0 +1,82 @@
+/**
+ * vtl: the virtual tape library command line.
+ *
+ *   vtl serve  --dir DIR [--spec FILE.json] --socket PATH   (creates DIR from the spec, or the default site, when empty)
+ *   vtl create --dir DIR --spec FILE.json
+ *   vtl list   --socket PATH
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createLibrary, defaultSiteSpec, listVtlDevices, openLibrary, startVtlServer, VtlError } from "../src/index.ts";
+
+const USAGE = `usage:
+  vtl serve  --dir DIR [--spec FILE.json] --socket PATH
+  vtl create --dir DIR --spec FILE.json
+  vtl list   --socket PATH`;
+
+async function readSpec(file: string): Promise<unknown> {
+  const text = await readFile(file, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VtlError("VTL_SPEC_INVALID", `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function hasState(dir: string): Promise<boolean> {
+  try {
+    await stat(join(dir, "state.json"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { dir: { type: "string" }, spec: { type: "string" }, socket: { type: "string" } },
+    strict: true,
+  });
+  switch (command) {
+    case "create": {
+      if (!values.dir || !values.spec) break;
+      const lib = await createLibrary(values.dir, await readSpec(values.spec));
+      await lib.close();
+      console.log(`created ${values.dir}: ${lib.listDevices().map((d) => d.id).join(", ")}`);
+      return 0;
+    }
+    case "serve": {
+      if (!values.dir || !values.socket) break;
+      const lib = (await hasState(values.dir))
+        ? await openLibrary(values.dir)
+        : await createLibrary(values.dir, values.spec ? await readSpec(values.spec) : defaultSiteSpec());
+      const server = await startVtlServer({ library: lib, socketPath: values.socket });
+      console.log(JSON.stringify({ msg: "vtl serving", socket: values.socket, dir: values.dir, devices: lib.listDevices().map((d) => d.id) }));
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      await server.close();
+      await lib.close();
+      return 0;
+    }
+    case "list": {
+      if (!values.socket) break;
+      console.log(JSON.stringify(await listVtlDevices(values.socket), null, 2));
+      return 0;
+    }
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof VtlError ? `vtl: ${e.code}: ${e.message}` : e);
+    process.exit(1);
+  },
+);
