@@ -5,6 +5,7 @@
  * @see LTO Program compatibility tables (LTO-5..LTO-10), SSC-4 8.3.3 (density code),
  *      PBS reference §8.5 (density codes)
  */
+import { DensityCode } from "@tapefleet/scsi";
 
 export type DriveGeneration = 5 | 6 | 7 | 8 | 9 | 10;
 export const DRIVE_GENERATIONS: readonly DriveGeneration[] = [5, 6, 7, 8, 9, 10];
@@ -30,15 +31,15 @@ const GB = 1_000_000_000;
 const TB = 1000 * GB;
 
 export const MEDIA: Readonly<Record<MediaType, MediaInfo>> = {
-  L3: { type: "L3", generation: 3, name: "LTO-3", density: 0x44, wormSuffix: "LT", nativeCapacityBytes: 400 * GB, bitsPerMm: 9638, tracks: 704 },
-  L4: { type: "L4", generation: 4, name: "LTO-4", density: 0x46, wormSuffix: "LU", nativeCapacityBytes: 800 * GB, bitsPerMm: 13250, tracks: 896 },
-  L5: { type: "L5", generation: 5, name: "LTO-5", density: 0x58, wormSuffix: "LV", nativeCapacityBytes: 1500 * GB, bitsPerMm: 15142, tracks: 1280 },
-  L6: { type: "L6", generation: 6, name: "LTO-6", density: 0x5a, wormSuffix: "LW", nativeCapacityBytes: 2500 * GB, bitsPerMm: 15142, tracks: 2176 },
-  L7: { type: "L7", generation: 7, name: "LTO-7", density: 0x5c, wormSuffix: "LX", nativeCapacityBytes: 6 * TB, bitsPerMm: 19107, tracks: 3584 },
-  M8: { type: "M8", generation: 7, name: "LTO-7 Type M", density: 0x5d, wormSuffix: undefined, nativeCapacityBytes: 9 * TB, bitsPerMm: 19107, tracks: 5376 },
-  L8: { type: "L8", generation: 8, name: "LTO-8", density: 0x5e, wormSuffix: "LY", nativeCapacityBytes: 12 * TB, bitsPerMm: 20668, tracks: 6656 },
-  L9: { type: "L9", generation: 9, name: "LTO-9", density: 0x60, wormSuffix: "LZ", nativeCapacityBytes: 18 * TB, bitsPerMm: 23419, tracks: 8960 },
-  LA: { type: "LA", generation: 10, name: "LTO-10", density: 0x62, wormSuffix: undefined, nativeCapacityBytes: 30 * TB, bitsPerMm: 23419, tracks: 14336 },
+  L3: { type: "L3", generation: 3, name: "LTO-3", density: DensityCode.LTO3, wormSuffix: "LT", nativeCapacityBytes: 400 * GB, bitsPerMm: 9638, tracks: 704 },
+  L4: { type: "L4", generation: 4, name: "LTO-4", density: DensityCode.LTO4, wormSuffix: "LU", nativeCapacityBytes: 800 * GB, bitsPerMm: 13250, tracks: 896 },
+  L5: { type: "L5", generation: 5, name: "LTO-5", density: DensityCode.LTO5, wormSuffix: "LV", nativeCapacityBytes: 1500 * GB, bitsPerMm: 15142, tracks: 1280 },
+  L6: { type: "L6", generation: 6, name: "LTO-6", density: DensityCode.LTO6, wormSuffix: "LW", nativeCapacityBytes: 2500 * GB, bitsPerMm: 15142, tracks: 2176 },
+  L7: { type: "L7", generation: 7, name: "LTO-7", density: DensityCode.LTO7, wormSuffix: "LX", nativeCapacityBytes: 6 * TB, bitsPerMm: 19107, tracks: 3584 },
+  M8: { type: "M8", generation: 7, name: "LTO-7 Type M", density: DensityCode.LTO7_TYPE_M, wormSuffix: undefined, nativeCapacityBytes: 9 * TB, bitsPerMm: 19107, tracks: 5376 },
+  L8: { type: "L8", generation: 8, name: "LTO-8", density: DensityCode.LTO8, wormSuffix: "LY", nativeCapacityBytes: 12 * TB, bitsPerMm: 20668, tracks: 6656 },
+  L9: { type: "L9", generation: 9, name: "LTO-9", density: DensityCode.LTO9, wormSuffix: "LZ", nativeCapacityBytes: 18 * TB, bitsPerMm: 23419, tracks: 8960 },
+  LA: { type: "LA", generation: 10, name: "LTO-10", density: DensityCode.LTO10, wormSuffix: undefined, nativeCapacityBytes: 30 * TB, bitsPerMm: 23419, tracks: 14336 },
 };
 
 export interface DriveModel {

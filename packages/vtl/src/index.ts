@@ -17,7 +17,7 @@ export {
 } from "./spec.ts";
 export { VtlError, VtlSpecError, VtlProtocolError, type VtlErrorCode } from "./errors.ts";
 export { ManualClock, systemClock, type VtlClock } from "./clock.ts";
-export { VirtualTapeDrive, TapeAlert, DeviceActivity, type MediumState } from "./tape-drive.ts";
+export { VirtualTapeDrive, DeviceActivity, type MediumState } from "./tape-drive.ts";
 export { VirtualChanger } from "./changer.ts";
 export { VirtualDevice } from "./device.ts";
 export {

@@ -4,6 +4,7 @@
  * virtual devices (changers, library drives, standalone drives) and the fault switches.
  */
 import { randomBytes } from "node:crypto";
+import { TapeAlert } from "@tapefleet/scsi";
 import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CartridgeStore } from "./cartridge-store.ts";
@@ -272,7 +273,7 @@ export class VirtualLibrary {
   setHardwareError(deviceId: string, on = true): void {
     const d = this.device(deviceId);
     d.faults.hardwareError = on;
-    if (on && d instanceof VirtualTapeDrive) d.raiseTapeAlert(0x1e);
+    if (on && d instanceof VirtualTapeDrive) d.raiseTapeAlert(TapeAlert.HARDWARE_A);
   }
 
   /** The device disappears: OPEN fails with result 2, commands get host status DID_NO_CONNECT. */

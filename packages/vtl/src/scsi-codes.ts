@@ -1,132 +1,32 @@
 /**
- * The SCSI numbers the virtual library answers with. They mirror the names used in
- * `@tapefleet/scsi` constants (Opcode, SenseKey, Asc, DensityCode) so that call sites read
- * the same; this local copy exists because the package's public index does not export its
- * constants yet.
+ * The SCSI numbers the virtual library answers with: the `@tapefleet/scsi` tables, plus the
+ * few codes the emulation needs that those tables do not name.
  *
  * @see SPC-4 annex D (operation codes, ASC/ASCQ), SSC-4 table 6, SMC-3 table 5
  */
+import { Asc as ScsiAsc, Opcode as ScsiOpcode, SenseKey as ScsiSenseKey, type AscAscqCode } from "@tapefleet/scsi";
+
+export type AscCode = AscAscqCode;
+
+export const SenseKey = ScsiSenseKey;
 
 export const Opcode = {
-  TEST_UNIT_READY: 0x00,
-  REWIND: 0x01,
-  REQUEST_SENSE: 0x03,
-  FORMAT_MEDIUM: 0x04,
-  READ_BLOCK_LIMITS: 0x05,
-  INITIALIZE_ELEMENT_STATUS: 0x07,
-  READ_6: 0x08,
-  WRITE_6: 0x0a,
-  WRITE_FILEMARKS_6: 0x10,
-  SPACE_6: 0x11,
-  INQUIRY: 0x12,
-  MODE_SELECT_6: 0x15,
-  RESERVE_6: 0x16,
-  RELEASE_6: 0x17,
-  ERASE_6: 0x19,
-  MODE_SENSE_6: 0x1a,
-  LOAD_UNLOAD: 0x1b,
-  SEND_DIAGNOSTIC: 0x1d,
-  PREVENT_ALLOW_MEDIUM_REMOVAL: 0x1e,
-  LOCATE_10: 0x2b,
-  POSITION_TO_ELEMENT: 0x2b,
-  READ_POSITION: 0x34,
-  INITIALIZE_ELEMENT_STATUS_WITH_RANGE: 0x37,
-  REPORT_DENSITY_SUPPORT: 0x44,
-  LOG_SELECT: 0x4c,
-  LOG_SENSE: 0x4d,
-  MODE_SELECT_10: 0x55,
+  ...ScsiOpcode,
+  /** RESERVE(10) / RELEASE(10) (SPC-2, obsolete in SPC-4; still sent by some tools). */
   RESERVE_10: 0x56,
   RELEASE_10: 0x57,
-  MODE_SENSE_10: 0x5a,
-  READ_ATTRIBUTE: 0x8c,
-  WRITE_ATTRIBUTE: 0x8d,
-  SPACE_16: 0x91,
-  LOCATE_16: 0x92,
-  REPORT_LUNS: 0xa0,
-  SECURITY_PROTOCOL_IN: 0xa2,
-  MAINTENANCE_IN: 0xa3,
-  MOVE_MEDIUM: 0xa5,
-  SECURITY_PROTOCOL_OUT: 0xb5,
-  READ_ELEMENT_STATUS: 0xb8,
 } as const;
 
-/** Sense keys (SPC-4 table 28). */
-export const SenseKey = {
-  NO_SENSE: 0x0,
-  RECOVERED_ERROR: 0x1,
-  NOT_READY: 0x2,
-  MEDIUM_ERROR: 0x3,
-  HARDWARE_ERROR: 0x4,
-  ILLEGAL_REQUEST: 0x5,
-  UNIT_ATTENTION: 0x6,
-  DATA_PROTECT: 0x7,
-  BLANK_CHECK: 0x8,
-  ABORTED_COMMAND: 0xb,
-  VOLUME_OVERFLOW: 0xd,
-} as const;
-
-export interface AscCode {
-  readonly asc: number;
-  readonly ascq: number;
-}
-
-const c = (asc: number, ascq: number): AscCode => Object.freeze({ asc, ascq });
-
-/** ASC/ASCQ pairs (SPC-4 annex D.2), named as in the T10 list. */
 export const Asc = {
-  NO_ADDITIONAL_SENSE: c(0x00, 0x00),
-  FILEMARK_DETECTED: c(0x00, 0x01),
-  END_OF_PARTITION_MEDIUM_DETECTED: c(0x00, 0x02),
-  BEGINNING_OF_PARTITION_MEDIUM_DETECTED: c(0x00, 0x04),
-  END_OF_DATA_DETECTED: c(0x00, 0x05),
-  LOGICAL_UNIT_NOT_READY_CAUSE_NOT_REPORTABLE: c(0x04, 0x00),
-  LOGICAL_UNIT_BECOMING_READY: c(0x04, 0x01),
-  LOGICAL_UNIT_NOT_READY_INITIALIZING_COMMAND_REQUIRED: c(0x04, 0x02),
-  LOGICAL_UNIT_NOT_READY_FORMAT_IN_PROGRESS: c(0x04, 0x04),
-  LOGICAL_UNIT_NOT_READY_OFFLINE: c(0x04, 0x12),
-  WRITE_ERROR: c(0x0c, 0x00),
-  UNRECOVERED_READ_ERROR: c(0x11, 0x00),
-  MECHANICAL_POSITIONING_ERROR: c(0x15, 0x01),
-  PARAMETER_LIST_LENGTH_ERROR: c(0x1a, 0x00),
-  INVALID_COMMAND_OPERATION_CODE: c(0x20, 0x00),
-  LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE: c(0x21, 0x00),
-  INVALID_ELEMENT_ADDRESS: c(0x21, 0x01),
-  INVALID_FIELD_IN_CDB: c(0x24, 0x00),
-  LOGICAL_UNIT_NOT_SUPPORTED: c(0x25, 0x00),
-  INVALID_FIELD_IN_PARAMETER_LIST: c(0x26, 0x00),
-  WRITE_PROTECTED: c(0x27, 0x00),
-  NOT_READY_TO_READY_CHANGE: c(0x28, 0x00),
-  IMPORT_OR_EXPORT_ELEMENT_ACCESSED: c(0x28, 0x01),
-  POWER_ON_RESET_OR_BUS_DEVICE_RESET: c(0x29, 0x00),
-  MODE_PARAMETERS_CHANGED: c(0x2a, 0x01),
-  INCOMPATIBLE_MEDIUM_INSTALLED: c(0x30, 0x00),
-  CANNOT_READ_MEDIUM_INCOMPATIBLE_FORMAT: c(0x30, 0x02),
-  CLEANING_CARTRIDGE_INSTALLED: c(0x30, 0x03),
-  CANNOT_WRITE_MEDIUM_INCOMPATIBLE_FORMAT: c(0x30, 0x05),
-  CANNOT_FORMAT_MEDIUM_INCOMPATIBLE_MEDIUM: c(0x30, 0x06),
-  CLEANING_FAILURE: c(0x30, 0x07),
-  WORM_MEDIUM_OVERWRITE_ATTEMPTED: c(0x30, 0x0c),
-  SAVING_PARAMETERS_NOT_SUPPORTED: c(0x39, 0x00),
-  MEDIUM_NOT_PRESENT: c(0x3a, 0x00),
-  MEDIUM_DESTINATION_ELEMENT_FULL: c(0x3b, 0x0d),
-  MEDIUM_SOURCE_ELEMENT_EMPTY: c(0x3b, 0x0e),
-  INTERNAL_TARGET_FAILURE: c(0x44, 0x00),
-  ERASE_FAILURE: c(0x51, 0x00),
-  MEDIUM_REMOVAL_PREVENTED: c(0x53, 0x02),
-  MEDIUM_REMOVAL_PREVENTED_BY_DATA_TRANSFER_ELEMENT: c(0x53, 0x03),
-  SECURITY_ERROR: c(0x74, 0x00),
-  UNABLE_TO_DECRYPT_DATA: c(0x74, 0x01),
-  UNENCRYPTED_DATA_ENCOUNTERED_WHILE_DECRYPTING: c(0x74, 0x02),
-  INCORRECT_DATA_ENCRYPTION_KEY: c(0x74, 0x03),
-  CRYPTOGRAPHIC_INTEGRITY_VALIDATION_FAILED: c(0x74, 0x04),
-} as const satisfies Record<string, AscCode>;
+  ...ScsiAsc,
+  /** SPC-4 annex D: 15h/01h MECHANICAL POSITIONING ERROR (changer jam). */
+  MECHANICAL_POSITIONING_ERROR: Object.freeze({ asc: 0x15, ascq: 0x01 }),
+} as const;
 
 /** SCSI status byte values (SAM-5 table 38). */
 export const Status = {
   GOOD: 0x00,
   CHECK_CONDITION: 0x02,
-  BUSY: 0x08,
-  RESERVATION_CONFLICT: 0x18,
 } as const;
 
 /** Host status values as in Linux `sg_io_hdr_t.host_status` (DID_*). */

@@ -4,6 +4,7 @@
  * {@link CartridgeStore}, filemarks, early warning and overflow, WORM, write protect,
  * encryption, MAM, TapeAlert and log pages.
  */
+import { TapeAlert } from "@tapefleet/scsi";
 import type { ChangerDrive } from "./changer.ts";
 import { concat } from "./changer.ts";
 import { CartridgeStore, KIND_FILEMARK, type TapeObject } from "./cartridge-store.ts";
@@ -41,26 +42,6 @@ import { buildFixedSense, CheckCondition, condition, invalidCdbField, invalidOpc
 import type { NormalizedDrive, NormalizedTiming } from "./spec.ts";
 import type { CartridgeRecord, DriveContent } from "./state.ts";
 import type { DeviceInfo } from "./wire.ts";
-
-/** TapeAlert flag numbers (SSC-4 annex A) raised by the emulation. */
-export const TapeAlert = {
-  READ_WARNING: 0x01,
-  WRITE_WARNING: 0x02,
-  HARD_ERROR: 0x03,
-  MEDIA: 0x04,
-  READ_FAILURE: 0x05,
-  WRITE_FAILURE: 0x06,
-  WRITE_PROTECT: 0x09,
-  CLEANING_MEDIA: 0x0b,
-  UNSUPPORTED_FORMAT: 0x0c,
-  CLEAN_NOW: 0x14,
-  CLEAN_PERIODIC: 0x15,
-  EXPIRED_CLEANING_MEDIA: 0x16,
-  INVALID_CLEANING_TAPE: 0x17,
-  HARDWARE_A: 0x1e,
-  HARDWARE_B: 0x1f,
-  WORM_OVERWRITE_ATTEMPTED: 0x3c,
-} as const;
 
 /** DT device activity codes (SSC-4 log page 0x11, VHF byte 2). */
 export const DeviceActivity = {
