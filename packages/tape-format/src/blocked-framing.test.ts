@@ -10,7 +10,7 @@ import {
 import { BlockedReader } from "./blocked-reader.ts";
 import { BlockedWriter } from "./blocked-writer.ts";
 import { MemoryTape } from "./virtual-tape.ts";
-import { catchTapeError, openStream, pseudoRandom, readAll, scriptedSource } from "./test-support.ts";
+import { catchTapeError, openStream, pseudoRandom, readAll, scriptedSource, flip } from "./test-support.ts";
 
 function block(flags: number, size: number, seqNr: number, fill = 0): Uint8Array {
   const b = new Uint8Array(TAPE_BLOCK_SIZE);
@@ -157,7 +157,7 @@ describe("BlockedReader", () => {
     const short = scriptedSource([{ kind: "data", data: block(1, 10, 0).subarray(0, 1000) }]);
     expect((await catchTapeError(() => BlockedReader.open(short))).code).toBe("bad-block-size");
     const b = block(1, 10, 0);
-    b[3] ^= 0xff;
+    flip(b, 3, 0xff);
     expect((await catchTapeError(() => BlockedReader.open(scriptedSource([{ kind: "data", data: b }])))).code).toBe("bad-magic");
   });
 

@@ -15,7 +15,7 @@ import { CHUNK_ARCHIVE_MAGIC_1_0 } from "./magics.ts";
 import { writeContentHeader, openTapeFile } from "./tape-file.ts";
 import { TapeFileWriter, type ChunkToWrite } from "./tape-file-writer.ts";
 import { MemoryTape } from "./virtual-tape.ts";
-import { catchTapeError, pseudoRandom, sha256 } from "./test-support.ts";
+import { catchTapeError, pseudoRandom, sha256, flip } from "./test-support.ts";
 import { formatUuid } from "./uuid.ts";
 
 async function makeChunks(count: number, size: number, seed = 1): Promise<ChunkToWrite[]> {
@@ -100,8 +100,8 @@ describe("chunk archive round trip", () => {
       // content header 48 + json + first entry
       const jsonLen = encodeChunkArchiveHeaderJson("s").length;
       const secondEntry = 16 + 48 + jsonLen + CHUNK_ARCHIVE_ENTRY_HEADER_SIZE + chunks[0]!.blob.length;
-      if (corrupt === "magic") block[secondEntry] ^= 0xff;
-      else block[secondEntry + CHUNK_ARCHIVE_ENTRY_HEADER_SIZE + 20] ^= 0xff;
+      if (corrupt === "magic") flip(block, secondEntry, 0xff);
+      else flip(block, secondEntry + CHUNK_ARCHIVE_ENTRY_HEADER_SIZE + 20, 0xff);
       await tape.rewind();
       const f = await openTapeFile(tape);
       if (f.kind !== "file") throw new Error("no file");

@@ -9,7 +9,7 @@ import {
   verifyChunk,
 } from "./data-blob.ts";
 import { ensureZstd, zstdCompress, zstdDecompress, zstdFrameContentSize } from "./zstd.ts";
-import { catchTapeError, hex, pseudoRandom, sha256 } from "./test-support.ts";
+import { catchTapeError, hex, pseudoRandom, sha256, flip } from "./test-support.ts";
 import { COMPRESSED_BLOB_MAGIC_1_0, UNCOMPRESSED_BLOB_MAGIC_1_0 } from "./magics.ts";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -105,11 +105,11 @@ describe("DataBlob", () => {
   it("detects CRC mismatches, unknown magic and truncation", async () => {
     const blob = await encodeDataBlob(pseudoRandom(50, 1), { compress: false });
     const bad = blob.slice();
-    bad[20] ^= 1;
+    flip(bad, 20, 1);
     expect((await catchTapeError(() => parseDataBlob(bad))).code).toBe("crc-mismatch");
     expect(parseDataBlob(bad, { verifyCrc: false }).kind).toBe("uncompressed");
     const magic = blob.slice();
-    magic[0] ^= 1;
+    flip(magic, 0, 1);
     expect((await catchTapeError(() => parseDataBlob(magic))).code).toBe("bad-magic");
     expect((await catchTapeError(() => parseDataBlob(blob.subarray(0, 11)))).code).toBe("truncated");
     const enc = await encodeDataBlob(Uint8Array.of(1), { key: KEY });

@@ -20,7 +20,7 @@ import {
 import { writeContentHeader } from "./tape-file.ts";
 import { MemoryTape } from "./virtual-tape.ts";
 import { ZERO_UUID, formatUuid, parseUuid } from "./uuid.ts";
-import { catchTapeError, hex } from "./test-support.ts";
+import { catchTapeError, hex, flip } from "./test-support.ts";
 
 const MEDIA_UUID = "0e6f5c3a-9f1d-4e2b-8a7c-112233445566";
 const SET_UUID = "7d1c9a4e-2b3f-4c5d-9e8f-a0b1c2d3e4f5";
@@ -48,7 +48,7 @@ describe("MediaContentHeader", () => {
     expect(decodeMediaContentHeader(b).ctime).toBe(-5);
     expect((await catchTapeError(() => decodeMediaContentHeader(b.subarray(0, 47)))).code).toBe("truncated");
     const bad = b.slice();
-    bad[7] ^= 1;
+    flip(bad, 7, 1);
     expect((await catchTapeError(() => decodeMediaContentHeader(bad))).code).toBe("bad-magic");
   });
 

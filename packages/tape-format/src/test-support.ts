@@ -67,3 +67,8 @@ export async function openStream(source: BlockSource, requireEndMarker = true): 
   if (r.kind !== "stream") throw new Error(`expected a stream, got ${r.kind}`);
   return r.reader;
 }
+
+/** XORs one byte in place (test corruption helper). */
+export function flip(bytes: Uint8Array, index: number, mask = 1): void {
+  bytes[index] = (bytes[index] ?? 0) ^ mask;
+}
