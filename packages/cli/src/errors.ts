@@ -21,10 +21,7 @@ export class CliError extends Error {
 export function formatError(err: unknown): string {
   if (err instanceof CliError) {
     const lines = [`Error: ${err.message}`];
-    // The message of a validation error already lists its fields when there is only one.
-    if (err.fields.length > 1 || (err.fields.length === 1 && !err.message.includes(err.fields[0]!.message))) {
-      for (const f of err.fields) lines.push(`  ${f.field}: ${f.message}`);
-    }
+    for (const f of err.fields) lines.push(`  ${f.field}: ${f.message}`);
     return lines.join("\n") + "\n";
   }
   return `Error: ${(err as Error)?.message ?? String(err)}\n`;

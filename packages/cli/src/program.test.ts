@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -216,5 +216,18 @@ describe("diag decode (offline)", () => {
     expect(bad.stderr).toMatch(/^Error: cannot decode nonsense: .*unknown diagnostic kind/);
     const missing = await run(["diag", "decode", "sense", "--inhex", "nofile.hex"], { cwd });
     expect(missing.stderr).toMatch(/^Error: --inhex: cannot read nofile.hex/);
+  });
+});
+
+describe("README", () => {
+  it("shows the real output of `tapectl pool list`", async () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const block = /<!-- pool-list-example -->\n```text\n([\s\S]*?)```/.exec(readme)?.[1];
+    const rows = [
+      { name: "daily", drive: "drv1", allocation: "daily", retention: "7days" },
+      { name: "weekly", drive: "drv1", allocation: "sat 03:00", retention: "4weeks", comment: "off-site" },
+    ];
+    const r = await run(["pool", "list"], { reply: { status: 200, body: { data: rows } } });
+    expect(r.stdout).toBe(block);
   });
 });
