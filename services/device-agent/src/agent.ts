@@ -85,6 +85,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
     port = await bind(server, config.grpcAddress);
   } catch (err) {
     server.forceShutdown();
+    await source.close?.().catch(() => {});
     throw new UnavailableError(`cannot bind gRPC on ${config.grpcAddress} (TAPEFLEET_GRPC_ADDRESS): ${(err as Error).message}`, err);
   }
   grpcAddress = `${host}:${port}`;
@@ -98,9 +99,12 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
     });
   } catch (err) {
     server.forceShutdown();
+    await source.close?.().catch(() => {});
     throw err;
   }
   log = (err, method, requestId) => service.logger.warn({ err, method, requestId }, "gRPC call failed");
+  // Hooks run in reverse: the gRPC server stops before the device source closes.
+  if (source.close !== undefined) service.lifecycle.onShutdown("devices", () => source.close!());
   service.lifecycle.onShutdown("grpc", async () => {
     health.enterShutdown();
     await shutdown(server);

@@ -23,6 +23,8 @@ export interface DeviceSource {
   /** Short name shown in the agent's log and announcement. */
   readonly name: string;
   list(): Promise<AgentDevice[]>;
+  /** Releases what the source holds (called once when the agent stops). */
+  close?(): Promise<void>;
 }
 
 /** A source with no devices: what an agent with nothing configured truthfully reports. */

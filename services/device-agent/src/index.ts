@@ -6,3 +6,5 @@ export { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, staticDevices 
 export type { AgentDevice, DeviceFilter, DeviceSource } from "./devices.ts";
 export { deviceSourceFor } from "./device-source.ts";
 export * as sg from "./sg/index.ts";
+export { openOrCreateLibrary, virtualLibraryDevices, virtualLibrarySource, VTL_SOCKET_NAME, VTL_STATE_FILE } from "./vtl-devices.ts";
+export type { VirtualLibrarySource } from "./vtl-devices.ts";
