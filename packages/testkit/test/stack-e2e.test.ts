@@ -1,6 +1,6 @@
 // Drive names follow PBS (3 to 32 characters), hence d01 rather than d1.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +92,9 @@ describe("the stack as processes, driven by tapectl", () => {
       expect(file.gatewayUrl).toBe(stack.gatewayUrl);
       expect(JSON.stringify(file)).not.toContain(stack.databaseUrl);
       const token = readFileSync(stack.adminTokenFile, "utf8").trim();
+      // The device agent serves the library folder, created from the default site on first start.
+      expect(existsSync(join(varDir, "vtl", "state.json"))).toBe(true);
+      expect(readFileSync(join(varDir, "logs", "device-agent.log"), "utf8")).toContain('"devices":"vtl"');
       expect(token.length).toBeGreaterThan(10);
 
       const cli = { cwd: dirname(varDir), env: { TAPEFLEET_URL: stack.gatewayUrl, TAPEFLEET_TOKEN_FILE: stack.adminTokenFile } };
@@ -163,8 +166,21 @@ describe("the stack as processes, driven by tapectl", () => {
       const list = await tapectl(["drive", "list"], cli);
       expect(list.code).toBe(0);
       expect(tableRows(list.stdout).slice(1).map((r) => r[0])).toEqual(["d02"]);
+
+      // A service that dies is reported, and the stack stops the rest.
+      const scheduler = stack.services.find((s) => s.name === "scheduler")!;
+      process.kill(scheduler.pid, "SIGKILL");
+      const failure = await stack.failed;
+      expect(failure.message).toContain("scheduler exited (SIGKILL)");
+      await stack.stop();
+      expect(stack.services.map((s) => s.pid).every(pidGone)).toBe(true);
     } finally {
       await stack.stop();
     }
+  });
+
+  it("refuses to start when the configured database does not answer, naming it", async () => {
+    const varDir = newVarDir();
+    await expect(start(varDir, stackEnv("postgres://postgres@127.0.0.1:1/none"))).rejects.toThrow("PostgreSQL does not answer at 127.0.0.1:1 (DATABASE_URL)");
   });
 });
