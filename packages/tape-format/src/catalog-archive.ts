@@ -4,7 +4,7 @@ import { TapeFormatError } from "./errors.ts";
 import { parseJsonObject, prettyJson, requireInteger, requireString, utf8 } from "./json.ts";
 import { CATALOG_ARCHIVE_MAGIC_1_0, CATALOG_ARCHIVE_MAGIC_1_1 } from "./magics.ts";
 import type { MediaContentHeader } from "./media-content-header.ts";
-import { readContentHeader, writeContentHeader, type HeaderOptions } from "./tape-file.ts";
+import { readContentHeader, writeContentHeader, type ContentHeaderRead, type HeaderOptions } from "./tape-file.ts";
 import type { BlockSink } from "./tape-io.ts";
 import { isUuidText } from "./uuid.ts";
 
@@ -87,7 +87,12 @@ export interface OpenedCatalogArchive {
 }
 
 export async function openCatalogArchive(input: ByteReader): Promise<OpenedCatalogArchive> {
-  const { header, type, data } = await readContentHeader(input);
+  return catalogArchiveFromHeader(await readContentHeader(input), input);
+}
+
+/** Like `openCatalogArchive` when the content header was already read. */
+export function catalogArchiveFromHeader(read: ContentHeaderRead, input: ByteReader): OpenedCatalogArchive {
+  const { header, type, data } = read;
   if (type.kind !== "catalog-archive") throw new TapeFormatError("bad-magic", `catalog archive: content magic is a ${type.kind}`, { field: "content_magic" });
   return { header, version: type.version, catalog: decodeCatalogArchiveHeaderJson(data), body: input };
 }

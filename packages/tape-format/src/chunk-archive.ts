@@ -5,7 +5,7 @@ import { TapeFormatError } from "./errors.ts";
 import { parseJsonObject, prettyJson, requireString, utf8 } from "./json.ts";
 import { CHUNK_ARCHIVE_ENTRY_MAGIC_1_0, CHUNK_ARCHIVE_MAGIC_1_1, bytesEqual, toHex } from "./magics.ts";
 import type { MediaContentHeader } from "./media-content-header.ts";
-import { readContentHeader, writeContentHeader, type HeaderOptions } from "./tape-file.ts";
+import { readContentHeader, writeContentHeader, type ContentHeaderRead, type HeaderOptions } from "./tape-file.ts";
 import type { BlockSink } from "./tape-io.ts";
 
 /** A chunk archive is closed once more than this many bytes were written. @see reference §4.1 */
@@ -215,7 +215,12 @@ export interface OpenedChunkArchive {
 
 /** Reads the content header (must be Chunk Archive v1.1) and JSON, returns the entry decoder. */
 export async function openChunkArchive(input: ByteReader, options: ChunkArchiveDecoderOptions = {}): Promise<OpenedChunkArchive> {
-  const { header, type, data } = await readContentHeader(input);
+  return chunkArchiveFromHeader(await readContentHeader(input), input, options);
+}
+
+/** Like `openChunkArchive` when the content header was already read. */
+export function chunkArchiveFromHeader(read: ContentHeaderRead, input: ByteReader, options: ChunkArchiveDecoderOptions = {}): OpenedChunkArchive {
+  const { header, type, data } = read;
   if (type.kind !== "chunk-archive") throw new TapeFormatError("bad-magic", `chunk archive: content magic is a ${type.kind}`, { field: "content_magic" });
   if (!type.supported) throw new TapeFormatError("unsupported-version", `chunk archive: version ${type.version} is not supported`, { field: "content_magic" });
   const { store } = decodeChunkArchiveHeaderJson(data);

@@ -74,6 +74,7 @@ export {
   decodeChunkArchiveHeaderJson,
   encodeChunkArchiveEntryHeader,
   encodeChunkArchiveHeaderJson,
+  chunkArchiveFromHeader,
   openChunkArchive,
   type ChunkArchiveDecoderOptions,
   type ChunkArchiveEntry,
@@ -115,6 +116,7 @@ export {
   decodeSnapshotArchiveHeaderJson,
   encodeSnapshotArchiveHeaderJson,
   openSnapshotArchive,
+  snapshotArchiveFromHeader,
   snapshotArchiveMagic,
   writeSnapshotArchive,
   type OpenedSnapshotArchive,
@@ -125,6 +127,7 @@ export {
 export {
   decodeCatalogArchiveHeaderJson,
   encodeCatalogArchiveHeaderJson,
+  catalogArchiveFromHeader,
   openCatalogArchive,
   writeCatalogArchive,
   type CatalogArchiveHeader,
@@ -148,5 +151,6 @@ export {
   type CatalogExpectations,
   type CatalogRecord,
 } from "./media-catalog.ts";
+export { readTapeFile, type OpenedArchive, type ReadTapeFileResult } from "./tape-file-reader.ts";
 export { TapeFileWriter, type ChunkArchiveOutcome, type ChunkToWrite } from "./tape-file-writer.ts";
 export { FileTape, MemoryTape, type VirtualTapeDevice, type VirtualTapeOptions } from "./virtual-tape.ts";

@@ -5,7 +5,7 @@ import { parseJsonObject, prettyJson, requireString, utf8 } from "./json.ts";
 import { SNAPSHOT_ARCHIVE_MAGIC_1_1, SNAPSHOT_ARCHIVE_MAGIC_1_2 } from "./magics.ts";
 import type { MediaContentHeader } from "./media-content-header.ts";
 import { PxarDecoder, PxarWriter, type PxarStat } from "./pxar.ts";
-import { readContentHeader, writeContentHeader, type HeaderOptions } from "./tape-file.ts";
+import { readContentHeader, writeContentHeader, type ContentHeaderRead, type HeaderOptions } from "./tape-file.ts";
 import type { BlockSink } from "./tape-io.ts";
 
 export interface SnapshotArchiveHeader {
@@ -100,7 +100,12 @@ export interface OpenedSnapshotArchive {
 }
 
 export async function openSnapshotArchive(input: ByteReader): Promise<OpenedSnapshotArchive> {
-  const { header, type, data } = await readContentHeader(input);
+  return snapshotArchiveFromHeader(await readContentHeader(input), input);
+}
+
+/** Like `openSnapshotArchive` when the content header was already read. */
+export function snapshotArchiveFromHeader(read: ContentHeaderRead, input: ByteReader): OpenedSnapshotArchive {
+  const { header, type, data } = read;
   if (type.kind !== "snapshot-archive") throw new TapeFormatError("bad-magic", `snapshot archive: content magic is a ${type.kind}`, { field: "content_magic" });
   if (!type.supported) throw new TapeFormatError("unsupported-version", `snapshot archive: version ${type.version} is not supported`, { field: "content_magic" });
   const h = decodeSnapshotArchiveHeaderJson(data);
