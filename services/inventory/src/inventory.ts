@@ -3,6 +3,7 @@ import { EVENTS_STREAM, EVENTS_SUBJECTS } from "@tapefleet/api-types";
 import { startService, type Logger, type RunningService } from "@tapefleet/common";
 import type { InventoryConfig } from "./config.ts";
 import { ConfigStore } from "./core/config-store.ts";
+import { EventRelay } from "./core/event-relay.ts";
 import { schema, type InventorySchema } from "./db/schema.ts";
 import { registerConfigHandlers } from "./handlers/config-handlers.ts";
 
@@ -19,6 +20,7 @@ export const MIGRATIONS_SCHEMA = "inventory_migrations";
 export interface RunningInventory {
   service: RunningService<InventorySchema>;
   store: ConfigStore;
+  relay: EventRelay;
   stop(): Promise<void>;
 }
 
@@ -36,11 +38,22 @@ export async function startInventory(
   });
   try {
     await service.bus.ensureStream(EVENTS_STREAM, EVENTS_SUBJECTS);
-    const store = new ConfigStore(service.database!.db);
-    registerConfigHandlers(service.bus, store, service.logger.child({ component: "config" }), { slowRequestMs: config.slowRequestMs });
+    const db = service.database!.db;
+    const store = new ConfigStore(db);
+    const relay = new EventRelay(db, service.bus, service.logger.child({ component: "event-relay" }));
+    registerConfigHandlers(service.bus, store, relay, service.logger.child({ component: "config" }), { slowRequestMs: config.slowRequestMs });
+    // Events left by an earlier run (NATS was down) go out now, and periodically after.
+    await relay.flush();
+    const timer = setInterval(() => void relay.flush(), config.outboxIntervalMs);
+    timer.unref();
+    // Registered after startService's hooks, so it runs first on shutdown: stop, then wait for the last flush.
+    service.lifecycle.onShutdown("event-relay", async () => {
+      clearInterval(timer);
+      await relay.flush();
+    });
     await service.bus.nc.flush();
     service.markReady();
-    return { service, store, stop: () => service.stop() };
+    return { service, store, relay, stop: () => service.stop() };
   } catch (err) {
     await service.stop();
     throw err;

@@ -1,8 +1,10 @@
 import {
   CONFIG_KIND_INFO,
+  inventoryEventType,
   keyOf,
   parseConfig,
   type AnyConfig,
+  type ConfigAction,
   type ConfigKind,
   type ConfigOfKind,
   type DriveConfig,
@@ -12,7 +14,7 @@ import { ConflictError, NotFoundError, TapefleetError, ValidationError } from "@
 import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
-import { changers, drives, mediaPools, tapeBackupJobs, type InventorySchema } from "../db/schema.ts";
+import { changers, drives, eventOutbox, mediaPools, tapeBackupJobs, type InventorySchema } from "../db/schema.ts";
 import {
   changerFromRow,
   changerToRow,
@@ -85,10 +87,22 @@ function mapDbError(err: unknown, kind: ConfigKind, key: string): unknown {
   return err;
 }
 
+/** Options of a write: the request id, carried by the change's event as correlation id. */
+export interface WriteOptions {
+  correlationId?: string;
+}
+
+/** Queue the change's event in the outbox, inside the change's transaction. */
+async function queueEvent(tx: Tx, kind: ConfigKind, action: ConfigAction, key: string, entity: AnyConfig, opts: WriteOptions): Promise<void> {
+  await tx.insert(eventOutbox).values({ type: inventoryEventType(kind, action), subject: key, data: entity, correlationId: opts.correlationId ?? null });
+}
+
 /**
  * The configuration of changers, drives, media pools and tape backup jobs.
  * Every write is one transaction: references are checked inside it, so bad
- * input changes nothing. Inputs are validated entities (see @tapefleet/api-types).
+ * input changes nothing, and the change's event is queued in the outbox in
+ * the same transaction (see EventRelay). Inputs are validated entities (see
+ * @tapefleet/api-types).
  */
 export class ConfigStore {
   constructor(private readonly db: Db) {}
@@ -105,7 +119,7 @@ export class ConfigStore {
     return found as ConfigOfKind[K];
   }
 
-  async create<K extends ConfigKind>(kind: K, entity: ConfigOfKind[K]): Promise<ConfigOfKind[K]> {
+  async create<K extends ConfigKind>(kind: K, entity: ConfigOfKind[K], opts: WriteOptions = {}): Promise<ConfigOfKind[K]> {
     const key = keyOf(kind, entity);
     const t = TABLES[kind];
     try {
@@ -117,6 +131,7 @@ export class ConfigStore {
         await this.checkOutgoing(tx, kind, entity);
         await this.checkDriveNumber(tx, kind, entity);
         await tx.insert(t.table).values(t.toRow(entity as never) as never);
+        await queueEvent(tx, kind, "created", key, entity, opts);
         return entity;
       });
     } catch (err) {
@@ -125,7 +140,7 @@ export class ConfigStore {
   }
 
   /** Apply an update request: set the given fields, reset those in `delete`, validate the result as a whole. */
-  async update<K extends ConfigKind>(kind: K, key: string, patch: UpdateOfKind[K]): Promise<ConfigOfKind[K]> {
+  async update<K extends ConfigKind>(kind: K, key: string, patch: UpdateOfKind[K], opts: WriteOptions = {}): Promise<ConfigOfKind[K]> {
     const t = TABLES[kind];
     try {
       return await this.db.transaction(async (tx) => {
@@ -142,6 +157,7 @@ export class ConfigStore {
           .update(t.table)
           .set({ ...t.toRow(next as never), updatedAt: new Date() } as never)
           .where(eq(t.key, key));
+        await queueEvent(tx, kind, "updated", key, next, opts);
         return next;
       });
     } catch (err) {
@@ -150,7 +166,7 @@ export class ConfigStore {
   }
 
   /** Remove an entry; refused (409) while another entry references it. Returns the removed entry. */
-  async remove<K extends ConfigKind>(kind: K, key: string): Promise<ConfigOfKind[K]> {
+  async remove<K extends ConfigKind>(kind: K, key: string, opts: WriteOptions = {}): Promise<ConfigOfKind[K]> {
     const t = TABLES[kind];
     try {
       return await this.db.transaction(async (tx) => {
@@ -170,6 +186,7 @@ export class ConfigStore {
           }
         }
         await tx.delete(t.table).where(eq(t.key, key));
+        await queueEvent(tx, kind, "removed", key, current, opts);
         return current as ConfigOfKind[K];
       });
     } catch (err) {

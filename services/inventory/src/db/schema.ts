@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, integer, pgSchema, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigserial, boolean, check, integer, jsonb, pgSchema, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /**
  * Tables of the inventory service, all in its own PostgreSQL schema. Foreign
@@ -74,5 +74,19 @@ export const tapeBackupJobs = inventorySchema.table(
   (t) => [check("tape_backup_job_max_depth_range", sql`${t.maxDepth} between 0 and 7`)],
 );
 
-export const schema = { changers, drives, mediaPools, tapeBackupJobs };
+/**
+ * Transactional outbox: each configuration change writes its event here in
+ * the same transaction; the relay publishes rows on JetStream in id order and
+ * deletes them. A change is therefore never committed without its event.
+ */
+export const eventOutbox = inventorySchema.table("event_outbox", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  type: text("type").notNull(),
+  subject: text("subject").notNull(),
+  data: jsonb("data").notNull(),
+  correlationId: text("correlation_id"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const schema = { changers, drives, mediaPools, tapeBackupJobs, eventOutbox };
 export type InventorySchema = typeof schema;

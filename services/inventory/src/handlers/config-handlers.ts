@@ -1,17 +1,15 @@
 import {
   CONFIG_KINDS,
   INVENTORY_QUEUE,
-  inventoryEventType,
   inventorySubject,
-  keyOf,
   parseConfig,
   parseUpdate,
-  type ConfigAction,
   type ConfigKind,
   type ConfigOp,
 } from "@tapefleet/api-types";
 import { TapefleetError, ValidationError, type Bus, type Logger } from "@tapefleet/common";
 import type { ConfigStore } from "../core/config-store.ts";
+import type { EventRelay } from "../core/event-relay.ts";
 
 /** The entity key from a `{ key }` payload. */
 function keyFrom(payload: unknown): string {
@@ -22,37 +20,28 @@ function keyFrom(payload: unknown): string {
 
 /**
  * Serve `inventory.config.<kind>.<op>` for every kind (queue group
- * `inventory`): validate, call the store, publish the change on JetStream.
+ * `inventory`): validate, call the store (which queues the change's event),
+ * then flush the outbox so the event is on JetStream before the reply.
  * One log line per request with its id, outcome and duration.
  */
-export function registerConfigHandlers(bus: Bus, store: ConfigStore, logger: Logger, opts: { slowRequestMs: number }): void {
-  const publish = async (kind: ConfigKind, action: ConfigAction, key: string, entity: unknown, requestId: string) => {
-    try {
-      await bus.publishEvent(inventoryEventType(kind, action), key, entity, { correlationId: requestId });
-    } catch (err) {
-      // The change is committed; a lost event is logged loudly for operators.
-      logger.error({ err, kind, action, key, requestId }, "configuration change committed but its event was not published");
-    }
-  };
-
+export function registerConfigHandlers(bus: Bus, store: ConfigStore, relay: EventRelay, logger: Logger, opts: { slowRequestMs: number }): void {
   const handlers: Record<ConfigOp, (kind: ConfigKind, payload: unknown, requestId: string) => Promise<unknown>> = {
     list: (kind) => store.list(kind),
     get: (kind, payload) => store.get(kind, keyFrom(payload)),
     create: async (kind, payload, requestId) => {
-      const entity = await store.create(kind, parseConfig(kind, payload));
-      await publish(kind, "created", keyOf(kind, entity), entity, requestId);
+      const entity = await store.create(kind, parseConfig(kind, payload), { correlationId: requestId });
+      await relay.flush();
       return entity;
     },
     update: async (kind, payload, requestId) => {
       const key = keyFrom(payload);
-      const entity = await store.update(kind, key, parseUpdate(kind, (payload as { patch?: unknown }).patch ?? {}));
-      await publish(kind, "updated", key, entity, requestId);
+      const entity = await store.update(kind, key, parseUpdate(kind, (payload as { patch?: unknown }).patch ?? {}), { correlationId: requestId });
+      await relay.flush();
       return entity;
     },
     remove: async (kind, payload, requestId) => {
-      const key = keyFrom(payload);
-      const entity = await store.remove(kind, key);
-      await publish(kind, "removed", key, entity, requestId);
+      const entity = await store.remove(kind, keyFrom(payload), { correlationId: requestId });
+      await relay.flush();
       return entity;
     },
   };

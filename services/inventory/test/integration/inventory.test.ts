@@ -119,6 +119,21 @@ describe("inventory configuration over NATS", () => {
     expect(await call("changer", "list")).toEqual([]);
   });
 
+  it("publishes events left in the outbox by an earlier failure, and leaves the outbox empty", async () => {
+    const sql = inv.service.database!.sql;
+    expect((await sql`select count(*)::int as n from inventory.event_outbox`)[0]?.["n"]).toBe(0);
+    await sql`insert into inventory.event_outbox (type, subject, data) values ('inventory.changer.created', 'late1', ${JSON.stringify({ name: "late1", path: "/dev/sg8" })}::jsonb)`;
+    await inv.relay.flush();
+    const late = await eventsFor("late1", 1);
+    expect(late[0]).toMatchObject({ type: "inventory.changer.created", data: { name: "late1", path: "/dev/sg8" } });
+    expect((await sql`select count(*)::int as n from inventory.event_outbox`)[0]?.["n"]).toBe(0);
+  });
+
+  it("carries the request id as the event's correlation id", async () => {
+    await bus.request(inventorySubject("changer", "create"), { name: "corr1", path: "/dev/sg6" }, { requestId: "req-corr-1" });
+    expect((await eventsFor("corr1", 1))[0]?.correlationId).toBe("req-corr-1");
+  });
+
   it("survives concurrent creates of the same name: exactly one wins", async () => {
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => call("changer", "create", { name: "race1", path: "/dev/sg7" })));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
