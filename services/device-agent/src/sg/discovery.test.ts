@@ -151,7 +151,7 @@ describe("discoverScsiDevices", () => {
 
   it.each([
     ["a page length past the data", Uint8Array.of(0x01, 0x80, 0x00, 0x20, 0x41), /PAGE LENGTH 32/],
-    ["a truncated header", Uint8Array.of(0x01, 0x80), /4-byte header/],
+    ["a truncated header", Uint8Array.of(0x01, 0x80), /header needs 4 bytes/],
     ["another page", Uint8Array.of(0x01, 0x83, 0x00, 0x00), /PAGE CODE is 0x83/],
   ])("reports %s in VPD 0x80 as a serial error", async (_name, data, message) => {
     const found = await discoverScsiDevices({

@@ -10,7 +10,7 @@
  */
 import { readFile, readdir, readlink, realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ScsiStatus, type ScsiTransport } from "@tapefleet/scsi";
+import { buildInquiryCdb, decodeVpdUnitSerial, ScsiStatus, VpdPage, type ScsiTransport } from "@tapefleet/scsi";
 
 /** SCSI peripheral device types looked for (SPC-4 table 141). */
 export const DEVICE_TYPE_TAPE = 1;
@@ -19,23 +19,6 @@ export const DEVICE_TYPE_MEDIUM_CHANGER = 8;
 /** INQUIRY is quick on every drive; PBS uses 30 s. */
 export const DISCOVERY_INQUIRY_TIMEOUT_MS = 30_000;
 const VPD_ALLOCATION_LENGTH = 255;
-const INQUIRY = 0x12;
-const VPD_UNIT_SERIAL_NUMBER = 0x80;
-
-/** INQUIRY with EVPD=1 for the unit serial number page (SPC-4 6.6, 7.8.16). */
-function vpdSerialCdb(): Uint8Array {
-  return Uint8Array.of(INQUIRY, 0x01, VPD_UNIT_SERIAL_NUMBER, 0x00, VPD_ALLOCATION_LENGTH, 0x00);
-}
-
-/** The trimmed PRODUCT SERIAL NUMBER of VPD page 0x80. */
-function decodeSerialPage(data: Uint8Array): string {
-  if (data.length < 4) throw new Error(`VPD page 0x80: needs a 4-byte header, got ${data.length} bytes`);
-  if (data[1] !== VPD_UNIT_SERIAL_NUMBER) throw new Error(`VPD page 0x80: PAGE CODE is 0x${(data[1] ?? 0).toString(16)}`);
-  const length = ((data[2] ?? 0) << 8) | (data[3] ?? 0);
-  if (4 + length > data.length) throw new Error(`VPD page 0x80: PAGE LENGTH ${length} runs past the ${data.length} bytes received`);
-  return Buffer.from(data.subarray(4, 4 + length)).toString("latin1").replace(/\0/g, " ").trim();
-}
-
 export type DiscoveredKind = "tape" | "changer";
 
 export interface ScsiAddress {
@@ -137,7 +120,7 @@ async function readSerial(
   try {
     transport = await openTransport(sgPath);
     const result = await transport.execute({
-      cdb: vpdSerialCdb(),
+      cdb: buildInquiryCdb({ page: VpdPage.UNIT_SERIAL_NUMBER, allocationLength: VPD_ALLOCATION_LENGTH }),
       direction: "in",
       dataInLength: VPD_ALLOCATION_LENGTH,
       timeoutMs,
@@ -145,7 +128,7 @@ async function readSerial(
     if (result.status !== ScsiStatus.GOOD) {
       return { serialError: `INQUIRY VPD 0x80 ended with status 0x${result.status.toString(16).padStart(2, "0")}` };
     }
-    return { serial: decodeSerialPage(result.data) };
+    return { serial: decodeVpdUnitSerial(result.data) };
   } catch (e) {
     return { serialError: e instanceof Error ? e.message : String(e) };
   } finally {

@@ -1,9 +1,12 @@
 /**
- * Typed errors of the SG_IO transport. Codes are stable: callers branch on
- * `code`, never on the message.
+ * Typed errors of the SG_IO transport. Every one is a `TransportError` of
+ * @tapefleet/scsi (code "TRANSPORT"), so the layers above map them like any
+ * other transport failure; `reason` is the stable finer code: callers branch
+ * on it, never on the message.
  */
+import { TransportError } from "@tapefleet/scsi";
 
-export type SgErrorCode =
+export type SgErrorReason =
   /** The path could not be resolved or opened (errno in `errno`). */
   | "open-failed"
   /** The path is not a SCSI generic character device (major 21). */
@@ -31,21 +34,20 @@ export interface SgErrorDetails {
   cause?: unknown;
 }
 
-export class SgError extends Error {
-  override readonly name = "SgError";
-  readonly code: SgErrorCode;
+export class SgError extends TransportError {
+  readonly reason: SgErrorReason;
   readonly path: string | undefined;
   readonly errno: number | undefined;
-  readonly hostStatus: number | undefined;
-  readonly driverStatus: number | undefined;
 
-  constructor(code: SgErrorCode, message: string, details: SgErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
-    this.code = code;
+  constructor(reason: SgErrorReason, message: string, details: SgErrorDetails = {}) {
+    super(
+      message,
+      { status: 0, hostStatus: details.hostStatus ?? 0, driverStatus: details.driverStatus ?? 0 },
+      details.cause !== undefined ? { cause: details.cause } : undefined,
+    );
+    this.reason = reason;
     this.path = details.path;
     this.errno = details.errno;
-    this.hostStatus = details.hostStatus;
-    this.driverStatus = details.driverStatus;
   }
 }
 

@@ -3,6 +3,7 @@
  * target: every sg_io_hdr field the transport sets reaches the wire, and every
  * field of the reply comes back where the kernel would put it.
  */
+import { TransportError } from "@tapefleet/scsi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   SgError,
@@ -59,7 +60,10 @@ async function expectSgError(p: Promise<unknown>, code: string): Promise<SgError
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(SgError);
-  expect((error as SgError).code).toBe(code);
+  expect((error as SgError).reason).toBe(code);
+  // Every transport failure is a TransportError of @tapefleet/scsi for the layers above.
+  expect(error).toBeInstanceOf(TransportError);
+  expect((error as SgError).code).toBe("TRANSPORT");
   return error as SgError;
 }
 

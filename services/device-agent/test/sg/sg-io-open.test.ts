@@ -35,33 +35,33 @@ describe("openSgDevice with libc", () => {
 
   it("refuses a character device that is not sg, naming the major", async () => {
     const e = await openError("/dev/null");
-    expect(e.code).toBe("not-sg-device");
+    expect(e.reason).toBe("not-sg-device");
     expect(e.message).toMatch(/major 1, not 21/);
   });
 
   it("resolves a link before checking, and refuses what it points at", async () => {
     const e = await openError(join(dir, "null-link"));
-    expect(e.code).toBe("not-sg-device");
+    expect(e.reason).toBe("not-sg-device");
     expect(e.message).toContain("/dev/null");
   });
 
   it("refuses a regular file", async () => {
     const e = await openError(join(dir, "regular"));
-    expect(e.code).toBe("not-sg-device");
+    expect(e.reason).toBe("not-sg-device");
     expect(e.message).toMatch(/not a character device/);
   });
 
   it("reports missing paths and dangling links with ENOENT", async () => {
     for (const path of [join(dir, "missing"), join(dir, "dangling")]) {
       const e = await openError(path);
-      expect(e.code).toBe("open-failed");
+      expect(e.reason).toBe("open-failed");
       expect(e.errno).toBe(2);
       expect(e.message).toMatch(/ENOENT/);
     }
   });
 
   it("rejects bad options before touching the path", async () => {
-    expect((await openError("/dev/null", { senseLength: 16 })).code).toBe("bad-request");
-    expect((await openError("/dev/null", { maxTransferLength: 0 })).code).toBe("bad-request");
+    expect((await openError("/dev/null", { senseLength: 16 })).reason).toBe("bad-request");
+    expect((await openError("/dev/null", { maxTransferLength: 0 })).reason).toBe("bad-request");
   });
 });
