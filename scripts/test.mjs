@@ -17,6 +17,19 @@ const report = join(outDir, "vitest.json");
 mkdirSync(outDir, { recursive: true });
 rmSync(report, { force: true });
 
+if (!existsSync(join(root, "node_modules", ".bin", "vitest"))) {
+  console.log("== node_modules is missing: npm ci");
+  const ci = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (ci.status !== 0) {
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
+}
+
+// Integration tests use the machine's PostgreSQL, Redis and NATS (started here when they do not answer).
+const services = spawnSync("bash", [join(root, "scripts", "backing-services.sh")], { cwd: root, stdio: "inherit" });
+if (services.status !== 0) console.log("backing services are not all up: integration tests will fail");
+
 let passed = 0;
 let failed = 0;
 
