@@ -46,6 +46,19 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { bus, tokens, logger, stats } = deps;
   app.decorateRequest("principal", null);
 
+  // JSON bodies with Fastify's safe parser, but an empty body (e.g. a DELETE sent
+  // with a JSON content type) is no body rather than an error.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    parseJson(req, text, done);
+  });
+
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("x-request-id", req.id);
     const path = req.url.split("?", 1)[0]!;

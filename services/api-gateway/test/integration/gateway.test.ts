@@ -206,6 +206,11 @@ describe("configuration over HTTP", () => {
     const json = await api("POST", "/api2/json/config/media-pool", { raw: "{not json" });
     expect(json.status).toBe(400);
     expect(Object.keys(json.body.errors)).toEqual(["body"]);
+    const poisoned = await api("POST", "/api2/json/config/media-pool", { raw: '{"name":"p9","__proto__":{"admin":true}}' });
+    expect(poisoned.status).toBe(400);
+    const empty = await api("POST", "/api2/json/config/media-pool", { raw: "" });
+    expect(empty.status).toBe(400);
+    expect(empty.body.errors).toEqual({ name: "is required" });
     const ref = await api("POST", "/api2/json/config/media-pool", { body: { name: "weekly", drive: "nodrive" } });
     expect(ref).toMatchObject({ status: 400, body: { errors: { drive: "drive 'nodrive' does not exist" } } });
 
