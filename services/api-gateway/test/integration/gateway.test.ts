@@ -274,3 +274,13 @@ describe("tapectl against the running gateway", () => {
     expect(err?.stderr).toMatch(/^Error: retention: invalid time span '7dayz'/);
   });
 });
+
+describe("inventory unavailable", () => {
+  it("answers 503 UNAVAILABLE while no inventory instance serves (runs last: stops the inventory)", async () => {
+    await inv.stop();
+    const r = await api("GET", "/api2/json/config/changer");
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ code: "UNAVAILABLE", errors: {} });
+    expect((await api("GET", "/healthz", { token: null })).status).toBe(200);
+  });
+});
