@@ -61,10 +61,22 @@ export class ByteReader {
     return !(await this.#fill());
   }
 
-  /** Reads up to `n` bytes; fewer only at the end of the stream. */
+  /**
+   * Reads up to `n` bytes; fewer only at the end of the stream. The result may
+   * be a view into the current input piece; use `readOwnedUpTo` to keep it.
+   */
   async readUpTo(n: number): Promise<Uint8Array> {
+    return this.#readUpTo(n, false);
+  }
+
+  /** Like `readUpTo`, but the result never aliases an input piece. */
+  async readOwnedUpTo(n: number): Promise<Uint8Array> {
+    return this.#readUpTo(n, true);
+  }
+
+  async #readUpTo(n: number, owned: boolean): Promise<Uint8Array> {
     if (n === 0 || !(await this.#fill())) return new Uint8Array(0);
-    if (this.#piece.length >= n) return this.#take(n);
+    if (this.#piece.length >= n) return owned ? this.#take(n).slice() : this.#take(n);
     const out = new Uint8Array(n);
     let got = 0;
     while (got < n && (await this.#fill())) {

@@ -180,13 +180,12 @@ export class ChunkArchiveDecoder implements AsyncIterable<ChunkArchiveEntry> {
       return null;
     }
     const h = decodeChunkArchiveEntryHeader(head);
-    const blob = await this.#input.readUpTo(h.size);
-    if (blob.length < h.size) {
+    const owned = await this.#input.readOwnedUpTo(h.size);
+    if (owned.length < h.size) {
       this.#done = true;
       this.#truncated = true;
       return null;
     }
-    const owned = blob.slice();
     let digestChecked = false;
     if (this.#options.verifyDigest) {
       const opts = this.#options.key === undefined ? {} : { key: this.#options.key };

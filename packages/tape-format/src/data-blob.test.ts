@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crc32, crc32Update } from "./crc32.ts";
+import { crc32, crc32Update, crc32UpdateJs } from "./crc32.ts";
 import {
   computeChunkDigest,
   decodeDataBlob,
@@ -20,6 +20,13 @@ describe("crc32", () => {
     expect(crc32(data)).toBe(0xcbf43926);
     expect(crc32Update(crc32Update(0, data.subarray(0, 4)), data.subarray(4))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+  it("the portable implementation agrees with the native one at every length and split", () => {
+    const data = pseudoRandom(1000, 77);
+    for (let n = 0; n <= 40; n++) expect(crc32UpdateJs(0, data.subarray(0, n))).toBe(crc32(data.subarray(0, n)));
+    expect(crc32UpdateJs(0, data)).toBe(crc32(data));
+    expect(crc32UpdateJs(crc32UpdateJs(0, data.subarray(0, 333)), data.subarray(333))).toBe(crc32(data));
+    expect(crc32UpdateJs(0, new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });
 });
 
