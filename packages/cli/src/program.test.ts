@@ -198,6 +198,16 @@ describe("settings", () => {
     expect(resolveToken({ TAPEFLEET_TOKEN: "tf-3:ghi", TAPEFLEET_TOKEN_FILE: "other" }, cwd)).toBe("tf-3:ghi");
     expect(() => resolveToken({ TAPEFLEET_TOKEN_FILE: "missing" }, cwd)).toThrow(/TAPEFLEET_TOKEN_FILE/);
   });
+
+  it("falls back to the adminTokenFile named in ./var/stack.json", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tapectl-"));
+    mkdirSync(join(cwd, "var"));
+    writeFileSync(join(cwd, "elsewhere"), "admin:xyz\n");
+    writeFileSync(join(cwd, "var/stack.json"), JSON.stringify({ gatewayUrl: "http://127.0.0.1:8007", adminTokenFile: join(cwd, "elsewhere") }));
+    expect(resolveToken({}, cwd)).toBe("admin:xyz");
+    writeFileSync(join(cwd, "var/stack.json"), "{broken");
+    expect(() => resolveUrl(undefined, {}, cwd)).toThrow(/cannot read .*stack.json/);
+  });
 });
 
 describe("diag decode (offline)", () => {
