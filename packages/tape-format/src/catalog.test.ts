@@ -145,6 +145,8 @@ describe("MediaCatalog", () => {
     expect((await catchTapeError(() => MediaCatalog.load(bytes, { mediaUuid: SET }))).code).toBe("catalog-order");
     expect((await catchTapeError(() => MediaCatalog.load(bytes, { mediaSetUuid: MEDIA }))).code).toBe("catalog-order");
     expect((await catchTapeError(() => MediaCatalog.load(bytes, { seqNr: 1 }))).code).toBe("catalog-order");
+    expect((await catchTapeError(() => MediaCatalog.load(MediaCatalog.create(MEDIA).toBytes(), { requireMediaSetLabel: true }))).code).toBe("catalog-order");
+    expect(MediaCatalog.load(bytes, { requireMediaSetLabel: true, mediaUuid: MEDIA, mediaSetUuid: SET }).seqNr).toBe(2);
     const noL0 = Uint8Array.from([...bytes.subarray(0, 8), ...bytes.subarray(41)]);
     expect((await catchTapeError(() => MediaCatalog.load(noL0))).code).toBe("catalog-order");
   });

@@ -175,6 +175,8 @@ export interface CatalogExpectations {
   mediaUuid?: string;
   mediaSetUuid?: string;
   seqNr?: number;
+  /** Require both label entries (catalogs restored from tape, reference §5.5). */
+  requireMediaSetLabel?: boolean;
 }
 
 /**
@@ -240,6 +242,9 @@ export class MediaCatalog {
       offset += d.length;
     }
     c.#pending = [];
+    if (expect.requireMediaSetLabel && c.#mediaSetUuid === undefined) {
+      throw new TapeFormatError("catalog-order", "media catalog: the media set label entry (file 1) is missing", { field: "label" });
+    }
     if (c.#open !== undefined) {
       // drop the unterminated archive: keep bytes up to its 'A' record
       c.#truncatedTail = true;
