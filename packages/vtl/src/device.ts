@@ -41,6 +41,8 @@ export abstract class VirtualDevice {
   /** Pending unit attention conditions, oldest first. */
   protected unitAttentions: AscCode[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** The last unexpected error turned into HARDWARE ERROR 04/44/00 (for diagnosis). */
+  lastInternalError: unknown;
 
   get id(): string {
     return this.info.id;
@@ -88,8 +90,16 @@ export abstract class VirtualDevice {
         residual: cmd.direction === "in" ? dataInLength - data.length : 0,
         hostStatus: timedOut ? HostStatus.TIME_OUT : HostStatus.OK,
       };
-    } catch (e) {
-      if (!(e instanceof CheckCondition)) throw e;
+    } catch (caught) {
+      let e: CheckCondition;
+      if (caught instanceof CheckCondition) {
+        e = caught;
+      } else {
+        // a failure inside the emulation (I/O error on the tape image …) is what a real
+        // drive reports as an internal target failure
+        this.lastInternalError = caught;
+        e = condition(SenseKey.HARDWARE_ERROR, Asc.INTERNAL_TARGET_FAILURE);
+      }
       const raw = e.data ?? EMPTY;
       const data = raw.length > dataInLength ? raw.subarray(0, dataInLength) : raw;
       return {

@@ -115,9 +115,9 @@ function handleConnection(library: VirtualLibrary, socket: Socket): void {
       }
       const dev = device;
       const cmd = msg;
-      // copy out of the receive buffer: the payload may be reused by the decoder
-      const cdb = Uint8Array.from(cmd.cdb);
-      const dataOut = cmd.dataOut.length > 0 ? Buffer.from(cmd.dataOut) : new Uint8Array(0);
+      // frame payloads are fresh buffers per received chunk; the tape image copies what it keeps
+      const cdb = cmd.cdb;
+      const dataOut = cmd.dataOut;
       chain = chain.then(async () => {
         try {
           const r = await dev.execute({ cdb, direction: cmd.direction, dataOut, dataInLength: cmd.dataInLength, timeoutMs: cmd.timeoutMs });
