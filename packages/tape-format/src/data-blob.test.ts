@@ -30,17 +30,24 @@ describe("crc32", () => {
   });
 });
 
-/** A zstd frame with one raw block and no content size in the header (as streaming encoders write). */
+/** A zstd frame of raw blocks (≤ 128 KiB each) and no content size in the header (as streaming encoders write). */
 function rawFrameWithoutSize(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 1 + 1 + 3 + data.length);
+  const BLOCK = 128 * 1024;
+  const nBlocks = Math.max(1, Math.ceil(data.length / BLOCK));
+  const out = new Uint8Array(4 + 1 + 1 + 3 * nBlocks + data.length);
   new DataView(out.buffer).setUint32(0, 0xfd2fb528, true);
   out[4] = 0x00; // no FCS, not single segment, no dict id, no checksum
   out[5] = 0x50; // window descriptor: 2^(10+10) = 1 MiB
-  const bh = (data.length << 3) | (0 << 1) | 1; // last block, raw
-  out[6] = bh & 0xff;
-  out[7] = (bh >> 8) & 0xff;
-  out[8] = (bh >> 16) & 0xff;
-  out.set(data, 9);
+  let at = 6;
+  for (let i = 0; i < nBlocks; i++) {
+    const part = data.subarray(i * BLOCK, Math.min(data.length, (i + 1) * BLOCK));
+    const bh = (part.length << 3) | (0 << 1) | (i === nBlocks - 1 ? 1 : 0); // raw block, last flag
+    out[at++] = bh & 0xff;
+    out[at++] = (bh >> 8) & 0xff;
+    out[at++] = (bh >> 16) & 0xff;
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -62,6 +69,18 @@ describe("zstd", () => {
     expect(Buffer.from(zstdDecompress(frame, 1 << 20)).equals(Buffer.from(data))).toBe(true);
     const err = await catchTapeError(() => zstdDecompress(frame, 4000));
     expect(err.code).toBe("decompress-failed");
+  });
+
+  it("retries with the full limit when an unsized frame exceeds the first 16 MiB try", async () => {
+    await ensureZstd();
+    const data = new Uint8Array(17 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+    const frame = rawFrameWithoutSize(data);
+    const out = zstdDecompress(frame, 32 * 1024 * 1024);
+    expect(out.length).toBe(data.length);
+    expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+    const err = await catchTapeError(() => zstdDecompress(frame, 16 * 1024 * 1024));
+    expect(err.message).toContain("exceeds the limit");
   });
 
   it("rejects garbage", async () => {

@@ -90,7 +90,10 @@ function checkKey(key: Uint8Array): void {
  * AAD) when a key is given, decompresses zstd. Output is limited to `maxSize`.
  */
 export async function decodeDataBlob(raw: Uint8Array, options: { key?: Uint8Array; maxSize?: number } = {}): Promise<Uint8Array> {
-  const blob = parseDataBlob(raw);
+  return decodeParsedBlob(parseDataBlob(raw), options);
+}
+
+async function decodeParsedBlob(blob: ParsedDataBlob, options: { key?: Uint8Array; maxSize?: number }): Promise<Uint8Array> {
   const maxSize = options.maxSize ?? MAX_BLOB_SIZE;
   let data = blob.payload;
   if (blob.encrypted) {
@@ -181,7 +184,7 @@ export function computeChunkDigest(plaintext: Uint8Array, options: { key?: Uint8
 export async function verifyChunk(raw: Uint8Array, digest: Uint8Array, options: { key?: Uint8Array } = {}): Promise<{ digestChecked: boolean }> {
   const blob = parseDataBlob(raw);
   if (blob.encrypted && options.key === undefined) return { digestChecked: false };
-  const plain = await decodeDataBlob(raw, options);
+  const plain = await decodeParsedBlob(blob, options);
   const actual = computeChunkDigest(plain, blob.encrypted ? options : {});
   if (!bytesEqual(actual, digest)) {
     throw new TapeFormatError("digest-mismatch", `chunk digest: expected ${toHex(digest)}, content hashes to ${toHex(actual)}`, { field: "digest" });
