@@ -129,13 +129,18 @@ describe("sequential access", () => {
     expect(s.info).toBe(1000);
     expect(short.data.length).toBe(1000);
     expect(short.residual).toBe(1000);
-    // long record: ILI, negative residue, the requested bytes transferred
-    const long = await d.run(Cdb.read6(2000, { sili: true }), { inLen: 2000 });
+    // long record, SILI=0: ILI, negative residue, the requested bytes transferred
+    const long = await d.run(Cdb.read6(2000), { inLen: 2000 });
     const l = parseSense(long.sense);
     expect(l.ili).toBe(true);
     expect(l.info).toBe(-1000);
     expect(long.data.length).toBe(2000);
     expect(Buffer.from(long.data).equals(block(2, 3000).subarray(0, 2000))).toBe(true);
+    // long record, SILI=1, variable block length: no CHECK CONDITION, excess discarded
+    await d.ok(Cdb.locate10(1));
+    const longSili = await d.run(Cdb.read6(2000, { sili: true }), { inLen: 2000 });
+    expect(longSili.status).toBe(0);
+    expect(longSili.data.length).toBe(2000);
     // SILI=1 short record: GOOD with residual
     const sili = await d.run(Cdb.read6(4000, { sili: true }), { inLen: 4000 });
     expect(sili.status).toBe(0);
