@@ -86,7 +86,7 @@ export {
   type CryptMode,
   type ManifestFile,
 } from "./manifest.ts";
-export { ChunkStore, digestHex, type ChunkStat, type DigestInput, type InsertChunkResult } from "./chunk-store.ts";
+export { ChunkStore, digestHex, type ChunkStat, type DigestInput, type InsertChunkOptions, type InsertChunkResult } from "./chunk-store.ts";
 export { applyGroupFilters, formatGroupFilter, groupMatches, parseGroupFilter, type GroupFilter } from "./group-filter.ts";
 export { Datastore, openDatastore, type SelectOptions, type SnapshotIndex, type SnapshotInfo } from "./datastore.ts";
 export {
@@ -99,3 +99,8 @@ export {
   type WriteStep,
   type WriterOptions,
 } from "./snapshot-writer.ts";
+export { GearChunker, chunkStream, type ChunkerParams } from "./chunker.ts";
+export { DEFAULT_BLOB_LIMIT, archiveNameFor, ingestFiles, type IngestFile, type IngestOptions, type IngestResult } from "./ingest.ts";
+export { createSampleDatastore, type SampleOptions, type SampleReport } from "./sample.ts";
+export { formatByteSize, parseByteSize } from "./size.ts";
+export { verifyDatastore, type VerifyReport } from "./verify.ts";
