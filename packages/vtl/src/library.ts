@@ -276,6 +276,12 @@ export class VirtualLibrary {
     if (on && d instanceof VirtualTapeDrive) d.raiseTapeAlert(TapeAlert.HARDWARE_A);
   }
 
+  /** Raise a TapeAlert flag (1..64) on a drive, e.g. 0x14 CLEAN NOW to ask for cleaning. */
+  setTapeAlert(deviceId: string, flag: number): void {
+    if (!Number.isInteger(flag) || flag < 1 || flag > 64) throw new VtlError("VTL_STATE_INVALID", `TapeAlert flag ${flag} is not 1..64`);
+    this.drive(deviceId).raiseTapeAlert(flag);
+  }
+
   /** The device disappears: OPEN fails with result 2, commands get host status DID_NO_CONNECT. */
   setOffline(deviceId: string, on = true): void {
     this.device(deviceId).faults.offline = on;

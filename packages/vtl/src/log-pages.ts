@@ -94,3 +94,22 @@ export function logSenseHeaderCheck(cdb: Uint8Array): { page: number; subpage: n
   if (subpage !== 0 && !(page === 0 && subpage === 0xff)) throw invalidCdbField(3);
   return { page: subpage === 0xff ? 0x100 : page, subpage, pc, pointer, alloc };
 }
+
+/** Keep only the parameters whose code is at least `pointer` (LOG SENSE PARAMETER POINTER). */
+export function fromParameterPointer(page: Uint8Array, pointer: number): Uint8Array {
+  if (pointer === 0 || page.length < 4) return page;
+  const kept: Uint8Array[] = [];
+  for (let o = 4; o + 4 <= page.length; o += 4 + page[o + 3]!) {
+    if (((page[o]! << 8) | page[o + 1]!) >= pointer) kept.push(page.subarray(o, o + 4 + page[o + 3]!));
+  }
+  const len = kept.reduce((n, k) => n + k.length, 0);
+  const out = new Uint8Array(4 + len);
+  out.set(page.subarray(0, 2), 0);
+  new DataView(out.buffer).setUint16(2, len);
+  let o = 4;
+  for (const k of kept) {
+    out.set(k, o);
+    o += k.length;
+  }
+  return out;
+}

@@ -459,6 +459,29 @@ describe("status pages", () => {
     expect(Number(params.get(0x0016)!.readBigUInt64BE(0))).toBe(Math.floor((16 * 1024 ** 3) / 1e6));
     expect(Number(params.get(0x0017)!.readBigUInt64BE(0))).toBe(2);
     expect(kcq(await d.run(Cdb.logSense(0x33), { inLen: 255 }))).toBe("5/24/00");
+    // PARAMETER POINTER: parameters from 0x0016 on
+    const cdb = Cdb.logSense(0x17);
+    cdb[6] = 0x16;
+    const tail = await d.ok(cdb, { inLen: 8192 });
+    expect(tail.readUInt16BE(4)).toBe(0x0016);
+    expect(tail.readUInt16BE(2)).toBe(tail.length - 4);
+  });
+
+  it("raises CLEAN NOW on request and a cleaning run clears it", async () => {
+    fx = await fixture({
+      drives: [{ name: "tape0", generation: 9, serial: "VD0001" }],
+      shelf: [{ barcode: "CLN009L1" }],
+      timing: { powerOnUnitAttention: false, cleaningMs: 100 },
+    });
+    const d = fx.dev("tape0");
+    fx.lib.setTapeAlert("tape0", 0x14);
+    const vhf = await d.ok(Cdb.logSense(0x11), { inLen: 64 });
+    expect(vhf[8]! & 0x04).toBe(0x04); // CRQST
+    await fx.lib.insertCartridge("tape0", "CLN009L1");
+    fx.clock.advance(100);
+    expect(kcq(await d.run(Cdb.tur()))).toBe("2/3a/00");
+    const after = await d.ok(Cdb.logSense(0x12), { inLen: 512 });
+    expect(after[8 + 2]! & (0x80 >> ((0x14 - 1) & 7))).toBe(0);
   });
 
   it("TapeAlert 0x12 keeps flags, 0x2E clears them", async () => {

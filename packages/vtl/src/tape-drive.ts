@@ -28,6 +28,7 @@ import { inquiry, reportLuns } from "./inquiry.ts";
 import {
   buildLogPage,
   CONTROL_LIST,
+  fromParameterPointer,
   logSenseHeaderCheck,
   supportedPagesPage,
   supportedSubpagesPage,
@@ -951,7 +952,7 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
   // ---- log pages ----
 
   private logSense(cdb: Uint8Array): Uint8Array {
-    const { page, alloc } = logSenseHeaderCheck(cdb);
+    const { page, alloc, pointer } = logSenseHeaderCheck(cdb);
     const supported = [0x00, 0x02, 0x03, 0x0c, 0x11, 0x12, 0x17, 0x2e];
     let out: Uint8Array;
     switch (page) {
@@ -997,6 +998,7 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
       default:
         throw invalidCdbField(2);
     }
+    if (page !== 0x00 && page !== 0x100) out = fromParameterPointer(out, pointer);
     return out.subarray(0, alloc);
   }
 
