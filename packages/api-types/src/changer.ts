@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { bool, devicePath, exportSlots, safeId } from "./fields.ts";
 import { deleteList, noSetAndDelete } from "./delete-list.ts";
+import { digest } from "./digest.ts";
 
 /**
  * A tape library's medium changer (PBS `tape.cfg` section `changer`).
@@ -20,7 +21,7 @@ export const CHANGER_DELETABLE = ["export-slots", "eject-before-unload"] as cons
 export const changerUpdate = changerConfig
   .omit({ name: true })
   .partial()
-  .extend({ delete: deleteList(CHANGER_DELETABLE).optional() })
+  .extend({ delete: deleteList(CHANGER_DELETABLE).optional(), digest: digest.optional() })
   .superRefine(noSetAndDelete)
   .meta({ description: "Changes to a changer: fields to set, `delete` lists fields to reset." });
 

@@ -1,5 +1,6 @@
 import { ValidationError } from "@tapefleet/common";
 import { describe, expect, it } from "vitest";
+import { canonicalJson, configDigest } from "./digest.ts";
 import { apiJsonSchemas } from "./json-schema.ts";
 import { CONFIG_KINDS, inventoryEventType, inventorySubject, parseConfig, parseUpdate, type ConfigKind } from "./kinds.ts";
 
@@ -154,6 +155,20 @@ describe("update requests", () => {
     expect(fieldErrors(() => parseUpdate("tape-backup-job", { id: "x2x" }))).toEqual({ id: "unknown field" });
     expect(fieldErrors(() => parseUpdate("media-pool", { retention: "7dayz" })).retention).toMatch(/^invalid time span '7dayz'/);
     expect(fieldErrors(() => parseUpdate("media-pool", { delete: 3 }))).toEqual({ delete: "must be a list of field names" });
+  });
+});
+
+describe("configuration digest", () => {
+  it("hashes the canonical JSON, so key order does not matter", () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: undefined }], e: "x" })).toBe('{"a":[{"d":2}],"b":1,"e":"x"}');
+    expect(configDigest({ name: "p1", drive: "d1x" })).toBe(configDigest({ drive: "d1x", name: "p1" }));
+    expect(configDigest({ name: "p1" })).not.toBe(configDigest({ name: "p2" }));
+    expect(configDigest({ name: "p1" })).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it("is accepted in update requests and checked for shape", () => {
+    const d = configDigest({ name: "p1" });
+    expect(parseUpdate("media-pool", { comment: "x", digest: d })).toEqual({ comment: "x", digest: d });
+    expect(fieldErrors(() => parseUpdate("media-pool", { digest: "abc" }))).toEqual({ digest: "must be a configuration digest (64 lowercase hex digits)" });
   });
 });
 

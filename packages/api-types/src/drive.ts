@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { devicePath, intRange, safeId } from "./fields.ts";
 import { deleteList, noSetAndDelete } from "./delete-list.ts";
+import { digest } from "./digest.ts";
 
 /** Highest data transfer element index of a drive in its changer. */
 export const MAX_CHANGER_DRIVENUM = 255;
@@ -24,7 +25,7 @@ export const DRIVE_DELETABLE = ["changer", "changer-drivenum"] as const;
 export const driveUpdate = driveConfig
   .omit({ name: true })
   .partial()
-  .extend({ delete: deleteList(DRIVE_DELETABLE).optional() })
+  .extend({ delete: deleteList(DRIVE_DELETABLE).optional(), digest: digest.optional() })
   .superRefine(noSetAndDelete)
   .meta({ description: "Changes to a drive: fields to set, `delete` lists fields to reset." });
 

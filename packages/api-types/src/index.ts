@@ -5,6 +5,7 @@
  */
 export * from "./fields.ts";
 export * from "./delete-list.ts";
+export * from "./digest.ts";
 export * from "./changer.ts";
 export * from "./drive.ts";
 export * from "./media-pool.ts";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { allocation, comment, fingerprint, retention, safeId, template } from "./fields.ts";
 import { deleteList, noSetAndDelete } from "./delete-list.ts";
+import { digest } from "./digest.ts";
 
 /**
  * A media pool (PBS `media-pool.cfg` section `pool`), plus the drive this
@@ -25,7 +26,7 @@ export const MEDIA_POOL_DELETABLE = ["drive", "allocation", "retention", "templa
 export const mediaPoolUpdate = mediaPoolConfig
   .omit({ name: true })
   .partial()
-  .extend({ delete: deleteList(MEDIA_POOL_DELETABLE).optional() })
+  .extend({ delete: deleteList(MEDIA_POOL_DELETABLE).optional(), digest: digest.optional() })
   .superRefine(noSetAndDelete)
   .meta({ description: "Changes to a media pool: fields to set, `delete` lists fields to reset." });
 

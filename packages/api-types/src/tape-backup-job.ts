@@ -2,6 +2,7 @@ import { MAX_NAMESPACE_DEPTH } from "@tapefleet/common";
 import { z } from "zod";
 import { bool, calendarEvent, comment, groupFilter, intRange, namespace, safeId, userid } from "./fields.ts";
 import { deleteList, noSetAndDelete } from "./delete-list.ts";
+import { digest } from "./digest.ts";
 
 /**
  * A tape backup job (PBS `tape-job.cfg` section `backup`): what to write
@@ -42,7 +43,7 @@ export const TAPE_BACKUP_JOB_DELETABLE = [
 export const tapeBackupJobUpdate = tapeBackupJobConfig
   .omit({ id: true })
   .partial()
-  .extend({ delete: deleteList(TAPE_BACKUP_JOB_DELETABLE).optional() })
+  .extend({ delete: deleteList(TAPE_BACKUP_JOB_DELETABLE).optional(), digest: digest.optional() })
   .superRefine(noSetAndDelete)
   .meta({ description: "Changes to a tape backup job: fields to set, `delete` lists fields to reset." });
 

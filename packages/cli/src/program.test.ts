@@ -82,8 +82,12 @@ describe("tapectl argument parsing", () => {
   });
 
   it("sends updates with --delete to the entry's URL", async () => {
-    const r = await run(["pool", "update", "daily", "--comment", "x", "--delete", "allocation", "--delete", "encrypt"]);
-    expect(r.sent[0]).toMatchObject({ method: "PUT", url: "http://api.test:8007/api2/json/config/media-pool/daily", body: { comment: "x", delete: ["allocation", "encrypt"] } });
+    const r = await run(["pool", "update", "daily", "--comment", "x", "--delete", "allocation", "--delete", "encrypt", "--digest", "ab".repeat(32)]);
+    expect(r.sent[0]).toMatchObject({
+      method: "PUT",
+      url: "http://api.test:8007/api2/json/config/media-pool/daily",
+      body: { comment: "x", delete: ["allocation", "encrypt"], digest: "ab".repeat(32) },
+    });
     const rm = await run(["changer", "remove", "lib 1"]);
     expect(rm.sent[0]).toMatchObject({ method: "DELETE", url: "http://api.test:8007/api2/json/config/changer/lib%201" });
   });

@@ -26,7 +26,7 @@ const ERRORS: Record<string, string> = {
   "401": "No or invalid API token.",
   "403": "The token's role may not do this (audit tokens are read-only).",
   "404": "No such entry.",
-  "409": "Conflicts with existing configuration (duplicate, in use, or drive number taken).",
+  "409": "Conflicts with existing configuration (duplicate, in use, drive number taken, or digest mismatch).",
   "503": "The inventory service is unavailable.",
 };
 
@@ -61,7 +61,13 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
     paths[`${API_ROOT}/config/${kind}/{${info.key}}`] = {
       parameters: [keyParam],
       get: op(`get${p}`, `Read a ${info.title}`, tag, {
-        responses: { "200": { description: `The ${info.title}.`, content: dataOf(ref(`${p}Config`)) }, ...errors("401", "404", "503") },
+        responses: {
+          "200": {
+            description: `The ${info.title} and its digest (send it back with an update to detect concurrent changes).`,
+            content: json({ type: "object", required: ["data", "digest"], properties: { data: ref(`${p}Config`), digest: { type: "string", pattern: "^[0-9a-f]{64}$" } } }),
+          },
+          ...errors("401", "404", "503"),
+        },
       }),
       put: op(`update${p}`, `Update a ${info.title}`, tag, {
         requestBody: { required: true, content: json(ref(`${p}Update`)) },

@@ -97,10 +97,13 @@ export function registerConfigGroup(program: Command, ctx: CliContext, spec: Con
       v,
     ]),
   );
+  update.addOption(new Option("--digest <hex>", "refuse the update if the entry changed since it had this digest"));
   update.action(async (key: string, _o: unknown, cmd: Command) => {
     const body = bodyOf(cmd, spec);
     const del = cmd.opts()["delete"] as string[] | undefined;
     if (del) body["delete"] = del;
+    const digest = cmd.opts()["digest"] as string | undefined;
+    if (digest) body["digest"] = digest;
     const g = globalsOf(cmd);
     const updated = await ctx.client(g).put(`${path}/${encode(key)}`, body);
     if (g.outputFormat !== "text") ctx.print(g, updated, () => "");

@@ -1,6 +1,7 @@
 import {
   CONFIG_KIND_INFO,
   CONFIG_KINDS,
+  configDigest,
   createTokenRequest,
   inventorySubject,
   parseInput,
@@ -106,7 +107,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const keyOf = (req: FastifyRequest) => (req.params as Record<string, string>)[CONFIG_KIND_INFO[kind].key]!;
     app.get(base, async (req) => ({ data: await forward(req, kind, "list") }));
     app.post(base, async (req) => ({ data: await forward(req, kind, "create", req.body ?? {}) }));
-    app.get(item, async (req) => ({ data: await forward(req, kind, "get", { key: keyOf(req) }) }));
+    app.get(item, async (req) => {
+      const data = await forward(req, kind, "get", { key: keyOf(req) });
+      return { data, digest: configDigest(data) };
+    });
     app.put(item, async (req) => ({ data: await forward(req, kind, "update", { key: keyOf(req), patch: req.body ?? {} }) }));
     app.delete(item, async (req) => {
       await forward(req, kind, "remove", { key: keyOf(req) });

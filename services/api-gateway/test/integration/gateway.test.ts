@@ -169,9 +169,13 @@ describe("configuration over HTTP", () => {
     expect(r.status).toBe(200);
 
     r = await api("GET", "/api2/json/config/media-pool/daily");
-    expect(r.body).toEqual({ data: { name: "daily", drive: "drv1", allocation: "daily", retention: "7days" } });
-    r = await api("PUT", "/api2/json/config/media-pool/daily", { body: { comment: "weekdays", delete: ["allocation"] } });
+    expect(r.body.data).toEqual({ name: "daily", drive: "drv1", allocation: "daily", retention: "7days" });
+    expect(r.body.digest).toMatch(/^[0-9a-f]{64}$/);
+    const digest = r.body.digest as string;
+    r = await api("PUT", "/api2/json/config/media-pool/daily", { body: { comment: "weekdays", delete: ["allocation"], digest } });
     expect(r.body.data).toEqual({ name: "daily", drive: "drv1", retention: "7days", comment: "weekdays" });
+    const stale = await api("PUT", "/api2/json/config/media-pool/daily", { body: { comment: "lost update", digest } });
+    expect(stale).toMatchObject({ status: 409, body: { code: "CONFLICT", errors: { digest: expect.stringMatching(/digest mismatch/) } } });
     r = await api("GET", "/api2/json/config/tape-backup-job");
     expect(r.body.data).toEqual([{ id: "job1", store: "store1", pool: "daily", drive: "drv1", schedule: "mon..fri 02:00" }]);
 

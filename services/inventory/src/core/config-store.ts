@@ -1,5 +1,6 @@
 import {
   CONFIG_KIND_INFO,
+  configDigest,
   inventoryEventType,
   keyOf,
   parseConfig,
@@ -139,15 +140,23 @@ export class ConfigStore {
     }
   }
 
-  /** Apply an update request: set the given fields, reset those in `delete`, validate the result as a whole. */
+  /**
+   * Apply an update request: set the given fields, reset those in `delete`,
+   * validate the result as a whole. With `digest`, refused (409) when the
+   * entry changed since the client read it.
+   */
   async update<K extends ConfigKind>(kind: K, key: string, patch: UpdateOfKind[K], opts: WriteOptions = {}): Promise<ConfigOfKind[K]> {
     const t = TABLES[kind];
     try {
       return await this.db.transaction(async (tx) => {
         const current = await this.find(tx, kind, key, true);
         if (!current) throw new NotFoundError(CONFIG_KIND_INFO[kind].title, key);
+        const { delete: toDelete, digest, ...set } = patch as Record<string, unknown> & { delete?: string[]; digest?: string };
+        if (digest !== undefined && digest !== configDigest(current)) {
+          const message = `${CONFIG_KIND_INFO[kind].title} '${key}' was changed since it was read (digest mismatch); read it again`;
+          throw new ConflictError(message, [{ field: "digest", message }]);
+        }
         const merged: Record<string, unknown> = { ...current };
-        const { delete: toDelete, ...set } = patch as Record<string, unknown> & { delete?: string[] };
         for (const [f, v] of Object.entries(set)) if (v !== undefined) merged[f] = v;
         for (const f of toDelete ?? []) delete merged[f];
         const next = parseConfig(kind, merged);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inventorySubject, type ConfigKind, type ConfigOp } from "@tapefleet/api-types";
+import { configDigest, inventorySubject, type ConfigKind, type ConfigOp } from "@tapefleet/api-types";
 import { Bus, createLogger, TapefleetError, type EventEnvelope } from "@tapefleet/common";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { inventoryConfigSchema, startInventory, type RunningInventory } from "../../src/index.ts";
@@ -132,6 +132,16 @@ describe("inventory configuration over NATS", () => {
   it("carries the request id as the event's correlation id", async () => {
     await bus.request(inventorySubject("changer", "create"), { name: "corr1", path: "/dev/sg6" }, { requestId: "req-corr-1" });
     expect((await eventsFor("corr1", 1))[0]?.correlationId).toBe("req-corr-1");
+  });
+
+  it("refuses an update whose digest no longer matches the entry", async () => {
+    const pool = await call<Record<string, unknown>>("changer", "get", { key: "corr1" });
+    const digest = configDigest(pool);
+    expect(await call("changer", "update", { key: "corr1", patch: { "eject-before-unload": true, digest } })).toMatchObject({ "eject-before-unload": true });
+    const stale = await fail(call("changer", "update", { key: "corr1", patch: { "export-slots": [1], digest } }));
+    expect(stale.code).toBe("CONFLICT");
+    expect(stale.fields?.[0]?.field).toBe("digest");
+    expect(await call("changer", "get", { key: "corr1" })).toEqual({ name: "corr1", path: "/dev/sg6", "eject-before-unload": true });
   });
 
   it("survives concurrent creates of the same name: exactly one wins", async () => {
