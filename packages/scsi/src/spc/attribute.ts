@@ -54,7 +54,7 @@ export function buildWriteAttributeCdb(p: {
   const cdb = new Uint8Array(16);
   cdb[0] = Opcode.WRITE_ATTRIBUTE;
   cdb[1] = (p.writeThroughCache ?? true) ? 0x01 : 0;
-  putU16(cdb, 3, checkRange("elementAddress", p.elementAddress ?? 0, 0, 0xffff));
+  putU16(cdb, 2, checkRange("elementAddress", p.elementAddress ?? 0, 0, 0xffff));
   cdb[5] = checkRange("volume", p.volume ?? 0, 0, 0xff);
   cdb[7] = checkRange("partition", p.partition ?? 0, 0, 0xff);
   putU32(cdb, 10, checkRange("parameterListLength", p.parameterListLength, 0, 0xffffffff));
