@@ -275,30 +275,26 @@ export class CartridgeStore {
 
 async function writeAll(h: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   let pos = position;
-  let rest = buffers;
-  while (rest.length > 0) {
-    const batch = rest.slice(0, 512);
-    rest = rest.slice(batch.length);
-    let total = batch.reduce((s, b) => s + b.length, 0);
-    let { bytesWritten } = await h.writev(batch, pos);
+  for (let i = 0; i < buffers.length; i += 512) {
+    const batch = buffers.slice(i, i + 512);
+    const total = batch.reduce((s, b) => s + b.length, 0);
+    const { bytesWritten } = await h.writev(batch, pos);
     pos += bytesWritten;
-    if (bytesWritten < total) {
-      // short write: finish the remainder buffer by buffer
-      let skip = bytesWritten;
-      for (const b of batch) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        let part = b.subarray(skip);
-        skip = 0;
-        while (part.length > 0) {
-          ({ bytesWritten } = await h.write(part, 0, part.length, pos));
-          pos += bytesWritten;
-          part = part.subarray(bytesWritten);
-        }
+    if (bytesWritten === total) continue;
+    // short write: finish the rest buffer by buffer
+    let skip = bytesWritten;
+    for (const b of batch) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
       }
-      total = 0;
+      let part = b.subarray(skip);
+      skip = 0;
+      while (part.length > 0) {
+        const w = await h.write(part, 0, part.length, pos);
+        pos += w.bytesWritten;
+        part = part.subarray(w.bytesWritten);
+      }
     }
   }
 }

@@ -356,7 +356,7 @@ export class VirtualLibrary {
     if (this.closed) return Promise.resolve();
     if (this.persistPending) return this.persistChain;
     this.persistPending = true;
-    this.persistChain = this.persistChain.then(async () => {
+    this.persistChain = this.persistChain.catch(() => undefined).then(async () => {
       this.persistPending = false;
       await writeStateFile(this.dir, this.snapshot());
     });
