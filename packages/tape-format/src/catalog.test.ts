@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TAPE_BLOCK_SIZE } from "./block-header.ts";
 import { encodeCatalogArchiveHeaderJson, openCatalogArchive, writeCatalogArchive } from "./catalog-archive.ts";
@@ -214,3 +215,39 @@ describe("catalog archive", () => {
   });
 });
 
+
+describe("media catalog property", () => {
+  it("any valid record sequence survives encode → load with the same index", () => {
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant("snapshot" as const), store: fc.constantFrom("a", "b", "ström"), snap: fc.string({ maxLength: 30 }) }),
+      fc.record({ kind: fc.constant("archive" as const), store: fc.constantFrom("a", "b"), digests: fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 5 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 12 }), fc.nat(3), (steps, gap) => {
+        const c = MediaCatalog.createForMediaSet(MEDIA, SET, 1);
+        let file = 2;
+        for (const s of steps) {
+          if (s.kind === "snapshot") c.registerSnapshot(file, ARCH, s.store, s.snap);
+          else {
+            c.startChunkArchive(file, ARCH, s.store);
+            for (const d of s.digests) c.registerChunk(d);
+            c.endChunkArchive();
+          }
+          file += 1 + gap;
+        }
+        const bytes = c.toBytes();
+        const loaded = MediaCatalog.load(bytes, { mediaUuid: MEDIA, mediaSetUuid: SET, seqNr: 1, requireMediaSetLabel: true });
+        expect(Buffer.from(loaded.toBytes()).equals(Buffer.from(bytes))).toBe(true);
+        expect(loaded.lastFileNumber).toBe(c.lastFileNumber);
+        for (const st of ["a", "b", "ström"]) {
+          expect(loaded.snapshots(st)).toEqual(c.snapshots(st));
+          expect(loaded.chunkCount(st)).toBe(c.chunkCount(st));
+        }
+        // every prefix loads (tolerant of a cut) and never indexes more than the full catalog
+        const cut = MediaCatalog.load(bytes.subarray(0, Math.max(8, bytes.length - 7)));
+        expect(cut.byteLength).toBeLessThanOrEqual(bytes.length);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -166,6 +166,11 @@ export function decodeCatalogRecord(bytes: Uint8Array, offset: number): { record
   }
 }
 
+/** Compact map key for a digest (32 one-byte chars). */
+function digestKey(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString("latin1");
+}
+
 interface StoreIndex {
   snapshots: Map<string, number>;
   chunks: Map<string, number>;
@@ -227,7 +232,6 @@ export class MediaCatalog {
     if (bytesEqual(magic, MEDIA_CATALOG_MAGIC_1_0)) throw new TapeFormatError("unsupported-version", "media catalog: old v1.0 format is not supported", { field: "magic" });
     if (!bytesEqual(magic, MEDIA_CATALOG_MAGIC_1_1)) throw new TapeFormatError("bad-magic", `media catalog magic: ${toHex(magic)}`, { field: "magic" });
     const c = new MediaCatalog(expect);
-    c.#push(bytes.slice(0, 8));
     let offset = 8;
     let openStartOffset = 0;
     while (offset < bytes.length) {
@@ -238,27 +242,20 @@ export class MediaCatalog {
       }
       if (d.record.type === "chunk-archive-start") openStartOffset = offset;
       c.#apply(d.record, offset);
-      c.#push(bytes.slice(offset, offset + d.length));
       offset += d.length;
     }
-    c.#pending = [];
     if (expect.requireMediaSetLabel && c.#mediaSetUuid === undefined) {
       throw new TapeFormatError("catalog-order", "media catalog: the media set label entry (file 1) is missing", { field: "label" });
     }
     if (c.#open !== undefined) {
-      // drop the unterminated archive: keep bytes up to its 'A' record
+      // drop the unterminated archive: keep the bytes before its 'A' record
       c.#truncatedTail = true;
       c.#open = undefined;
-      let keep = 0;
-      const kept: Uint8Array[] = [];
-      for (const p of c.#parts) {
-        if (keep + p.length > openStartOffset) break;
-        kept.push(p);
-        keep += p.length;
-      }
-      c.#parts = kept;
-      c.#length = keep;
+      offset = openStartOffset;
     }
+    c.#parts = [bytes.slice(0, offset)];
+    c.#length = offset;
+    c.#pending = [];
     return c;
   }
 
@@ -342,7 +339,7 @@ export class MediaCatalog {
     return this.#stores.get(store)?.snapshots.get(snapshot);
   }
   chunkFile(store: string, digest: Uint8Array): number | undefined {
-    return this.#stores.get(store)?.chunks.get(toHex(digest));
+    return this.#stores.get(store)?.chunks.get(digestKey(digest));
   }
   hasChunk(store: string, digest: Uint8Array): boolean {
     return this.chunkFile(store, digest) !== undefined;
@@ -372,7 +369,7 @@ export class MediaCatalog {
     };
     if (r.type === "chunk") {
       if (this.#open === undefined) fail("chunk outside a chunk archive");
-      this.#open!.chunks.push(toHex(r.digest));
+      this.#open!.chunks.push(digestKey(r.digest));
       return;
     }
     if (r.type === "chunk-archive-end") {

@@ -194,3 +194,38 @@ describe("pxar decoder", () => {
     expect((await catchTapeError(() => decodeAll(bytes.subarray(0, 1000)))).code).toBe("truncated");
   });
 });
+
+describe("pxar property", () => {
+  const name = fc
+    .uint8Array({ minLength: 1, maxLength: 40 })
+    .map((b) => b.map((x) => (x === 0 || x === 0x2f ? 0x61 : x)))
+    .filter((b) => !(b.length === 1 && b[0] === 0x2e) && !(b.length === 2 && b[0] === 0x2e && b[1] === 0x2e));
+  it("writer → decoder round trips any set of regular files (names as raw bytes)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(name, fc.nat(3000), fc.nat(0xffffffff)), { maxLength: 12, selector: ([n]) => Buffer.from(n).toString("latin1") }),
+        async (files) => {
+          const parts: Uint8Array[] = [];
+          const w = new PxarWriter(async (b) => {
+            parts.push(b.slice());
+          });
+          for (const [n, size, uid] of files) {
+            const data = new Uint8Array(size).fill(size & 0xff);
+            await w.addFile(n, { ...FILE_STAT, uid }, size, [data.subarray(0, size >> 1), data.subarray(size >> 1)]);
+          }
+          await w.finish();
+          const out = await decodeAll(Uint8Array.from(Buffer.concat(parts)));
+          expect(out).toHaveLength(files.length + 1);
+          files.forEach(([n, size, uid], i) => {
+            const e = out[i + 1]!;
+            if (e.entry.kind !== "file") throw new Error("expected a file");
+            expect(Buffer.from(e.entry.nameBytes).equals(Buffer.from(n))).toBe(true);
+            expect(e.entry.stat.uid).toBe(uid);
+            expect(e.data!.length).toBe(size);
+          });
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});

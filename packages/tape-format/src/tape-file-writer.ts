@@ -12,6 +12,8 @@ export interface ChunkToWrite {
 
 export interface ChunkArchiveOutcome {
   kind: "chunk-archive";
+  /** Tape file number, when the writer was given `nextFileNumber`. */
+  fileNumber?: number;
   uuid: Uint8Array;
   store: string;
   /** Digests completely on tape, in order: register these (A C* E). */
@@ -39,10 +41,28 @@ export class TapeFileWriter {
   readonly #maxChunkArchiveSize: number;
   #tapeFull = false;
   #files = 0;
+  #nextFileNumber: number | undefined;
 
-  constructor(sink: BlockSink, options: { maxChunkArchiveSize?: number } = {}) {
+  /**
+   * `nextFileNumber`: the tape file number the next archive gets (from READ
+   * POSITION after positioning for append, ≥ 2); outcomes then carry
+   * `fileNumber` for catalog registration.
+   */
+  constructor(sink: BlockSink, options: { maxChunkArchiveSize?: number; nextFileNumber?: number } = {}) {
     this.#sink = sink;
     this.#maxChunkArchiveSize = options.maxChunkArchiveSize ?? MAX_CHUNK_ARCHIVE_SIZE;
+    this.#nextFileNumber = options.nextFileNumber;
+  }
+
+  /** File number of the next archive, when the writer was told where it started. */
+  get nextFileNumber(): number | undefined {
+    return this.#nextFileNumber;
+  }
+
+  #takeFileNumber(): { fileNumber?: number } {
+    this.#files++;
+    if (this.#nextFileNumber === undefined) return {};
+    return { fileNumber: this.#nextFileNumber++ };
   }
 
   /** LEOM was seen on this tape. */
@@ -68,7 +88,7 @@ export class TapeFileWriter {
     let next: ChunkToWrite | undefined = options.first ?? (await pull(chunks));
     if (next === undefined) return null;
     const writer = await ChunkArchiveWriter.start(this.#sink, store, options);
-    this.#files++;
+    const fileNumber = this.#takeFileNumber();
     const written: Uint8Array[] = [];
     let pending: ChunkToWrite | undefined;
     let reason: ChunkArchiveOutcome["reason"] = "no-more-chunks";
@@ -92,7 +112,7 @@ export class TapeFileWriter {
     }
     await writer.finish();
     if (writer.leom) this.#tapeFull = true;
-    const out: ChunkArchiveOutcome = { kind: "chunk-archive", uuid: writer.uuid, store, written, reason, leom: writer.leom, bytesWritten: writer.bytesWritten };
+    const out: ChunkArchiveOutcome = { kind: "chunk-archive", ...fileNumber, uuid: writer.uuid, store, written, reason, leom: writer.leom, bytesWritten: writer.bytesWritten };
     if (pending !== undefined) out.pending = pending;
     return out;
   }
@@ -101,22 +121,22 @@ export class TapeFileWriter {
     header: SnapshotArchiveHeader,
     files: Iterable<SnapshotFile> | AsyncIterable<SnapshotFile>,
     options: HeaderOptions = {},
-  ): Promise<SnapshotArchiveOutcome> {
-    this.#files++;
+  ): Promise<SnapshotArchiveOutcome & { fileNumber?: number }> {
+    const fileNumber = this.#takeFileNumber();
     const out = await writeSnapshotArchive(this.#sink, header, files, options);
     if (out.leom) this.#tapeFull = true;
-    return out;
+    return { ...out, ...fileNumber };
   }
 
   async writeCatalogArchive(
     header: CatalogArchiveHeader,
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array,
     options: HeaderOptions & { version?: "1.0" | "1.1"; size?: number } = {},
-  ): Promise<CatalogArchiveOutcome> {
-    this.#files++;
+  ): Promise<CatalogArchiveOutcome & { fileNumber?: number }> {
+    const fileNumber = this.#takeFileNumber();
     const out = await writeCatalogArchive(this.#sink, header, body, options);
     if (out.leom) this.#tapeFull = true;
-    return out;
+    return { ...out, ...fileNumber };
   }
 }
 

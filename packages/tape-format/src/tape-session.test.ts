@@ -39,10 +39,11 @@ async function writeSessionTape(tape: VirtualTapeDevice): Promise<MediaCatalog> 
   await writeMediaLabel(tape, { uuid: MEDIA, labelText: "TAPE01L9", ctime: 1700000000 });
   await writeMediaSetLabel(tape, { pool: "daily", uuid: SET, seqNr: 0, ctime: 1700000001 });
   const catalog = MediaCatalog.createForMediaSet(MEDIA, SET, 0);
-  const tw = new TapeFileWriter(tape);
+  const tw = new TapeFileWriter(tape, { nextFileNumber: 2 });
   const cs = await chunks(4);
   const a = await tw.writeChunkArchive("store1", cs[Symbol.iterator]());
-  catalog.startChunkArchive(2, formatUuid(a!.uuid), "store1");
+  expect(a!.fileNumber).toBe(2);
+  catalog.startChunkArchive(a!.fileNumber!, formatUuid(a!.uuid), "store1");
   for (const d of a!.written) catalog.registerChunk(d);
   catalog.endChunkArchive();
   const manifest = await encodeDataBlob(new TextEncoder().encode('{"backup-type":"vm"}'));
@@ -50,11 +51,14 @@ async function writeSessionTape(tape: VirtualTapeDevice): Promise<MediaCatalog> 
     { name: "index.json.blob", stat: { mode: S_IFREG | 0o644, flags: 0, uid: 0, gid: 0, mtimeSecs: 1, mtimeNanos: 0 }, size: manifest.length, content: manifest },
   ]);
   expect(s.kind).toBe("complete");
-  catalog.registerSnapshot(3, formatUuid(s.uuid), "store1", "vm/100/2024-01-01T00:00:00Z");
+  expect(s.fileNumber).toBe(3);
+  catalog.registerSnapshot(s.fileNumber!, formatUuid(s.uuid), "store1", "vm/100/2024-01-01T00:00:00Z");
   const bytes = catalog.toBytes();
   const c = await tw.writeCatalogArchive({ uuid: MEDIA, mediaSetUuid: SET, seqNr: 0 }, bytes);
   expect(c.kind).toBe("complete");
+  expect(c.fileNumber).toBe(4);
   expect(tw.filesWritten).toBe(3);
+  expect(tw.nextFileNumber).toBe(5);
   return catalog;
 }
 
