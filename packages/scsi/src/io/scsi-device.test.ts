@@ -294,6 +294,20 @@ describe("ScsiDevice changer", () => {
     expect(starts).toEqual([0, 0x1000 + 1000]);
   });
 
+  it("continues after the last complete element when a report is cut by the allocation length", async () => {
+    const drives = Array.from({ length: 900 }, (_, i) => ({ address: 0x2000 + i, full: false, volumeTag: "", deviceId: { identifierType: 0 as const, serial: `SER${i}` } }));
+    const { t, dev } = device((cmd) => {
+      const start = ((cmd.cdb[2] ?? 0) << 8) | (cmd.cdb[3] ?? 0);
+      const alloc = ((cmd.cdb[7] ?? 0) << 16) | ((cmd.cdb[8] ?? 0) << 8) | (cmd.cdb[9] ?? 0);
+      const full = encodeReadElementStatus([{ kind: "data-transfer", volumeTags: true, deviceIds: true, elements: drives.filter((d) => d.address >= start).slice(0, 1000) }]);
+      return { data: full.subarray(0, alloc) };
+    });
+    const elements = await dev.readElements("data-transfer", { deviceIds: true });
+    expect(elements.map((e) => e.address)).toEqual(drives.map((d) => d.address));
+    expect(elements[899]?.deviceId?.serial).toBe("SER899");
+    expect(t.sent).toHaveLength(2);
+  });
+
   it("MOVE MEDIUM, INITIALIZE ELEMENT STATUS and the element address assignment page", async () => {
     const eaa = encodeElementAddressAssignmentPage({ firstTransportAddress: 1, transportCount: 1, firstStorageAddress: 0x1000, storageCount: 50, firstImportExportAddress: 10, importExportCount: 5, firstDataTransferAddress: 0x100, dataTransferCount: 4 });
     const { t, dev } = device((cmd) => (cmd.cdb[0] === Opcode.MODE_SENSE_6 ? { data: bb().u8(3 + eaa.length, 0, 0, 0).bytes(eaa).build() } : {}));

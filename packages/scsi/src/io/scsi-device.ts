@@ -436,10 +436,15 @@ export class ScsiDevice {
         timeout: "CHANGER",
         dataInLength: 0xffff,
       });
-      const elements = decodeReadElementStatus(data).pages.flatMap((p) => p.elements);
+      const report = decodeReadElementStatus(data);
+      const elements = report.pages.flatMap((p) => p.elements);
       out.push(...elements);
       const last = elements[elements.length - 1];
-      if (elements.length < READ_ELEMENT_STATUS_BATCH || !last || last.address >= 0xffff) return out;
+      if (report.truncated && !last) {
+        throw new ScsiDecodeError("READ ELEMENT STATUS data", data.length, `report of ${report.byteCount + 8} bytes does not fit the allocation length with even one element`);
+      }
+      // A full batch, or a report cut by the allocation length: continue after the last element.
+      if ((elements.length < READ_ELEMENT_STATUS_BATCH && !report.truncated) || !last || last.address >= 0xffff) return out;
       start = last.address + 1;
     }
   }

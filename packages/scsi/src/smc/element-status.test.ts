@@ -101,6 +101,8 @@ describe("READ ELEMENT STATUS data", () => {
     const data = library();
     expect(decodeReadElementStatus(bb().bytes(data).zeros(64).build())).toEqual(decodeReadElementStatus(data));
     const cut = decodeReadElementStatus(data.subarray(0, 8 + 8 + 48 * 2 + 10));
+    expect(cut.truncated).toBe(true);
+    expect(decodeReadElementStatus(data).truncated).toBe(false);
     expect(cut.pages).toHaveLength(1);
     expect(cut.pages[0]?.elements).toHaveLength(2);
   });

@@ -141,6 +141,8 @@ export interface ElementStatusData {
   numberOfElements: number;
   /** BYTE COUNT OF REPORT AVAILABLE. */
   byteCount: number;
+  /** The data ended before the byte count (cut by the allocation length): more elements exist. */
+  truncated: boolean;
   pages: ElementStatusPage[];
 }
 
@@ -216,6 +218,7 @@ export function decodeReadElementStatus(bytes: Uint8Array): ElementStatusData {
     firstElementAddress: r.u16(0, "FIRST ELEMENT ADDRESS REPORTED"),
     numberOfElements: r.u16(2, "NUMBER OF ELEMENTS AVAILABLE"),
     byteCount,
+    truncated: end < declaredEnd,
     pages,
   };
 }
