@@ -515,10 +515,9 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     m.datasetsRead++;
     m.record.bytesRead += payload.length;
     if (payload.length === length) return payload;
-    // SSC-4 READ(6): with SILI, an underlength record is never reported, an overlength one
-    // only when the mode block length is non-zero; the excess bytes are discarded
+    // SILI suppresses only the underlength report; an overlength record is always reported
+    // (ILI, negative residue) as LTO drives do, so the host knows the tail was lost
     if (sili && !fixed && payload.length < length) return payload;
-    if (sili && !fixed && this.blockSize === 0) return payload.subarray(0, length);
     // incorrect length: ILI with the residue (negative for an overlength record)
     const data = payload.length > length ? payload.subarray(0, length) : payload;
     const residue = fixed ? remaining : length - payload.length;
