@@ -4,8 +4,9 @@
  * Names follow PBS (`sg_tape/tape_alert_flags.rs`, reference §8.1; PBS's spelling
  * "MANTAINANCE" is corrected to DRIVE_MAINTENANCE), descriptions follow SSC-4 annex A
  * (TapeAlert log page parameter codes). `critical` is exactly the set PBS marks critical
- * (§8.1); `severity` is the SSC-4 / TapeAlert specification class of the flag
- * (information, warning, critical) and `reserved` for unassigned numbers.
+ * (§8.1). `severity` is "critical" for those same flags, "information" for the four flags
+ * the TapeAlert specification classes as informational (0x0A, 0x0B, 0x0C, 0x13), "warning"
+ * for the other assigned flags and "reserved" for unassigned numbers.
  * `pbsDefined` is false for the numbers PBS does not define (0x28, 0x2B, 0x2C, 0x2E–0x30, 0x3E–0x40).
  *
  * Bit order on the wire (log pages 0x12 and 0x2E, MAM attribute 0x0002): flag 1 is the most
