@@ -16,7 +16,7 @@ export const gatewayConfigSchema = z.object({
   /** The API listener (also serves /healthz and /readyz). */
   httpPort: env.port(DEFAULT_API_PORT),
   /** PostgreSQL URL; the gateway owns the schema `gateway` (API tokens). */
-  databaseUrl: z.string().min(1, "is required (postgres://user@host:5432/db)"),
+  databaseUrl: z.string({ error: "is required (postgres://user@host:5432/db)" }).min(1, "is required (postgres://user@host:5432/db)"),
   adminTokenFile: z.string().min(1).default(DEFAULT_ADMIN_TOKEN_FILE),
   requestTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   statsIntervalMs: z.coerce.number().int().min(0).default(DEFAULT_STATS_INTERVAL_MS),

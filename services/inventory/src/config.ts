@@ -11,7 +11,7 @@ export const DEFAULT_OUTBOX_INTERVAL_MS = 5_000;
 export const inventoryConfigSchema = z.object({
   ...baseConfigShape,
   /** PostgreSQL URL; the service owns the schema `inventory`. */
-  databaseUrl: z.string().min(1, "is required (postgres://user@host:5432/db)"),
+  databaseUrl: z.string({ error: "is required (postgres://user@host:5432/db)" }).min(1, "is required (postgres://user@host:5432/db)"),
   slowRequestMs: z.coerce.number().int().min(1).default(DEFAULT_SLOW_REQUEST_MS),
   outboxIntervalMs: z.coerce.number().int().min(100).default(DEFAULT_OUTBOX_INTERVAL_MS),
 });
