@@ -145,13 +145,13 @@ export class ChunkStore {
     return check ? { inserted: true, check } : { inserted: true };
   }
 
-  /** Creates `.chunks` and, when `all`, its 65536 subdirectories as PBS does. */
-  async create(options: { all?: boolean } = {}): Promise<void> {
+  /**
+   * Creates the `.chunks` directory. Subdirectories are created when the
+   * first chunk of each is inserted (PBS creates all 65536 up front).
+   */
+  async create(): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
-      if (options.all) {
-        for (let i = 0; i < 0x10000; i++) await mkdir(join(this.dir, i.toString(16).padStart(4, "0")), { recursive: true });
-      }
     } catch (err) {
       throw asDatastoreError(err, "create chunk store", "path");
     }
