@@ -5,10 +5,9 @@
  *   vtl create --dir DIR --spec FILE.json
  *   vtl list   --socket PATH
  */
-import { readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createLibrary, defaultSiteSpec, listVtlDevices, openLibrary, startVtlServer, VtlError } from "../src/index.ts";
+import { createLibrary, listVtlDevices, startVtlServer, VtlError } from "../src/index.ts";
 
 const USAGE = `usage:
   vtl serve  --dir DIR [--spec FILE.json] --socket PATH
@@ -21,15 +20,6 @@ async function readSpec(file: string): Promise<unknown> {
     return JSON.parse(text);
   } catch (e) {
     throw new VtlError("VTL_SPEC_INVALID", `${file} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-async function hasState(dir: string): Promise<boolean> {
-  try {
-    await stat(join(dir, "state.json"));
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -50,17 +40,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case "serve": {
       if (!values.dir || !values.socket) break;
-      const lib = (await hasState(values.dir))
-        ? await openLibrary(values.dir)
-        : await createLibrary(values.dir, values.spec ? await readSpec(values.spec) : defaultSiteSpec());
-      const server = await startVtlServer({ library: lib, socketPath: values.socket });
-      console.log(JSON.stringify({ msg: "vtl serving", socket: values.socket, dir: values.dir, devices: lib.listDevices().map((d) => d.id) }));
+      const server = await startVtlServer({
+        dir: values.dir,
+        socketPath: values.socket,
+        ...(values.spec ? { spec: await readSpec(values.spec) } : {}),
+      });
+      console.log(JSON.stringify({ msg: "vtl serving", socket: values.socket, dir: values.dir, devices: server.library.listDevices().map((d) => d.id) }));
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
       await server.close();
-      await lib.close();
       return 0;
     }
     case "list": {

@@ -1,4 +1,4 @@
-export { createLibrary, openLibrary, VirtualLibrary, type LibraryOptions } from "./library.ts";
+export { createLibrary, openLibrary, libraryExists, VirtualLibrary, type LibraryOptions } from "./library.ts";
 export { createVtlTransport } from "./transport.ts";
 export { connectVtlSocket, listVtlDevices } from "./socket-transport.ts";
 export { startVtlServer, type VtlServer, type VtlServerOptions } from "./server.ts";

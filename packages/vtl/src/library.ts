@@ -431,6 +431,11 @@ async function writeStateFile(dir: string, state: StateFile): Promise<void> {
   }
 }
 
+/** True when `dir` holds a library (`state.json`). */
+export async function libraryExists(dir: string): Promise<boolean> {
+  return exists(join(dir, STATE_FILE));
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);

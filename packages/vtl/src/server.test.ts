@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { ScsiTransport } from "@tapefleet/scsi";
 import { afterEach, describe, expect, it } from "vitest";
 import { FIRST_DRIVE_ADDRESS, FIRST_STORAGE_ADDRESS } from "./elements.ts";
-import { createLibrary, type VirtualLibrary } from "./library.ts";
+import { createLibrary, libraryExists, type VirtualLibrary } from "./library.ts";
 import { startVtlServer, type VtlServer } from "./server.ts";
 import { connectVtlSocket, listVtlDevices } from "./socket-transport.ts";
 import { block, Cdb, Dev, kcq, tempDir } from "./test-support.ts";
@@ -134,6 +134,19 @@ describe("vtl server", () => {
       const [x, y] = [await local.execute(cmd), await remote.execute(cmd)];
       expect({ ...y, sense: Buffer.from(y.sense), data: Buffer.from(y.data) }).toEqual({ ...x, sense: Buffer.from(x.sense), data: Buffer.from(x.data) });
     }
+  });
+
+  it("opens a folder, creating the default site when it holds no library", async () => {
+    const dir = await tempDir();
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const socket = join(dir, "s.sock");
+    const first = await startVtlServer({ dir: join(dir, "site"), socketPath: socket });
+    expect((await listVtlDevices(socket)).map((d) => d.id)).toEqual(["lib1/changer", "lib1/drive0", "lib1/drive1"]);
+    await first.close();
+    expect(await libraryExists(join(dir, "site"))).toBe(true);
+    const second = await startVtlServer({ dir: join(dir, "site"), socketPath: socket, spec: { drives: [{ name: "x", generation: 9, serial: "X" }] } });
+    expect(second.library.listDevices()).toHaveLength(3);
+    await second.close();
   });
 
   it("drops a connection that violates the protocol and keeps serving others", async () => {

@@ -4,7 +4,8 @@
  */
 import { rm } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
-import { openLibrary, type VirtualLibrary } from "./library.ts";
+import { createLibrary, libraryExists, openLibrary, type VirtualLibrary } from "./library.ts";
+import { defaultSiteSpec } from "./spec.ts";
 import type { VirtualDevice } from "./device.ts";
 import { HostStatus, Status } from "./scsi-codes.ts";
 import { decodeClientMessage, encodeServerMessage, FrameDecoder, frame, OpenResult, type ServerMessage } from "./wire.ts";
@@ -13,6 +14,8 @@ export interface VtlServerOptions {
   /** An open library, or a folder to open. */
   library?: VirtualLibrary;
   dir?: string;
+  /** With `dir`: the spec to create the library from when the folder holds none (default: the default site). */
+  spec?: unknown;
   socketPath: string;
 }
 
@@ -27,7 +30,11 @@ export async function startVtlServer(options: VtlServerOptions): Promise<VtlServ
   const owned = options.library === undefined;
   let library: VirtualLibrary;
   if (options.library) library = options.library;
-  else if (options.dir) library = await openLibrary(options.dir);
+  else if (options.dir) {
+    library = (await libraryExists(options.dir))
+      ? await openLibrary(options.dir)
+      : await createLibrary(options.dir, options.spec ?? defaultSiteSpec());
+  }
   else throw new TypeError("startVtlServer needs library or dir");
   await rm(options.socketPath, { force: true });
   const sockets = new Set<Socket>();
