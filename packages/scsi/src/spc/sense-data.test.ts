@@ -14,7 +14,7 @@ import {
   VolumeOverflowError,
 } from "../errors.ts";
 import { bb, fixedSense, hex } from "../testing/byte-builder.ts";
-import { buildRequestSenseCdb, buildTestUnitReadyCdb, classifySense, decodeSense, senseToError } from "./sense-data.ts";
+import { buildRequestSenseCdb, buildTestUnitReadyCdb, classifySense, decodeSense, encodeSense, senseToError } from "./sense-data.ts";
 
 describe("fixed-format sense", () => {
   it("decodes a filemark read by READ(6) (mhvtl-like, 18 bytes)", () => {
@@ -251,5 +251,28 @@ describe("sense to typed errors", () => {
     expect(e.message).toBe("READ(6): MEDIUM ERROR (ASC 0x11, ASCQ 0x00): Unrecovered read error");
     expect(e.information).toBe(42);
     expect(e.senseKey).toBe(3);
+  });
+});
+
+describe("encodeSense", () => {
+  it("round-trips both formats", () => {
+    const input = { senseKey: 0, asc: 0, ascq: 1, filemark: true, information: -7 };
+    for (const format of ["fixed", "descriptor"] as const) {
+      const s = decodeSense(encodeSense(input, format));
+      expect(s).toMatchObject({ format, senseKey: 0, asc: 0, ascq: 1, filemark: true, eom: false, ili: false, information: -7 });
+    }
+    expect(hex(encodeSense({ senseKey: 8, asc: 0, ascq: 5 }))).toBe("70 00 08 00 00 00 00 0a 00 00 00 00 00 05 00 00 00 00");
+  });
+
+  it("encodes deferred errors and sense-key specific data", () => {
+    const s = decodeSense(encodeSense({ senseKey: 5, asc: 0x24, ascq: 0, deferred: true, senseKeySpecific: [0xc0, 0x00, 0x01] }, "descriptor"));
+    expect(s).toMatchObject({ deferred: true, responseCode: 0x73, senseKeySpecific: { kind: "field-pointer", commandData: true, fieldPointer: 1 } });
+    expect(decodeSense(encodeSense({ senseKey: 5, asc: 0x24, ascq: 0, senseKeySpecific: [0x80, 0x00, 0x04] })).senseKeySpecific).toEqual({ kind: "field-pointer", commandData: false, fieldPointer: 4 });
+  });
+
+  it("rejects out-of-range fields", () => {
+    expect(() => encodeSense({ senseKey: 16 })).toThrow(/senseKey/);
+    expect(() => encodeSense({ senseKey: 0, information: 2 ** 33 })).toThrow(/information/);
+    expect(decodeSense(encodeSense({ senseKey: 0, information: 2 ** 33 }, "descriptor")).information).toBe(2 ** 33);
   });
 });

@@ -5,7 +5,7 @@
  * @see SPC-4 4.5.2 (descriptor format), 4.5.3 (fixed format), 6.29 (REQUEST SENSE),
  *      6.33 (TEST UNIT READY), SSC-4 4.2.x (filemark, EOM, ILI, EOD); PBS reference §7.4
  */
-import { ByteReader, checkRange } from "../bytes.ts";
+import { ByteReader, checkRange, putI64, putU32 } from "../bytes.ts";
 import { Opcode } from "../constants/opcodes.ts";
 import { Asc, SenseKey, ascAscqDescription, isAsc, senseKeyName } from "../constants/sense.ts";
 import { ScsiDecodeError, ScsiError, type ScsiSenseError, senseError } from "../errors.ts";
@@ -210,6 +210,61 @@ function decodeDescriptor(r: ByteReader, responseCode: number): DecodedSense {
     off += 2 + len;
   }
   return out;
+}
+
+export interface SenseInput {
+  senseKey: number;
+  asc?: number;
+  ascq?: number;
+  filemark?: boolean;
+  eom?: boolean;
+  ili?: boolean;
+  /** INFORMATION (signed); sets VALID. */
+  information?: number;
+  deferred?: boolean;
+  /** Raw 3-byte sense-key specific field (SKSV must be set in the first byte by the caller). */
+  senseKeySpecific?: [number, number, number];
+}
+
+/**
+ * Encodes sense data (the device side; tests and the virtual library): fixed format is 18
+ * bytes (additional length 10); descriptor format carries an information descriptor when
+ * INFORMATION is given, a stream commands descriptor when FILEMARK/EOM/ILI is set, and a
+ * sense-key specific descriptor when given.
+ */
+export function encodeSense(p: SenseInput, format: "fixed" | "descriptor" = "fixed"): Uint8Array {
+  const key = checkRange("senseKey", p.senseKey, 0, 15);
+  const asc = checkRange("asc", p.asc ?? 0, 0, 0xff);
+  const ascq = checkRange("ascq", p.ascq ?? 0, 0, 0xff);
+  const flags = (p.filemark ? 0x80 : 0) | (p.eom ? 0x40 : 0) | (p.ili ? 0x20 : 0);
+  if (p.information !== undefined) checkRange("information", p.information, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (format === "fixed") {
+    const out = new Uint8Array(18);
+    out[0] = (p.deferred ? 0x71 : 0x70) | (p.information !== undefined ? 0x80 : 0);
+    out[2] = flags | key;
+    if (p.information !== undefined) {
+      checkRange("information", p.information, -0x80000000, 0xffffffff);
+      putU32(out, 3, p.information < 0 ? p.information + 0x100000000 : p.information);
+    }
+    out[7] = 10;
+    out[12] = asc;
+    out[13] = ascq;
+    if (p.senseKeySpecific) out.set(p.senseKeySpecific.map((b, i) => checkRange(`senseKeySpecific[${i}]`, b, 0, 0xff)), 15);
+    return out;
+  }
+  const descs: number[][] = [];
+  if (p.information !== undefined) {
+    const d = new Uint8Array(12);
+    d[0] = 0x00;
+    d[1] = 0x0a;
+    d[2] = 0x80;
+    putI64(d, 4, p.information);
+    descs.push(Array.from(d));
+  }
+  if (p.senseKeySpecific) descs.push([0x02, 0x06, 0, 0, ...p.senseKeySpecific.map((b, i) => checkRange(`senseKeySpecific[${i}]`, b, 0, 0xff)), 0]);
+  if (flags !== 0) descs.push([0x04, 0x02, 0, flags]);
+  const body = descs.flat();
+  return Uint8Array.from([p.deferred ? 0x73 : 0x72, key, asc, ascq, 0, 0, 0, body.length, ...body]);
 }
 
 /** TEST UNIT READY: `00 00 00 00 00 00` (SPC-4 6.33). */
