@@ -1096,6 +1096,7 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
       d[1] = info.density;
       const writable = model.writes.includes(t);
       d[2] = (writable ? 0x80 : 0) | (t === model.writes[model.writes.length - 1] ? 0x20 : 0) | 0x01; // WRTOK, DEFLT, DLV
+      v.setUint16(3, 52 - 3); // DESCRIPTOR LENGTH (valid: DLV)
       d[5] = (info.bitsPerMm >> 16) & 0xff;
       d[6] = (info.bitsPerMm >> 8) & 0xff;
       d[7] = info.bitsPerMm & 0xff;
