@@ -46,7 +46,7 @@ describe("robustness", () => {
           // keep data transfers small: clamp READ/WRITE transfer lengths
           if ((c.opcode === 0x08 || c.opcode === 0x0a) && cdb.length >= 5) {
             cdb[2] = 0;
-            cdb[3] &= 0x0f;
+            cdb[3] = cdb[3]! & 0x0f;
           }
           if (c.opcode === 0x10 && cdb.length >= 5) {
             cdb[2] = 0;
