@@ -9,7 +9,7 @@ import { digest } from "./digest.ts";
  */
 export const changerConfig = z
   .strictObject({
-    name: safeId("id", "Changer name."),
+    name: safeId("device", "Changer name."),
     path: devicePath,
     "export-slots": exportSlots.optional(),
     "eject-before-unload": bool("Eject the drive (LOAD/UNLOAD, LOAD=0) before moving its medium out (default false).").optional(),

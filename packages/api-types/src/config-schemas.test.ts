@@ -28,7 +28,7 @@ const VALID: Record<ConfigKind, Record<string, unknown>> = {
 
 /** [kind, field, bad value, expected message (regexp)] — one row per field rule. */
 const BAD: [ConfigKind, string, unknown, RegExp][] = [
-  ["changer", "name", "ab", /at least 3 characters/],
+  ["changer", "name", "a", /at least 2 characters/],
   ["changer", "name", "a".repeat(33), /at most 32 characters/],
   ["changer", "name", "../x", /invalid characters/],
   ["changer", "name", 7, /must be a string/],
@@ -43,13 +43,13 @@ const BAD: [ConfigKind, string, unknown, RegExp][] = [
   ["changer", "export-slots", [70000], /invalid slot number '70000'/],
   ["changer", "export-slots", 5, /list of slot numbers/],
   ["changer", "eject-before-unload", "yes", /must be a boolean/],
-  ["drive", "changer", "x", /at least 3 characters/],
+  ["drive", "changer", "x", /at least 2 characters/],
   ["drive", "changer-drivenum", 256, /integer from 0 to 255/],
   ["drive", "changer-drivenum", -1, /integer from 0 to 255/],
   ["drive", "changer-drivenum", 1.5, /integer from 0 to 255/],
   ["drive", "changer-drivenum", "1", /must be a number/],
   ["media-pool", "name", "p", /at least 2 characters/],
-  ["media-pool", "drive", "d", /at least 3 characters/],
+  ["media-pool", "drive", "d", /at least 2 characters/],
   ["media-pool", "allocation", "sometimes", /^must be 'continue', 'always' or a calendar event: invalid calendar event 'sometimes': /],
   ["media-pool", "retention", "7dayz", /^invalid time span '7dayz': .*dayz/],
   ["media-pool", "retention", "", /^invalid time span '': /],
@@ -63,7 +63,7 @@ const BAD: [ConfigKind, string, unknown, RegExp][] = [
   ["tape-backup-job", "id", "j", /at least 3 characters/],
   ["tape-backup-job", "store", "s/1", /invalid characters/],
   ["tape-backup-job", "pool", "p", /at least 2 characters/],
-  ["tape-backup-job", "drive", "", /at least 3 characters/],
+  ["tape-backup-job", "drive", "", /at least 2 characters/],
   ["tape-backup-job", "schedule", "mon..fry", /^invalid calendar event 'mon..fry': /],
   ["tape-backup-job", "latest-only", 1, /must be a boolean/],
   ["tape-backup-job", "notify-user", "root", /name@realm/],

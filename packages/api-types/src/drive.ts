@@ -13,9 +13,9 @@ export const MAX_CHANGER_DRIVENUM = 255;
  */
 export const driveConfig = z
   .strictObject({
-    name: safeId("id", "Drive name."),
+    name: safeId("device", "Drive name."),
     path: devicePath,
-    changer: safeId("id", "Changer holding this drive.").optional(),
+    changer: safeId("device", "Changer holding this drive.").optional(),
     "changer-drivenum": intRange(0, MAX_CHANGER_DRIVENUM, "Index of this drive among the changer's drives (default 0).").optional(),
   })
   .meta({ description: "An LTO tape drive." });

@@ -12,7 +12,7 @@ import { digest } from "./digest.ts";
 export const mediaPoolConfig = z
   .strictObject({
     name: safeId("pool", "Media pool name."),
-    drive: safeId("id", "Drive that writes this pool's media (must exist).").optional(),
+    drive: safeId("device", "Drive that writes this pool's media (must exist).").optional(),
     allocation: allocation.optional(),
     retention: retention.optional(),
     template: template.optional(),

@@ -15,7 +15,7 @@ export const tapeBackupJobConfig = z
     id: safeId("id", "Job id."),
     store: safeId("id", "Datastore to back up."),
     pool: safeId("pool", "Media pool to write to (must exist)."),
-    drive: safeId("id", "Drive to write with (must exist)."),
+    drive: safeId("device", "Drive to write with (must exist)."),
     schedule: calendarEvent("When the job runs (calendar event); without it the job runs only on demand.").optional(),
     "latest-only": bool("Back up only the newest finished snapshot of each group (default false).").optional(),
     "notify-user": userid.optional(),

@@ -16,8 +16,10 @@ export interface NameRule {
 
 /** Rules per kind of name (lengths as in PBS's API schema). */
 export const NAME_RULES = {
-  /** changer, drive, pool, job, datastore names */
+  /** job and datastore names */
   id: { min: 3, max: 32, re: SAFE_ID_RE, what: "letters, digits, '_', '.', '-' (not first)" },
+  /** changer and drive names (short names such as `d1` are common for drives) */
+  device: { min: 2, max: 32, re: SAFE_ID_RE, what: "letters, digits, '_', '.', '-' (not first)" },
   pool: { min: 2, max: 32, re: SAFE_ID_RE, what: "letters, digits, '_', '.', '-' (not first)" },
   labelText: { min: 2, max: 32, re: SAFE_ID_RE, what: "letters, digits, '_', '.', '-' (not first)" },
   vault: { min: 3, max: 32, re: SAFE_ID_RE, what: "letters, digits, '_', '.', '-' (not first)" },
