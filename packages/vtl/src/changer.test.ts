@@ -164,6 +164,9 @@ describe("MOVE MEDIUM", () => {
     fx!.lib.setChangerJam("lib1");
     expect(kcq(await c.run(Cdb.moveMedium(S(1), S(6))))).toBe("4/15/01");
     expect(kcq(await c.run(Cdb.initElementStatus()))).toBe("4/15/01");
+    const ta = await c.ok(Cdb.logSense(0x2e), { inLen: 8192 });
+    expect([ta.readUInt16BE(4), ta[8]]).toEqual([1, 1]); // flag 01h: library hardware A
+    expect((await c.ok(Cdb.logSense(0x2e), { inLen: 8192 }))[8]).toBe(0);
     fx!.lib.setChangerJam("lib1", false);
     await c.ok(Cdb.moveMedium(S(1), S(6)));
     expect(fx!.lib.locate("A00001L9")).toEqual({ library: "lib1", slot: 6 });

@@ -42,6 +42,8 @@ export interface ChangerOptions {
   drives: ChangerDrive[];
 }
 
+/** Changer TapeAlert flag 01h, library hardware A (SMC-3 TapeAlert for media changers). */
+const CHANGER_ALERT_LIBRARY_HARDWARE_A = 0x01;
 /** Volume tag field length (SMC-3 6.13: 32-byte identifier, 2 reserved, 2-byte sequence). */
 const VOLTAG_LENGTH = 36;
 /** DVCID identifier: T10 vendor id (8) + product (16) + serial (10). */
@@ -57,6 +59,8 @@ export class VirtualChanger extends VirtualDevice {
   readonly drives: ChangerDrive[];
   readonly requireEjectBeforeUnload: boolean;
   jammed = false;
+  /** Changer TapeAlert flags (SMC-3 annex: flag n is bit n-1). */
+  tapeAlerts = 0n;
   /** PREVENT ALLOW MEDIUM REMOVAL state: operators may not open the import/export station. */
   preventRemoval = false;
 
@@ -129,7 +133,10 @@ export class VirtualChanger extends VirtualDevice {
   }
 
   private checkJam(): void {
-    if (this.jammed) throw condition(SenseKey.HARDWARE_ERROR, Asc.MECHANICAL_POSITIONING_ERROR);
+    if (this.jammed) {
+      this.tapeAlerts |= 1n << BigInt(CHANGER_ALERT_LIBRARY_HARDWARE_A - 1);
+      throw condition(SenseKey.HARDWARE_ERROR, Asc.MECHANICAL_POSITIONING_ERROR);
+    }
   }
 
   // ---- mode pages (SMC-3 7.3) ----
@@ -223,7 +230,10 @@ export class VirtualChanger extends VirtualDevice {
     let out: Uint8Array;
     if (page === 0x00) out = supportedPagesPage([0x00, 0x2e]);
     else if (page === 0x100) out = supportedSubpagesPage([0x00, 0x2e]);
-    else if (page === 0x2e) out = buildLogPage(0x2e, tapeAlertPage2E(0n));
+    else if (page === 0x2e) {
+      out = buildLogPage(0x2e, tapeAlertPage2E(this.tapeAlerts));
+      this.tapeAlerts = 0n; // reading the TapeAlert page clears it
+    }
     else throw invalidCdbField(2);
     return out.subarray(0, alloc);
   }

@@ -277,6 +277,9 @@ describe("capacity", () => {
     expect(kcq(ew)).toBe("0/00/02");
     expect(parseSense(ew.sense).eom).toBe(true);
     expect(await d.position()).toMatchObject({ block: 12, eop: true });
+    await d.ok(Cdb.locate10(11));
+    expect(await d.position()).toMatchObject({ block: 11, eop: false });
+    await d.ok(Cdb.space6(3, 0));
     for (let i = 0; i < 3; i++) expect(kcq(await d.write(rec))).toBe("0/00/02");
     expect(kcq(await d.run(Cdb.wfm(1)))).toBe("0/00/02");
     const more = await d.write(rec); // 16 records = 4 MiB: still fits exactly

@@ -804,7 +804,9 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     await m.store.flush();
     const pos = m.position;
     const bop = pos === 0;
-    const eop = this.pastEarlyWarning(m) && pos >= m.store.objectCount;
+    // EOP: the position lies between the early-warning point and the end of the partition
+    const offset = pos >= m.store.objectCount ? m.store.usedBytes : (await m.store.entry(pos)).dataOffset;
+    const eop = offset >= this.earlyWarningPoint(m);
     const alloc = (cdb[7]! << 8) | cdb[8]!;
     switch (sa) {
       case 0x00:
