@@ -3,6 +3,7 @@
  * volume tags and device identifiers, MOVE MEDIUM with the SMC error conditions,
  * INITIALIZE ELEMENT STATUS (WITH RANGE), mode pages 0x1D/0x1E/0x1F and LOG SENSE.
  */
+import { concat } from "./bytes.ts";
 import { VirtualDevice } from "./device.ts";
 import { ElementMap, ElementType, TRANSPORT_ADDRESS, type ElementRef, type ElementTypeCode } from "./elements.ts";
 import { inquiry, reportLuns } from "./inquiry.ts";
@@ -438,15 +439,5 @@ function descriptorLength(type: ElementTypeCode, voltag: boolean, dvcid: boolean
 function asciiPad(s: string, len: number): Uint8Array {
   const out = new Uint8Array(len).fill(0x20);
   for (let i = 0; i < Math.min(len, s.length); i++) out[i] = s.charCodeAt(i) & 0x7f;
-  return out;
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }

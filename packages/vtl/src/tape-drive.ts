@@ -5,8 +5,8 @@
  * encryption, MAM, TapeAlert and log pages.
  */
 import { TapeAlert } from "@tapefleet/scsi";
+import { concat } from "./bytes.ts";
 import type { ChangerDrive } from "./changer.ts";
-import { concat } from "./changer.ts";
 import { CartridgeStore, KIND_FILEMARK, type TapeObject } from "./cartridge-store.ts";
 import type { VtlClock } from "./clock.ts";
 import { VirtualDevice } from "./device.ts";
