@@ -79,6 +79,8 @@ export interface StackFile {
   database: "configured" | "embedded";
   natsPrefix: string;
   services: StackServiceInfo[];
+  /** The embedded PostgreSQL server, when the launcher started one. */
+  postgresPid?: number;
 }
 
 export class StackError extends Error {
@@ -99,6 +101,47 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+function cmdlineOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let alive = pids.filter(pidAlive);
+  while (alive.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = alive.filter(pidAlive);
+  }
+  return alive;
+}
+
+/**
+ * Stops what a launcher that died without stopping left running from this
+ * folder (per its stack.json): only processes whose command line is that
+ * service's main.ts (or that folder's PostgreSQL) are signalled.
+ */
+export async function reapStaleStack(prev: Partial<StackFile>, varDir: string, log: (line: string) => void, graceMs = DEFAULT_STOP_GRACE_MS): Promise<number> {
+  const services = (prev.services ?? []).filter((s) => typeof s.pid === "number" && pidAlive(s.pid) && (cmdlineOf(s.pid) ?? "").includes(`/services/${s.name}/src/main.ts`));
+  for (const s of services) {
+    log(`${s.name}: stopping pid ${s.pid}, left running by a launcher that died`);
+    process.kill(s.pid, "SIGTERM");
+  }
+  for (const pid of await waitGone(services.map((s) => s.pid), graceMs)) process.kill(pid, "SIGKILL");
+  let reaped = services.length;
+  const pg = prev.postgresPid;
+  if (typeof pg === "number" && pidAlive(pg) && (cmdlineOf(pg) ?? "").includes(join(varDir, "postgres"))) {
+    log(`postgres: stopping pid ${pg}, left running by a launcher that died`);
+    process.kill(pg, "SIGINT");
+    for (const pid of await waitGone([pg], 30_000)) process.kill(pid, "SIGKILL");
+    reaped += 1;
+  }
+  return reaped;
 }
 
 /** Creates the master key file on first start: base64 of 32 random bytes, mode 0600. */
@@ -124,14 +167,19 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   mkdirSync(logDir, { recursive: true });
   const stackFile = join(varDir, "stack.json");
   if (existsSync(stackFile)) {
+    let prev: Partial<StackFile> | undefined;
     try {
-      const prev = JSON.parse(readFileSync(stackFile, "utf8")) as Partial<StackFile>;
+      prev = JSON.parse(readFileSync(stackFile, "utf8")) as Partial<StackFile>;
+    } catch {
+      prev = undefined;
+    }
+    if (prev !== undefined) {
       if (typeof prev.pid === "number" && prev.pid !== process.pid && pidAlive(prev.pid)) {
         throw new StackError(`a stack is already running from ${varDir} (launcher pid ${prev.pid}, ${prev.gatewayUrl ?? "?"})`);
       }
-    } catch (err) {
-      if (err instanceof StackError) throw err;
+      await reapStaleStack(prev, varDir, log, options.stopGraceMs);
     }
+    rmSync(stackFile, { force: true });
   }
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const graceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
@@ -253,7 +301,16 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const services: StackServiceInfo[] = started.map((s) => ({ name: s.name, pid: s.pid, healthUrl: s.healthUrl, logFile: s.logFile }));
-    const file: StackFile = { gatewayUrl, adminTokenFile, pid: process.pid, startedAt: new Date().toISOString(), database, natsPrefix, services };
+    const file: StackFile = {
+      gatewayUrl,
+      adminTokenFile,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      database,
+      natsPrefix,
+      services,
+      ...(embedded !== undefined ? { postgresPid: embedded.pid } : {}),
+    };
     writeFileSync(stackFile, JSON.stringify(file, null, 2) + "\n");
 
     let stopped: Promise<void> | undefined;

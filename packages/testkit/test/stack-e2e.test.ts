@@ -1,10 +1,10 @@
 // Drive names follow PBS (3 to 32 characters), hence d01 rather than d1.
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type StackFile, type TestEnv } from "../src/index.ts";
+import { freePort, provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type StackFile, type TestEnv } from "../src/index.ts";
 
 const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
 
@@ -69,6 +69,29 @@ function tableRows(stdout: string): string[][] {
     .split("\n")
     .filter((l) => l.startsWith("│"))
     .map((l) => l.slice(1, l.lastIndexOf("│")).split("│").map((c) => c.trim()));
+}
+
+/** `npm start`'s entry point as a child process; resolves once it printed its summary. */
+function launch(varDir: string, e: NodeJS.ProcessEnv, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages", "testkit", "src", "bin", "stack.ts")], {
+    cwd: REPO_ROOT,
+    env: { ...e, TAPEFLEET_VAR_DIR: varDir, TAPEFLEET_HTTP_PORT: String(port), TAPEFLEET_GRPC_ADDRESS: "127.0.0.1:0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`launcher exited (${code}):\n${out}`));
+    child.once("exit", onExit);
+    const timer = setInterval(() => {
+      if (out.includes("Ctrl-C stops the stack")) {
+        clearInterval(timer);
+        child.off("exit", onExit);
+        resolve({ child, output: () => out });
+      }
+    }, 100);
+  });
 }
 
 function pidGone(pid: number): boolean {
@@ -182,5 +205,37 @@ describe("the stack as processes, driven by tapectl", () => {
   it("refuses to start when the configured database does not answer, naming it", async () => {
     const varDir = newVarDir();
     await expect(start(varDir, stackEnv("postgres://postgres@127.0.0.1:1/none"))).rejects.toThrow("PostgreSQL does not answer at 127.0.0.1:1 (DATABASE_URL)");
+  });
+
+  it("npm start's entry point prints where things are, stops on SIGTERM, and a restart stops what a killed launcher left", async () => {
+    // A database of its own: the keyvault in it is pinned to this folder's master key.
+    const own = await provisionTestEnv("e2elaunch");
+    try {
+      const varDir = newVarDir();
+      const e = stackEnv(own.databaseUrl);
+      const port = await freePort();
+      const first = await launch(varDir, e, port);
+      expect(first.output()).toContain(`gateway:          http://127.0.0.1:${port}`);
+      expect(first.output()).toContain(`admin token file: ${join(varDir, "admin-token")}`);
+      const left = (JSON.parse(readFileSync(join(varDir, "stack.json"), "utf8")) as StackFile).services.map((s) => s.pid);
+      first.child.kill("SIGKILL");
+      await new Promise((r) => first.child.once("exit", r));
+      expect(left.some((pid) => !pidGone(pid))).toBe(true);
+
+      const second = await launch(varDir, e, port);
+      expect(second.output()).toContain("left running by a launcher that died");
+      expect(left.every(pidGone)).toBe(true);
+      const running = (JSON.parse(readFileSync(join(varDir, "stack.json"), "utf8")) as StackFile).services.map((s) => s.pid);
+      const code = await new Promise<number | null>((resolve) => {
+        second.child.once("exit", (c) => resolve(c));
+        second.child.kill("SIGTERM");
+      });
+      expect(code).toBe(0);
+      expect(second.output()).toContain("[stack] stopped");
+      expect(running.every(pidGone)).toBe(true);
+      expect(existsSync(join(varDir, "stack.json"))).toBe(false);
+    } finally {
+      await own.cleanup();
+    }
   });
 });
