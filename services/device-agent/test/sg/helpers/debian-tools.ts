@@ -32,7 +32,11 @@ async function has(command: string): Promise<boolean> {
   }
 }
 
-/** Makes sure every listed command exists, installing the missing packages with apt-get. */
+/**
+ * Makes sure every listed command exists, installing the missing packages with
+ * apt-get. Test files run in parallel: the install runs under flock, and apt
+ * waits for a dpkg lock held by anything else instead of failing.
+ */
 export async function ensureTools(commands: readonly string[]): Promise<void> {
   const missing = new Set<string>();
   for (const c of commands) {
@@ -41,10 +45,13 @@ export async function ensureTools(commands: readonly string[]): Promise<void> {
     if (!(await has(c))) missing.add(pkg);
   }
   if (missing.size === 0) return;
+  const packages = [...missing].join(" ");
+  const probe = commands.map((c) => `command -v ${c} >/dev/null`).join(" && ");
+  const apt = "apt-get -q -o DPkg::Lock::Timeout=600";
+  const script = `${probe} || { ${apt} update && ${apt} install -y ${packages}; }`;
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  await run("apt-get", ["update", "-q"], { env, maxBuffer: 64 * 1024 * 1024 });
-  await run("apt-get", ["install", "-y", "-q", ...missing], { env, maxBuffer: 64 * 1024 * 1024 });
-  for (const c of commands) if (!(await has(c))) throw new Error(`${c} is still missing after installing ${[...missing].join(" ")}`);
+  await run("flock", ["/tmp/tapefleet-apt.lock", "sh", "-c", script], { env, maxBuffer: 64 * 1024 * 1024 });
+  for (const c of commands) if (!(await has(c))) throw new Error(`${c} is still missing after installing ${packages}`);
 }
 
 export interface ToolOutput {
