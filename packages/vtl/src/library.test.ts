@@ -194,6 +194,14 @@ describe("standalone drives and operators", () => {
     expect(await s.lib.removeCartridge("tape0")).toBe("S00002L8");
     expect(s.lib.locate("S00002L8")).toEqual({ shelf: true });
     await expect(s.lib.insertCartridge("tape0", "NOPE")).rejects.toMatchObject({ code: "VTL_NO_SUCH_CARTRIDGE" });
+    // the write-protect tab moves only outside a drive
+    await s.lib.setWriteProtect("S00002L8", true);
+    await s.lib.insertCartridge("tape0", "S00002L8");
+    await expect(s.lib.setWriteProtect("S00002L8", false)).rejects.toMatchObject({ code: "VTL_STATE_INVALID" });
+    await d.clearUnitAttention();
+    expect(kcq(await d.write(block(1)))).toBe("7/27/00");
+    await d.ok(Cdb.loadUnload({ load: false }));
+    await s.lib.removeCartridge("tape0");
     await s.reopen();
     expect(s.lib.locate("S00002L8")).toEqual({ shelf: true });
   });

@@ -247,6 +247,15 @@ export class VirtualLibrary {
     return e.barcode;
   }
 
+  /** Slide a cartridge's write-protect tab (not while it is in a drive). */
+  async setWriteProtect(barcode: string, on: boolean): Promise<void> {
+    const r = this.record(barcode);
+    const where = this.locate(barcode);
+    if (where.drive !== undefined) throw new VtlError("VTL_STATE_INVALID", `cartridge ${barcode} is in ${where.drive}`);
+    r.writeProtected = on;
+    await this.persist();
+  }
+
   private takeFromShelf(barcode: string): void {
     this.record(barcode);
     const i = this.shelf.indexOf(barcode);
