@@ -82,7 +82,10 @@ function launch(varDir: string, e: NodeJS.ProcessEnv, port: number): Promise<{ c
   child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`launcher exited (${code}):\n${out}`));
+    const onExit = (code: number | null) => {
+      clearInterval(timer);
+      reject(new Error(`launcher exited (${code}):\n${out}`));
+    };
     child.once("exit", onExit);
     const timer = setInterval(() => {
       if (out.includes("Ctrl-C stops the stack")) {
