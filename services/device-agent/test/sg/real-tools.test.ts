@@ -14,6 +14,7 @@ import {
   type ChangerStatus,
 } from "@tapefleet/scsi";
 import type { VirtualTapeDrive } from "@tapefleet/vtl";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
 import { ensureTools, runTool, runToolOk } from "./helpers/debian-tools.ts";
@@ -145,6 +146,16 @@ describe("mtx", () => {
       [5, "TOL003L8"],
     ]);
     expect(seen.drives.map((d) => d.full)).toEqual([false, false]);
+  });
+
+  it("runs the README's LD_PRELOAD example as written", async () => {
+    const readme = readFileSync(new URL("../../src/sg/README.md", import.meta.url), "utf8");
+    const snippet = /```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toContain("LD_PRELOAD=$lib");
+    // The example's socket is /tmp/vtl.sock; this run's library listens elsewhere.
+    const script = (snippet ?? "").replaceAll("/tmp/vtl.sock", vtl.socketPath);
+    const out = await runToolOk("sh", ["-c", script], { ...process.env, lib: vtl.forwardingLibrary });
+    expect(parseMtxStatus(out).slots).toEqual((await mtxStatus()).slots);
   });
 
   it("inquiry reports the changer's identity", async () => {
