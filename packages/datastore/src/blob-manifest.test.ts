@@ -1,5 +1,6 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, scryptSync } from "node:crypto";
 import { crc32 } from "node:zlib";
+import { deriveIdKey } from "@tapefleet/tape-format";
 import { describe, expect, it } from "vitest";
 import { decodeBlob, encodeBlob, parseBlob, verifyChunkBlob } from "./blob.ts";
 import {
@@ -154,6 +155,30 @@ describe("manifest", () => {
     expect(manifestSignature(m, idKey)).toBe(createHmac("sha256", idKey).update(canonical).digest("hex"));
     const changedNotes: BackupManifest = { ...m, unprotected: { notes: "other" } };
     expect(manifestSignature(changedNotes, idKey)).toBe(manifestSignature(m, idKey));
+  });
+
+  it("reproduces the signature of PBS's own manifest test vector", () => {
+    // pbs-datastore manifest test: key = scrypt("test", no salt, N=65536, r=8, p=1), id_key derived from it.
+    const key = new Uint8Array(scryptSync("test", Buffer.alloc(0), 32, { N: 65536, r: 8, p: 1, maxmem: 256 * 1024 * 1024 }));
+    const m: BackupManifest = {
+      backupType: "host",
+      backupId: "elsa",
+      backupTime: Date.parse("2020-06-26T13:56:05Z") / 1000,
+      files: [
+        { filename: "test1.img.fidx", cryptMode: "encrypt", size: 200, csum: "01".repeat(32) },
+        { filename: "abc.blob", cryptMode: "none", size: 200, csum: "02".repeat(32) },
+      ],
+      unprotected: { note: "This is not protected by the signature." },
+      signature: null,
+      extra: {},
+    };
+    expect(manifestSignature(m, deriveIdKey(key))).toBe("d7b446fb7db081662081d4b40fedd858a1d6307a5aff4ecff7d5bf4fd35679e9");
+  });
+
+  it("accepts upper-case csums and defaults crypt-mode to none (old backups)", () => {
+    const text = MANIFEST_TEXT.replace(`"csum": "${CSUM}"`, `"csum": "${CSUM.toUpperCase()}"`).replace('{ "crypt-mode": "none", "csum"', '{ "csum"');
+    const m = decodeManifestJson(new TextEncoder().encode(text));
+    expect(m.files[0]).toEqual({ filename: "qemu-server.conf.blob", cryptMode: "none", size: 428, csum: CSUM });
   });
 
   it("re-encodes for restore: verify_state dropped, zstd blob, signature kept", async () => {

@@ -90,8 +90,8 @@ export function decodeManifestJson(bytes: Uint8Array): BackupManifest {
     if (typeof mode !== "string" || !(CRYPT_MODES as readonly string[]).includes(mode)) throw bad(`expected none, encrypt or sign-only, got ${JSON.stringify(mode)}`, `${at}.crypt-mode`);
     const size = checkU64(f["size"], `${at}.size`);
     const csum = f["csum"];
-    if (typeof csum !== "string" || !/^[0-9a-f]{64}$/.test(csum)) throw bad(`expected 64 lowercase hex characters, got ${JSON.stringify(csum)}`, `${at}.csum`);
-    return { filename, cryptMode: mode as CryptMode, size, csum };
+    if (typeof csum !== "string" || !/^[0-9a-fA-F]{64}$/.test(csum)) throw bad(`expected 64 hex characters, got ${JSON.stringify(csum)}`, `${at}.csum`);
+    return { filename, cryptMode: mode as CryptMode, size, csum: csum.toLowerCase() };
   });
   const unprotected = value["unprotected"] ?? {};
   if (!isObject(unprotected)) throw bad("expected an object", "unprotected");
