@@ -4,6 +4,7 @@
  * field of the reply comes back where the kernel would put it.
  */
 import { TransportError } from "@tapefleet/scsi";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   SgError,
@@ -206,6 +207,62 @@ describe("SG_IO forwarding", () => {
       expect(all.map((r) => r.status)).toEqual(new Array(8).fill(0));
     });
     expect(maxInFlight).toBe(1);
+  });
+
+  it("keeps handles on different devices apart when their commands run at once", async () => {
+    // Each reply names the device the target saw; koffi runs the ioctls on
+    // several worker threads at the same time.
+    script = async (c) => {
+      await new Promise((r) => setImmediate(r));
+      return { data: new TextEncoder().encode(`${c.deviceId}:${c.cdb[4]}`) };
+    };
+    const handles = await Promise.all(["/dev/sg-fwd0", "/dev/sg-fwd1", "/dev/tape/by-id/scsi-FWD0-sg"].map((p) => openSgDevice(p, { library })));
+    try {
+      const expected: string[] = [];
+      const runs: Promise<string>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const h = handles[i % handles.length];
+        if (h === undefined) throw new Error("no handle");
+        expected.push(`${h.resolvedPath === "/dev/sg-fwd1" ? "lib9/changer" : "lib9/drive0"}:${i}`);
+        const cdb = Uint8Array.of(0x12, 0, 0, 0, i, 0);
+        runs.push(h.execute({ cdb, direction: "in", dataInLength: 64, timeoutMs: 5000 }).then((r) => new TextDecoder().decode(r.data)));
+      }
+      expect(await Promise.all(runs)).toEqual(expected);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  it("moves any data-in and data-out size intact and accounts the residual", async () => {
+    const t = await openSgDevice("/dev/sg-fwd0", { library });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 300_000 }),
+          fc.integer({ min: 0, max: 300_000 }),
+          fc.integer({ min: 0, max: 255 }),
+          async (asked, offered, seed) => {
+            const payload = Uint8Array.from({ length: offered }, (_, i) => (i * 13 + seed) & 0xff);
+            script = () => ({ data: payload });
+            const r = await t.execute({ cdb: Uint8Array.of(0x08, 0x02, 0, 0, 0, 0), direction: "in", dataInLength: asked, timeoutMs: 5000 });
+            const got = Math.min(asked, offered);
+            expect(r.data.length).toBe(got);
+            expect(Buffer.compare(r.data, payload.subarray(0, got))).toBe(0);
+            expect(r.residual).toBe(asked - got);
+
+            script = (c) => ({ residual: c.dataOut.length === payload.length ? 0 : 1 });
+            const w = await t.execute({ cdb: Uint8Array.of(0x0a, 0, 0, 0, 0, 0), direction: "out", dataOut: payload, timeoutMs: 5000 });
+            expect(w.residual).toBe(0);
+            const sent = target.commands.at(-1);
+            expect(sent?.direction).toBe(payload.length > 0 ? 1 : 0);
+            expect(Buffer.compare(sent?.dataOut ?? new Uint8Array(), payload)).toBe(0);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    } finally {
+      await t.close();
+    }
   });
 
   it("rejects malformed commands before they reach the device", async () => {
