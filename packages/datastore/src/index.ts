@@ -104,3 +104,17 @@ export { DEFAULT_BLOB_LIMIT, archiveNameFor, ingestFiles, type IngestFile, type 
 export { createSampleDatastore, type SampleOptions, type SampleReport } from "./sample.ts";
 export { formatByteSize, parseByteSize } from "./size.ts";
 export { verifyDatastore, type VerifyReport } from "./verify.ts";
+export {
+  MAX_DATASTORE_MAP_ITEM,
+  checkDatastoreName,
+  checkNamespaceMappings,
+  parseDatastoreMap,
+  parseNamespaceMapping,
+  parseRestoreSnapshot,
+  restoreSnapshotFromDir,
+  restoreTmpPath,
+  targetDatastore,
+  targetNamespaces,
+  type DatastoreMap,
+  type NamespaceMapping,
+} from "./restore-mapping.ts";
