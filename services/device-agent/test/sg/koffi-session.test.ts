@@ -5,7 +5,7 @@
  */
 import { NotReadyError, ScsiDevice, UnitAttentionError, type ChangerStatus } from "@tapefleet/scsi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
+import { SgError, openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
 import { startVtlFixture, type VtlFixture } from "./helpers/vtl-fixture.ts";
 
 const SPEC = {
@@ -207,5 +207,51 @@ describe("drive and changer session over koffi SG_IO", () => {
     expect(slot(after, 1)).toMatchObject({ full: true, volumeTag: "SES001L8" });
     expect(after.drives[0]?.full).toBe(false);
     expect(vtl.library.locate("SES001L8")).toMatchObject({ library: "lib1", slot: 1 });
+  });
+});
+
+describe("transport failures reported by the virtual library", () => {
+  async function failure(p: Promise<unknown>): Promise<SgError> {
+    const e = await p.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(SgError);
+    return e as SgError;
+  }
+
+  it("a command that outlives its timeout ends as a transport timeout", async () => {
+    const status = await changer.readElementStatus();
+    const drive1 = status.drives[1];
+    if (drive1 === undefined) throw new Error("no drive 1");
+    await changer.moveMedium(slot(status, 3).address, drive1.address);
+    const t = await openSgDevice("/dev/tape/by-id/scsi-SESS800002-sg", { library: vtl.forwardingLibrary });
+    try {
+      const slow = new ScsiDevice(t, { timeouts: { TAPE_DEFAULT: 50 } });
+      await waitReady(slow);
+      vtl.library.setThrottle("lib1/drive1", 64 * 1024);
+      const e = await failure(slow.writeBlock(new Uint8Array(256 * 1024)));
+      expect(e.reason).toBe("timeout");
+      expect(e.hostStatus).toBe(0x03);
+    } finally {
+      vtl.library.setThrottle("lib1/drive1", 0);
+      await t.close();
+    }
+  });
+
+  it("an offline device answers DID_NO_CONNECT on an open handle and cannot be opened", async () => {
+    const t = await openSgDevice("/dev/sg-vtl1", { library: vtl.forwardingLibrary });
+    try {
+      vtl.library.setOffline("lib1/drive1", true);
+      const e = await failure(new ScsiDevice(t).testUnitReady());
+      expect(e.reason).toBe("device-offline");
+      expect(e.hostStatus).toBe(0x01);
+      const refused = await failure(openSgDevice("/dev/sg-vtl1", { library: vtl.forwardingLibrary }));
+      expect(refused.reason).toBe("open-failed");
+      expect(refused.errno).toBe(6);
+    } finally {
+      vtl.library.setOffline("lib1/drive1", false);
+      await t.close();
+    }
   });
 });
