@@ -5,7 +5,10 @@
  */
 import { NotReadyError, ScsiDevice, UnitAttentionError, type ChangerStatus } from "@tapefleet/scsi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SgError, openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SGFWD_ENV, SgError, discoverScsiDevices, forwardingSpec, openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
 import { startVtlFixture, type VtlFixture } from "./helpers/vtl-fixture.ts";
 
 const SPEC = {
@@ -252,6 +255,60 @@ describe("transport failures reported by the virtual library", () => {
     } finally {
       vtl.library.setOffline("lib1/drive1", false);
       await t.close();
+    }
+  });
+});
+
+describe("discovery through the forwarding library", () => {
+  it("finds the drives and the changer in a sysfs tree, reads serials over SG_IO and opens the by-id names", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tapefleet-sg-discover-"));
+    const saved = process.env[SGFWD_ENV];
+    try {
+      const sys = join(root, "sys");
+      const dev = join(root, "dev");
+      mkdirSync(join(dev, "tape", "by-id"), { recursive: true });
+      const devices = vtl.library.listDevices();
+      const nodes = [
+        { sg: "sg0", id: "lib1/changer", type: 8 },
+        { sg: "sg1", id: "lib1/drive0", type: 1 },
+        { sg: "sg2", id: "lib1/drive1", type: 1 },
+      ];
+      for (const [i, n] of nodes.entries()) {
+        const info = devices.find((d) => d.id === n.id);
+        if (info === undefined) throw new Error(`no ${n.id}`);
+        const deviceDir = join(sys, "devices", `2:0:${i}:0`);
+        mkdirSync(deviceDir, { recursive: true });
+        writeFileSync(join(deviceDir, "type"), `${n.type}\n`);
+        writeFileSync(join(deviceDir, "vendor"), `${info.vendor}\n`);
+        writeFileSync(join(deviceDir, "model"), `${info.product}\n`);
+        writeFileSync(join(deviceDir, "rev"), `${info.revision}\n`);
+        mkdirSync(join(sys, "class", "scsi_generic", n.sg), { recursive: true });
+        symlinkSync(deviceDir, join(sys, "class", "scsi_generic", n.sg, "device"));
+        writeFileSync(join(dev, n.sg), "");
+        symlinkSync(`../../${n.sg}`, join(dev, "tape", "by-id", `scsi-${info.serial}${n.type === 1 ? "-sg" : ""}`));
+      }
+      // The sg nodes of this tree are served by the virtual library.
+      process.env[SGFWD_ENV] = forwardingSpec(nodes.map((n) => ({ path: join(dev, n.sg), socketPath: vtl.socketPath, deviceId: n.id })));
+      const open = (path: string) => openSgDevice(path, { library: vtl.forwardingLibrary });
+      const found = await discoverScsiDevices({ sysfsRoot: sys, devRoot: dev, openTransport: open });
+      expect(found.map((d) => [d.kind, d.serial, d.path])).toEqual([
+        ["changer", "SESSLIB001", join(dev, "tape", "by-id", "scsi-SESSLIB001")],
+        ["tape", "SESS800001", join(dev, "tape", "by-id", "scsi-SESS800001-sg")],
+        ["tape", "SESS800002", join(dev, "tape", "by-id", "scsi-SESS800002-sg")],
+      ]);
+      expect(found.map((d) => d.scsiAddress?.target)).toEqual([0, 1, 2]);
+      // A by-id name is a real link here: libc resolves it to the forwarded node.
+      const t = await open(found[1]?.path ?? "");
+      try {
+        expect(t.resolvedPath).toBe(join(dev, "sg1"));
+        expect(await new ScsiDevice(t).vpdSerial()).toBe("SESS800001");
+      } finally {
+        await t.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env[SGFWD_ENV];
+      else process.env[SGFWD_ENV] = saved;
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
