@@ -163,4 +163,18 @@ describe("snapshot contents", () => {
     expect(digests[0]).toBe(Buffer.from(idx.kind === "fixed" ? idx.digests.subarray(0, 32) : new Uint8Array()).toString("hex"));
     for (const d of digests) expect(await ds.chunks.hasChunk(d)).toBe(true);
   });
+
+  it("lists snapshot archive files in tape order with their stat", async () => {
+    const files = await ds.snapshotArchiveFiles(ref);
+    expect(files.map((f) => f.name)).toEqual(["index.json.blob", "drive-scsi0.img.fidx", "qemu-server.conf.blob"]);
+    for (const f of files) {
+      expect(f.stat.mode & 0o170000).toBe(0o100000);
+      expect(f.stat.flags).toBe(0);
+      expect(f.stat.mtimeNanos).toBeLessThan(1e9);
+      expect(Buffer.concat(await collect(f.content as AsyncIterable<Uint8Array>)).length).toBe(f.size);
+    }
+    const other = { ns: [], type: "vm" as const, id: "20", time: T0 };
+    await mkdir(ds.resolvePath(`vm/20/${formatSnapshotTime(T0)}/client.log.blob`));
+    await expectCode(() => ds.snapshotArchiveFiles(other), "invalid-field");
+  });
 });

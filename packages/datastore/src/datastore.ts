@@ -1,4 +1,6 @@
+import { createReadStream } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
+import type { SnapshotFile } from "@tapefleet/tape-format";
 import { join, resolve } from "node:path";
 import { decodeBlob } from "./blob.ts";
 import { ChunkStore } from "./chunk-store.ts";
@@ -262,6 +264,44 @@ export class Datastore {
     }
   }
 
+  /**
+   * The files of a snapshot archive in tape order (§4.2): `index.json.blob`,
+   * the manifest's files in manifest order, then `client.log.blob` when
+   * present; each with its stat (full st_mode, uid, gid, mtime with
+   * nanoseconds) and streamed content. Only regular files are accepted.
+   */
+  async snapshotArchiveFiles(ref: SnapshotRef): Promise<SnapshotFile[]> {
+    const manifest = await this.readManifest(ref);
+    const names = [MANIFEST_BLOB_NAME, ...manifest.files.map((f) => f.filename)];
+    if (!names.includes(CLIENT_LOG_BLOB_NAME) && (await this.hasClientLog(ref))) names.push(CLIENT_LOG_BLOB_NAME);
+    const dir = this.resolvePath(snapshotPath(ref));
+    const out: SnapshotFile[] = [];
+    for (const name of names) {
+      const path = join(dir, name);
+      let st;
+      try {
+        st = await stat(path, { bigint: true });
+      } catch (err) {
+        throw asDatastoreError(err, `snapshot ${snapshotPath(ref)}: ${name}`, "filename");
+      }
+      if (!st.isFile()) throw new DatastoreError("invalid-field", `snapshot ${snapshotPath(ref)}: ${name} is not a regular file`, { field: "filename" });
+      out.push({
+        name,
+        size: Number(st.size),
+        stat: {
+          mode: Number(st.mode),
+          flags: 0,
+          uid: Number(st.uid),
+          gid: Number(st.gid),
+          mtimeSecs: Number(st.mtimeNs / 1_000_000_000n),
+          mtimeNanos: Number(st.mtimeNs % 1_000_000_000n),
+        },
+        content: streamFile(path),
+      });
+    }
+    return out;
+  }
+
   /** Streams an index's content (image or archive stream) from its chunks, chunk by chunk. */
   async *readIndexContent(ref: SnapshotRef, name: string, options: { key?: Uint8Array } = {}): AsyncGenerator<Uint8Array> {
     const index = await this.readIndex(ref, name);
@@ -270,6 +310,15 @@ export class Datastore {
       const raw = await this.chunks.readChunk(d);
       yield await decodeBlob(raw, { ...(options.key ? { key: options.key } : {}), context: `chunk ${Buffer.from(d).toString("hex")}` });
     }
+  }
+}
+
+/** Reads a file in pieces; the file is opened on the first read, not before. */
+async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const piece of createReadStream(path, { highWaterMark: 1024 * 1024 })) yield piece as Uint8Array;
+  } catch (err) {
+    throw asDatastoreError(err, `read ${path}`, "filename");
   }
 }
 
