@@ -69,6 +69,13 @@ describe("blobs", () => {
     await expectCode(() => decodeBlob(enc, { key: new Uint8Array(32) }), "bad-blob");
   });
 
+  it("refuses blobs over the 128 MiB limit", async () => {
+    const huge = new Uint8Array(128 * 1024 * 1024 + 1);
+    huge.set(hex("42ab3807be8370a1"), 0);
+    const e = await expectCode(() => parseBlob(huge), "bad-blob");
+    expect(e.message).toContain("MAX_BLOB_SIZE");
+  });
+
   it("verifies chunk digests of unencrypted chunks and CRC only for encrypted ones", async () => {
     const data = pseudoRandom(4096, 9);
     const raw = await encodeBlob(data);
@@ -143,6 +150,14 @@ describe("manifest", () => {
     await expectCode(() => decodeManifestJson(new TextEncoder().encode("{")), "invalid-manifest");
     await expectCode(() => decodeManifestJson(new Uint8Array([0xff, 0xfe])), "invalid-manifest");
     await expectCode(() => decodeManifestJson(new TextEncoder().encode("[]")), "invalid-manifest");
+  });
+
+  it("reports damaged manifest blobs with typed codes", async () => {
+    const raw = await encodeManifestBlob(decodeManifestJson(new TextEncoder().encode(MANIFEST_TEXT)));
+    await expectCode(() => decodeManifestBlob(raw.subarray(0, 10)), "truncated");
+    await expectCode(() => decodeManifestBlob(raw.subarray(0, raw.length - 3)), "checksum-mismatch");
+    await expectCode(() => decodeManifestBlob(plainBlob(new TextEncoder().encode(MANIFEST_TEXT.slice(0, 100)))), "invalid-manifest");
+    await expectCode(() => decodeManifestBlob(plainBlob(new TextEncoder().encode(`${MANIFEST_TEXT} x`))), "invalid-manifest");
   });
 
   it("signs canonical JSON without unprotected and signature", () => {

@@ -103,6 +103,27 @@ describe("restore writes", () => {
     }
   });
 
+  it("replaces an unfinished snapshot only when asked, never a finished one", async () => {
+    const { ref, entries } = await sourceSnapshot();
+    const ds = await newStore();
+    await expect(
+      restoreSnapshot(ds, ref, entries, {
+        owner: "root@pam",
+        onStep: (s) => {
+          if (s.step === "rename-manifest") throw new Error("power loss");
+        },
+      }),
+    ).rejects.toThrow("power loss");
+    // restoreSnapshot cleaned up; leave an unfinished directory the hard way
+    const w = await SnapshotWriter.create(ds, ref, { owner: "root@pam" });
+    await w.writeFile("client.log.blob", entries[entries.length - 1]!.data);
+    await expectCode(() => restoreSnapshot(ds, ref, entries, { owner: "root@pam" }), "already-exists");
+    expect((await ds.listSnapshots(ref))[0]!.finished).toBe(false);
+    await restoreSnapshot(ds, ref, entries, { owner: "root@pam", replaceUnfinished: true });
+    expect((await ds.listSnapshots(ref))[0]!.finished).toBe(true);
+    await expectCode(() => restoreSnapshot(ds, ref, entries, { owner: "root@pam", replaceUnfinished: true }), "already-exists");
+  });
+
   it("removes the partial snapshot when a restore fails", async () => {
     const { ref, entries } = await sourceSnapshot();
     const ds = await newStore();

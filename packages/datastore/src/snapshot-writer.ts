@@ -135,12 +135,25 @@ export class SnapshotWriter {
 
   /**
    * Creates the group (owner check) and the snapshot directory, which must
-   * not exist yet (`already-exists`).
+   * not exist yet (`already-exists`), as PBS skips snapshots that exist.
+   * With `replaceUnfinished`, a directory without manifest (left by an
+   * interrupted restore) is removed first; a finished snapshot never is.
    */
-  static async create(ds: Datastore, ref: SnapshotRef, options: WriterOptions & { owner: string }): Promise<SnapshotWriter> {
+  static async create(ds: Datastore, ref: SnapshotRef, options: WriterOptions & { owner: string; replaceUnfinished?: boolean }): Promise<SnapshotWriter> {
     formatSnapshotTime(ref.time);
     await createGroup(ds, ref, options.owner, options);
     const w = new SnapshotWriter(ds, ref, options);
+    if (options.replaceUnfinished) {
+      const existing = await ds.snapshotInfo(ref).catch((err: unknown) => {
+        if (err instanceof DatastoreError && err.code === "not-found") return undefined;
+        throw err;
+      });
+      if (existing && !existing.finished) {
+        await rm(w.dir, { recursive: true, force: true }).catch((err: unknown) => {
+          throw asDatastoreError(err, `remove unfinished ${snapshotPath(ref)}`, "snapshot");
+        });
+      }
+    }
     w.#options.onStep?.({ step: "mkdir-snapshot", path: w.dir });
     try {
       await mkdir(w.dir);
@@ -283,7 +296,7 @@ export async function restoreSnapshot(
   ds: Datastore,
   ref: SnapshotRef,
   entries: AsyncIterable<RestoreEntry> | Iterable<RestoreEntry>,
-  options: WriterOptions & { owner: string },
+  options: WriterOptions & { owner: string; replaceUnfinished?: boolean },
 ): Promise<BackupManifest> {
   const writer = await SnapshotWriter.create(ds, ref, options);
   try {
