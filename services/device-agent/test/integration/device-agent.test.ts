@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials } from "@grpc/grpc-js";
+import { credentials, logVerbosity, setLogVerbosity } from "@grpc/grpc-js";
 import { Bus, createLogger, type ServiceAnnouncement } from "@tapefleet/common";
 import { closeClient, createClient, DeviceAgentService, DeviceChangeKind, DeviceKind, Health, HealthCheckResponse_ServingStatus } from "@tapefleet/proto";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { AGENT_VERSION, loadDeviceAgentConfig, NO_DEVICES, startDeviceAgent, staticDevices, type AgentDevice } from "../../src/index.ts";
 
 let env: TestEnv;
+// The address clash below is expected: keep grpc-js from printing its own error line for it.
+setLogVerbosity(logVerbosity.NONE);
 
 beforeAll(async () => {
   env = await provisionTestEnv("agent");
