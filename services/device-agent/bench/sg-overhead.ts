@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ScsiCommand, ScsiTransport } from "@tapefleet/scsi";
 import { connectVtlSocket, createLibrary, createVtlTransport, startVtlServer } from "@tapefleet/vtl";
-import { buildForwardingLibrary, forwardingSpec, openSgDevice, SGFWD_ENV } from "../src/sg/index.ts";
+import { buildForwardingLibrary, forwardDevices, openSgDevice } from "../src/sg/index.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -74,7 +74,7 @@ try {
   const socketPath = join(dir, "vtl.sock");
   const server = await startVtlServer({ library, socketPath });
   const forwarding = await buildForwardingLibrary();
-  process.env[SGFWD_ENV] = forwardingSpec([{ path: "/dev/sg-bench2", socketPath, deviceId: "bench/drive2" }]);
+  const withdraw = forwardDevices(forwarding, [{ path: "/dev/sg-bench2", socketPath, deviceId: "bench/drive2" }]);
 
   // One drive per path, so the WRITEs of one path do not fill another's tape.
   const paths: Array<{ name: string; transport: ScsiTransport }> = [
@@ -91,6 +91,7 @@ try {
     results.push({ name: p.name, tur, write });
   }
   for (const p of paths) await p.transport.close();
+  withdraw();
   await server.close();
   await library.close();
 
@@ -104,6 +105,5 @@ try {
     );
   }
 } finally {
-  delete process.env[SGFWD_ENV];
   await rm(dir, { recursive: true, force: true });
 }

@@ -16,7 +16,10 @@
  *
  * Used two ways: loaded with koffi in place of libc by the SG_IO transport,
  * and with LD_PRELOAD so that mtx, sg3_utils and sdparm talk to the virtual
- * library as if it were /dev/sgN. TAPEFLEET_SGFWD_DEBUG=1 reports unknown
+ * library as if it were /dev/sgN. A process that loads the library itself may
+ * call sgfwd_add_devices(spec) / sgfwd_remove_devices(spec) instead of
+ * setting the variable.
+ * TAPEFLEET_SGFWD_DEBUG=1 reports unknown
  * ioctls on stderr; TAPEFLEET_SGFWD_GRACE_MS (default 5000) is how long a
  * command may stay unanswered past its own timeout before it ends with host
  * status DID_TIME_OUT. The configuration is re-read whenever the variable changes.
@@ -127,8 +130,12 @@ static void *next_sym(const char *name) {
 
 #define NEXT(type, name) ((type)next_sym(name))
 
-/* TAPEFLEET_SGFWD_GRACE_MS overrides how long to wait past a command's timeout. */
+/* Set by sgfwd_set_grace_ms(); negative: use the environment. */
+static volatile int64_t g_grace_override = -1;
+
+/* sgfwd_set_grace_ms() or TAPEFLEET_SGFWD_GRACE_MS: how long to wait past a command's timeout. */
 static int64_t reply_grace_ms(void) {
+  if (g_grace_override >= 0) return g_grace_override;
   const char *g = getenv("TAPEFLEET_SGFWD_GRACE_MS");
   if (g == NULL || *g == '\0') return REPLY_GRACE_MS;
   char *end = NULL;
@@ -197,9 +204,32 @@ static void parse_entry(const char *s, size_t n) {
   g_conf[g_nconf++] = c;
 }
 
-/* Re-reads TAPEFLEET_SGFWD when it changed. Caller holds g_lock. */
+/* Entries added with sgfwd_add_devices(), one `path[,alias...]=socket#id`
+ * each; while there are any, they are the configuration instead of the
+ * environment. */
+static char **g_added;
+static int g_nadded;
+static char *g_added_text;
+
+/* Rebuilds g_added_text from g_added. Caller holds g_lock. */
+static void join_added(void) {
+  free(g_added_text);
+  g_added_text = NULL;
+  if (g_nadded == 0) return;
+  size_t n = 1;
+  for (int i = 0; i < g_nadded; i++) n += strlen(g_added[i]) + 1;
+  g_added_text = malloc(n);
+  if (g_added_text == NULL) return;
+  g_added_text[0] = '\0';
+  for (int i = 0; i < g_nadded; i++) {
+    if (i > 0) strcat(g_added_text, ";");
+    strcat(g_added_text, g_added[i]);
+  }
+}
+
+/* Re-reads the configuration when it changed. Caller holds g_lock. */
 static void refresh_conf(void) {
-  const char *text = getenv("TAPEFLEET_SGFWD");
+  const char *text = g_added_text != NULL ? g_added_text : getenv("TAPEFLEET_SGFWD");
   if (text == NULL) text = "";
   if (g_conf_text != NULL && strcmp(g_conf_text, text) == 0) return;
   free_conf();
@@ -706,6 +736,84 @@ static void fill_stat64(int index, struct stat64 *st) {
 static int fd_index(int fd) {
   struct open_dev *d = lookup_fd(fd);
   return d != NULL ? d->index : -1;
+}
+
+/* ------------------------------------------------------- configuration API */
+
+/* Length of an entry's first path (up to ',' or '='). */
+static size_t entry_key_length(const char *e, size_t n) {
+  size_t k = 0;
+  while (k < n && e[k] != ',' && e[k] != '=') k++;
+  return k;
+}
+
+/* Drops added entries whose first path equals that of e[0..n). Caller holds g_lock. */
+static void drop_added(const char *e, size_t n) {
+  size_t k = entry_key_length(e, n);
+  int w = 0;
+  for (int i = 0; i < g_nadded; i++) {
+    size_t ki = entry_key_length(g_added[i], strlen(g_added[i]));
+    if (ki == k && strncmp(g_added[i], e, k) == 0) {
+      free(g_added[i]);
+    } else {
+      g_added[w++] = g_added[i];
+    }
+  }
+  g_nadded = w;
+}
+
+/* Calls fn for each non-empty ';'-separated entry of spec. Caller holds g_lock. */
+static void each_entry(const char *spec, void (*fn)(const char *, size_t)) {
+  const char *p = spec;
+  while (*p != '\0') {
+    const char *semi = strchr(p, ';');
+    size_t n = semi != NULL ? (size_t)(semi - p) : strlen(p);
+    if (n > 0) fn(p, n);
+    if (semi == NULL) break;
+    p = semi + 1;
+  }
+}
+
+static void add_entry(const char *e, size_t n) {
+  drop_added(e, n);
+  char **grown = realloc(g_added, sizeof(char *) * (size_t)(g_nadded + 1));
+  if (grown == NULL) return;
+  g_added = grown;
+  char *copy = dup_range(e, n);
+  if (copy != NULL) g_added[g_nadded++] = copy;
+}
+
+/* Adds devices (same syntax as TAPEFLEET_SGFWD) for this process, replacing
+ * entries with the same device path. While any are added, they are the
+ * configuration instead of the environment: for a process that loads the
+ * library itself (koffi), whose threads may not share one environment.
+ * Returns the number of added entries. */
+int sgfwd_add_devices(const char *spec) {
+  if (spec == NULL) return -1;
+  pthread_mutex_lock(&g_lock);
+  each_entry(spec, add_entry);
+  join_added();
+  int n = g_nadded;
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}
+
+/* Removes the added devices with the device paths of spec. Returns the number left. */
+int sgfwd_remove_devices(const char *spec) {
+  if (spec == NULL) return -1;
+  pthread_mutex_lock(&g_lock);
+  each_entry(spec, drop_added);
+  join_added();
+  int n = g_nadded;
+  pthread_mutex_unlock(&g_lock);
+  return n;
+}
+
+/* Sets the grace period past a command's timeout (ms); negative goes back to
+ * TAPEFLEET_SGFWD_GRACE_MS or the default. Returns 0. */
+int sgfwd_set_grace_ms(long long ms) {
+  g_grace_override = ms;
+  return 0;
 }
 
 /* ---------------------------------------------------- exported interposers */

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import koffi from "koffi";
 
 const run = promisify(execFile);
 
@@ -63,4 +64,63 @@ export async function buildForwardingLibrary(): Promise<string> {
   await run("gcc", [...CFLAGS, "-o", partial, FORWARDING_LIBRARY_SOURCE, ...LIBS]);
   renameSync(partial, target);
   return target;
+}
+
+interface ConfigCalls {
+  add: (spec: string) => number;
+  remove: (spec: string) => number;
+  setGraceMs: (ms: number) => number;
+}
+
+const configCalls = new Map<string, ConfigCalls>();
+
+export interface ForwardingOptions {
+  /**
+   * How long a command may stay unanswered past its own timeout before it
+   * ends with DID_TIME_OUT, for the whole process (default:
+   * TAPEFLEET_SGFWD_GRACE_MS, else 5000).
+   */
+  graceMs?: number;
+}
+
+function calls(libraryPath: string): ConfigCalls {
+  let c = configCalls.get(libraryPath);
+  if (c === undefined) {
+    const lib = koffi.load(libraryPath);
+    const add = lib.func("int sgfwd_add_devices(const char *spec)");
+    const remove = lib.func("int sgfwd_remove_devices(const char *spec)");
+    const grace = lib.func("int sgfwd_set_grace_ms(long long ms)");
+    c = {
+      add: (spec) => add(spec) as number,
+      remove: (spec) => remove(spec) as number,
+      setGraceMs: (ms) => grace(ms) as number,
+    };
+    configCalls.set(libraryPath, c);
+  }
+  return c;
+}
+
+/**
+ * Makes the forwarding library, as loaded in this process by the koffi
+ * transport, serve `devices` (replacing earlier entries with the same path);
+ * returns the function that withdraws them. While any are added they are the
+ * configuration instead of TAPEFLEET_SGFWD: a worker thread's `process.env`
+ * is not the C library's environment, and several test files may share one
+ * process. Child processes (LD_PRELOAD) read the variables.
+ */
+export function forwardDevices(libraryPath: string, devices: readonly ForwardedDevice[], options: ForwardingOptions = {}): () => void {
+  const graceMs = options.graceMs;
+  if (graceMs !== undefined && (!Number.isInteger(graceMs) || graceMs < 0)) {
+    throw new Error(`graceMs ${graceMs} must be a non-negative integer`);
+  }
+  const spec = forwardingSpec(devices);
+  const c = calls(libraryPath);
+  c.add(spec);
+  if (graceMs !== undefined) c.setGraceMs(graceMs);
+  let withdrawn = false;
+  return () => {
+    if (withdrawn) return;
+    withdrawn = true;
+    c.remove(spec);
+  };
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   SgError,
   buildForwardingLibrary,
-  forwardingSpec,
+  forwardDevices,
   openSgDevice,
   type SgIoTransport,
 } from "../../src/sg/index.ts";
@@ -21,6 +21,7 @@ const WRITE6 = Uint8Array.of(0x0a, 0, 0, 0x10, 0, 0);
 const READ_POSITION = Uint8Array.of(0x34, 0x06, 0, 0, 0, 0, 0, 0, 0, 0);
 
 let library: string;
+let withdraw: () => void = () => undefined;
 let target: ScriptedTarget;
 let script: (c: ReceivedCommand) => CommandOutcome | Promise<CommandOutcome> = () => ({});
 
@@ -30,20 +31,18 @@ beforeAll(async () => {
     devices: { "lib9/drive0": "tape", "lib9/changer": "changer", "lib9/drive1": "offline" },
     onCommand: (c) => script(c),
   });
-  process.env.TAPEFLEET_SGFWD = forwardingSpec([
+  withdraw = forwardDevices(library, [
     { path: "/dev/sg-fwd0", aliases: ["/dev/tape/by-id/scsi-FWD0-sg"], socketPath: target.socketPath, deviceId: "lib9/drive0" },
     { path: "/dev/sg-fwd1", socketPath: target.socketPath, deviceId: "lib9/changer" },
     { path: "/dev/sg-fwd2", socketPath: target.socketPath, deviceId: "lib9/drive1" },
     { path: "/dev/sg-fwd3", socketPath: target.socketPath, deviceId: "lib9/nothing" },
     { path: "/dev/sg-fwd4", socketPath: `${target.socketPath}.absent`, deviceId: "lib9/drive0" },
-  ]);
-  process.env.TAPEFLEET_SGFWD_GRACE_MS = "200";
+  ], { graceMs: 200 });
 });
 
 afterAll(async () => {
   await target.close();
-  delete process.env.TAPEFLEET_SGFWD;
-  delete process.env.TAPEFLEET_SGFWD_GRACE_MS;
+  withdraw();
 });
 
 async function withDevice<T>(path: string, body: (t: SgIoTransport) => Promise<T>, senseLength: 32 | 64 | 96 = 32): Promise<T> {

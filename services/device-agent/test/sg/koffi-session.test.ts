@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SGFWD_ENV, SgError, discoverScsiDevices, forwardingSpec, openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
+import { SgError, discoverScsiDevices, forwardDevices, openSgDevice, type SgIoTransport } from "../../src/sg/index.ts";
 import { startVtlFixture, type VtlFixture } from "./helpers/vtl-fixture.ts";
 
 const SPEC = {
@@ -262,7 +262,7 @@ describe("transport failures reported by the virtual library", () => {
 describe("discovery through the forwarding library", () => {
   it("finds the drives and the changer in a sysfs tree, reads serials over SG_IO and opens the by-id names", async () => {
     const root = mkdtempSync(join(tmpdir(), "tapefleet-sg-discover-"));
-    const saved = process.env[SGFWD_ENV];
+    let withdraw = () => undefined as void;
     try {
       const sys = join(root, "sys");
       const dev = join(root, "dev");
@@ -288,7 +288,10 @@ describe("discovery through the forwarding library", () => {
         symlinkSync(`../../${n.sg}`, join(dev, "tape", "by-id", `scsi-${info.serial}${n.type === 1 ? "-sg" : ""}`));
       }
       // The sg nodes of this tree are served by the virtual library.
-      process.env[SGFWD_ENV] = forwardingSpec(nodes.map((n) => ({ path: join(dev, n.sg), socketPath: vtl.socketPath, deviceId: n.id })));
+      withdraw = forwardDevices(
+        vtl.forwardingLibrary,
+        nodes.map((n) => ({ path: join(dev, n.sg), socketPath: vtl.socketPath, deviceId: n.id })),
+      );
       const open = (path: string) => openSgDevice(path, { library: vtl.forwardingLibrary });
       const found = await discoverScsiDevices({ sysfsRoot: sys, devRoot: dev, openTransport: open });
       expect(found.map((d) => [d.kind, d.serial, d.path])).toEqual([
@@ -306,8 +309,7 @@ describe("discovery through the forwarding library", () => {
         await t.close();
       }
     } finally {
-      if (saved === undefined) delete process.env[SGFWD_ENV];
-      else process.env[SGFWD_ENV] = saved;
+      withdraw();
       rmSync(root, { recursive: true, force: true });
     }
   });

@@ -7,13 +7,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLibrary, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
-import { buildForwardingLibrary, forwardingSpec, SGFWD_ENV, type ForwardedDevice } from "../../../src/sg/index.ts";
+import {
+  buildForwardingLibrary,
+  forwardDevices,
+  forwardingSpec,
+  SGFWD_ENV,
+  type ForwardedDevice,
+} from "../../../src/sg/index.ts";
 
 export interface VtlFixture {
   dir: string;
   library: VirtualLibrary;
   server: VtlServer;
   socketPath: string;
+  /** The forwarded paths, as configured at start. */
+  devices: ForwardedDevice[];
   /** Path of libsgfwd.so. */
   forwardingLibrary: string;
   /** Environment for a child process: LD_PRELOAD and TAPEFLEET_SGFWD. */
@@ -23,8 +31,8 @@ export interface VtlFixture {
 
 /**
  * Creates the library from `spec`, serves it, and maps each `devices` entry
- * (`path` → device id) through the forwarding library. TAPEFLEET_SGFWD is
- * also set in this process for the koffi transport.
+ * (`path` → device id) through the forwarding library: configured in this
+ * process for the koffi transport, and in `preloadEnv` for child processes.
  */
 export async function startVtlFixture(
   spec: unknown,
@@ -35,19 +43,21 @@ export async function startVtlFixture(
   const library = await createLibrary(join(dir, "library"), spec);
   const socketPath = join(dir, "vtl.sock");
   const server = await startVtlServer({ library, socketPath });
-  const value = forwardingSpec(devices.map((d) => ({ ...d, socketPath })));
-  process.env[SGFWD_ENV] = value;
+  const forwarded = devices.map((d) => ({ ...d, socketPath }));
+  const value = forwardingSpec(forwarded);
+  const withdraw = forwardDevices(forwardingLibrary, forwarded);
   return {
     dir,
     library,
     server,
     socketPath,
+    devices: forwarded,
     forwardingLibrary,
     preloadEnv: { ...process.env, LD_PRELOAD: forwardingLibrary, [SGFWD_ENV]: value },
     async close() {
       await server.close();
       await library.close();
-      delete process.env[SGFWD_ENV];
+      withdraw();
       await rm(dir, { recursive: true, force: true });
     },
   };
