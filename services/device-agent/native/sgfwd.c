@@ -245,17 +245,22 @@ static void refresh_conf(void) {
   }
 }
 
-/* Index of the configured device for an absolute path or alias, or -1. */
+/* Index of the configured device for an absolute path or alias, or -1. Caller holds g_lock. */
+static int find_device_locked(const char *path) {
+  if (path == NULL || path[0] != '/') return -1;
+  refresh_conf();
+  for (int i = 0; i < g_nconf; i++) {
+    if (strcmp(g_conf[i].path, path) == 0) return i;
+    for (int j = 0; j < g_conf[i].n_aliases; j++)
+      if (strcmp(g_conf[i].aliases[j], path) == 0) return i;
+  }
+  return -1;
+}
+
 static int find_device(const char *path) {
   if (path == NULL || path[0] != '/') return -1;
-  int found = -1;
   pthread_mutex_lock(&g_lock);
-  refresh_conf();
-  for (int i = 0; i < g_nconf && found < 0; i++) {
-    if (strcmp(g_conf[i].path, path) == 0) found = i;
-    for (int j = 0; j < g_conf[i].n_aliases && found < 0; j++)
-      if (strcmp(g_conf[i].aliases[j], path) == 0) found = i;
-  }
+  int found = find_device_locked(path);
   pthread_mutex_unlock(&g_lock);
   return found;
 }
@@ -403,16 +408,17 @@ static int connect_device(const char *socket_path, const char *device_id, int cl
   }
   /* The reply JSON names the device type; only "changer" needs telling apart. */
   char *json = (char *)dup_range((const char *)reply + 2, reply_len - 2);
-  *scsi_type = (json != NULL && strstr(json, "\"changer\"") != NULL) ? TYPE_MEDIUM_CHANGER : TYPE_TAPE;
+  int changer = json != NULL && (strstr(json, "\"type\":\"changer\"") != NULL || strstr(json, "\"type\": \"changer\"") != NULL);
+  *scsi_type = changer ? TYPE_MEDIUM_CHANGER : TYPE_TAPE;
   free(json);
   free(reply);
   return fd;
 }
 
-static int open_forwarded(int index, int flags) {
+static int open_forwarded(const char *path, int flags) {
   pthread_mutex_lock(&g_lock);
-  refresh_conf();
-  if (index >= g_nconf) {
+  int index = find_device_locked(path);
+  if (index < 0) {
     pthread_mutex_unlock(&g_lock);
     errno = ENODEV;
     return -1;
@@ -448,8 +454,15 @@ static int open_forwarded(int index, int flags) {
   d->device_id = device_id;
   pthread_mutex_init(&d->lock, NULL);
   pthread_mutex_lock(&g_lock);
+  struct open_dev *stale = g_fds[fd]; /* left by a close that bypassed us */
   g_fds[fd] = d;
   pthread_mutex_unlock(&g_lock);
+  if (stale != NULL) {
+    pthread_mutex_destroy(&stale->lock);
+    free(stale->socket_path);
+    free(stale->device_id);
+    free(stale);
+  }
   return fd;
 }
 
@@ -826,8 +839,7 @@ int open(const char *path, int flags, ...) {
     mode = (mode_t)va_arg(ap, int);
     va_end(ap);
   }
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(open_fn, "open")(path, flags, mode);
 }
 
@@ -839,20 +851,17 @@ int open64(const char *path, int flags, ...) {
     mode = (mode_t)va_arg(ap, int);
     va_end(ap);
   }
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(open_fn, "open64")(path, flags, mode);
 }
 
 int __open_2(const char *path, int flags) {
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(open2_fn, "__open_2")(path, flags);
 }
 
 int __open64_2(const char *path, int flags) {
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(open2_fn, "__open64_2")(path, flags);
 }
 
@@ -864,8 +873,7 @@ int openat(int dirfd, const char *path, int flags, ...) {
     mode = (mode_t)va_arg(ap, int);
     va_end(ap);
   }
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(openat_fn, "openat")(dirfd, path, flags, mode);
 }
 
@@ -877,8 +885,7 @@ int openat64(int dirfd, const char *path, int flags, ...) {
     mode = (mode_t)va_arg(ap, int);
     va_end(ap);
   }
-  int i = find_device(path);
-  if (i >= 0) return open_forwarded(i, flags);
+  if (find_device(path) >= 0) return open_forwarded(path, flags);
   return NEXT(openat_fn, "openat64")(dirfd, path, flags, mode);
 }
 
