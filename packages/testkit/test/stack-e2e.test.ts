@@ -1,4 +1,3 @@
-// Drive names follow PBS (3 to 32 characters), hence d01 rather than d1.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,10 +123,10 @@ describe("the stack as processes, driven by tapectl", () => {
       expect(token.length).toBeGreaterThan(10);
 
       const cli = { cwd: dirname(varDir), env: { TAPEFLEET_URL: stack.gatewayUrl, TAPEFLEET_TOKEN_FILE: stack.adminTokenFile } };
-      const drive = await tapectl(["drive", "create", "d01", "--path", "/dev/tape/by-id/scsi-TFD9000001-sg"], cli);
+      const drive = await tapectl(["drive", "create", "d1", "--path", "/dev/tape/by-id/scsi-TFD9000001-sg"], cli);
       expect(drive.stderr).toBe("");
       expect(drive.code).toBe(0);
-      const pool = await tapectl(["pool", "create", "daily", "--drive", "d01", "--allocation", "daily", "--retention", "7days"], cli);
+      const pool = await tapectl(["pool", "create", "daily", "--drive", "d1", "--allocation", "daily", "--retention", "7days"], cli);
       expect(pool.stderr).toBe("");
       expect(pool.code).toBe(0);
 
@@ -136,7 +135,7 @@ describe("the stack as processes, driven by tapectl", () => {
       const [header, ...rows] = tableRows(list.stdout);
       expect(header?.[0]).toBe("name");
       const row = Object.fromEntries(header!.map((h, i) => [h, rows.find((r) => r[0] === "daily")?.[i]]));
-      expect(row).toMatchObject({ name: "daily", drive: "d01", allocation: "daily", retention: "7days" });
+      expect(row).toMatchObject({ name: "daily", drive: "d1", allocation: "daily", retention: "7days" });
 
       // No token: 401, from the gateway itself.
       const anon = await fetch(`${stack.gatewayUrl}/api2/json/config/media-pool`);
@@ -146,11 +145,11 @@ describe("the stack as processes, driven by tapectl", () => {
       const bad = await fetch(`${stack.gatewayUrl}/api2/json/config/media-pool`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({ name: "weekly", drive: "d01", retention: "7dayz" }),
+        body: JSON.stringify({ name: "weekly", drive: "d1", retention: "7dayz" }),
       });
       expect(bad.status).toBe(400);
       expect(await bad.text()).toContain("retention");
-      const badCli = await tapectl(["pool", "create", "weekly", "--drive", "d01", "--retention", "7dayz"], cli);
+      const badCli = await tapectl(["pool", "create", "weekly", "--drive", "d1", "--retention", "7dayz"], cli);
       expect(badCli.code).not.toBe(0);
       expect(badCli.stderr).toContain("retention");
 
