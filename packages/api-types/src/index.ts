@@ -15,3 +15,5 @@ export * from "./errors.ts";
 export * from "./validate.ts";
 export * from "./kinds.ts";
 export * from "./json-schema.ts";
+export * from "./media.ts";
+export * from "./tape-device.ts";
