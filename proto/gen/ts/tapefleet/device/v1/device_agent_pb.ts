@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tapefleet/device/v1/device_agent.proto.
  */
 export const file_tapefleet_device_v1_device_agent: GenFile = /*@__PURE__*/
-  fileDesc("CiZ0YXBlZmxlZXQvZGV2aWNlL3YxL2RldmljZV9hZ2VudC5wcm90bxITdGFwZWZsZWV0LmRldmljZS52MSL8AQoGRGV2aWNlEgoKAmlkGAEgASgJEi0KBGtpbmQYAiABKA4yHy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZUtpbmQSDgoGdmVuZG9yGAMgASgJEg0KBW1vZGVsGAQgASgJEhAKCHJldmlzaW9uGAUgASgJEg4KBnNlcmlhbBgGIAEoCRIMCgRwYXRoGAcgASgJEi8KBXN0YXRlGAggASgOMiAudGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VTdGF0ZRIXCgpnZW5lcmF0aW9uGAkgASgJSACIAQESDwoHdmlydHVhbBgKIAEoCEINCgtfZ2VuZXJhdGlvbiIVChNHZXRBZ2VudEluZm9SZXF1ZXN0IkkKCUFnZW50SW5mbxIPCgdob3N0X2lkGAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSFAoMZ3JwY19hZGRyZXNzGAMgASgJIkUKFEdldEFnZW50SW5mb1Jlc3BvbnNlEi0KBWFnZW50GAEgASgLMh4udGFwZWZsZWV0LmRldmljZS52MS5BZ2VudEluZm8iXQoSTGlzdERldmljZXNSZXF1ZXN0Ei4KBWtpbmRzGAEgAygOMh8udGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VLaW5kEhcKD2luY2x1ZGVfb2ZmbGluZRgCIAEoCCJDChNMaXN0RGV2aWNlc1Jlc3BvbnNlEiwKB2RldmljZXMYASADKAsyGy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZSJFChNXYXRjaERldmljZXNSZXF1ZXN0Ei4KBWtpbmRzGAEgAygOMh8udGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VLaW5kInoKFFdhdGNoRGV2aWNlc1Jlc3BvbnNlEjUKBmNoYW5nZRgBIAEoDjIlLnRhcGVmbGVldC5kZXZpY2UudjEuRGV2aWNlQ2hhbmdlS2luZBIrCgZkZXZpY2UYAiABKAsyGy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZSplCgpEZXZpY2VLaW5kEhsKF0RFVklDRV9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWREVWSUNFX0tJTkRfVEFQRV9EUklWRRABEh4KGkRFVklDRV9LSU5EX01FRElVTV9DSEFOR0VSEAIqXgoLRGV2aWNlU3RhdGUSHAoYREVWSUNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASFwoTREVWSUNFX1NUQVRFX09OTElORRABEhgKFERFVklDRV9TVEFURV9PRkZMSU5FEAIqlAEKEERldmljZUNoYW5nZUtpbmQSIgoeREVWSUNFX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYREVWSUNFX0NIQU5HRV9LSU5EX0FEREVEEAESHgoaREVWSUNFX0NIQU5HRV9LSU5EX1VQREFURUQQAhIeChpERVZJQ0VfQ0hBTkdFX0tJTkRfUkVNT1ZFRBADYgZwcm90bzM");
+  fileDesc("CiZ0YXBlZmxlZXQvZGV2aWNlL3YxL2RldmljZV9hZ2VudC5wcm90bxITdGFwZWZsZWV0LmRldmljZS52MSL8AQoGRGV2aWNlEgoKAmlkGAEgASgJEi0KBGtpbmQYAiABKA4yHy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZUtpbmQSDgoGdmVuZG9yGAMgASgJEg0KBW1vZGVsGAQgASgJEhAKCHJldmlzaW9uGAUgASgJEg4KBnNlcmlhbBgGIAEoCRIMCgRwYXRoGAcgASgJEi8KBXN0YXRlGAggASgOMiAudGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VTdGF0ZRIXCgpnZW5lcmF0aW9uGAkgASgJSACIAQESDwoHdmlydHVhbBgKIAEoCEINCgtfZ2VuZXJhdGlvbiIVChNHZXRBZ2VudEluZm9SZXF1ZXN0IkkKCUFnZW50SW5mbxIPCgdob3N0X2lkGAEgASgJEhUKDWFnZW50X3ZlcnNpb24YAiABKAkSFAoMZ3JwY19hZGRyZXNzGAMgASgJIkUKFEdldEFnZW50SW5mb1Jlc3BvbnNlEi0KBWFnZW50GAEgASgLMh4udGFwZWZsZWV0LmRldmljZS52MS5BZ2VudEluZm8iXQoSTGlzdERldmljZXNSZXF1ZXN0Ei4KBWtpbmRzGAEgAygOMh8udGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VLaW5kEhcKD2luY2x1ZGVfb2ZmbGluZRgCIAEoCCJDChNMaXN0RGV2aWNlc1Jlc3BvbnNlEiwKB2RldmljZXMYASADKAsyGy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZSJFChNXYXRjaERldmljZXNSZXF1ZXN0Ei4KBWtpbmRzGAEgAygOMh8udGFwZWZsZWV0LmRldmljZS52MS5EZXZpY2VLaW5kInoKFFdhdGNoRGV2aWNlc1Jlc3BvbnNlEjUKBmNoYW5nZRgBIAEoDjIlLnRhcGVmbGVldC5kZXZpY2UudjEuRGV2aWNlQ2hhbmdlS2luZBIrCgZkZXZpY2UYAiABKAsyGy50YXBlZmxlZXQuZGV2aWNlLnYxLkRldmljZSJYChFPcGVyYXRpb25Qcm9ncmVzcxIUCgdwZXJjZW50GAEgASgBSACIAQESDwoHbWVzc2FnZRgCIAEoCRIQCghhY3Rpdml0eRgDIAEoCUIKCghfcGVyY2VudCJDCg5DaGFuZ2VyT3B0aW9ucxIUCgxleHBvcnRfc2xvdHMYASADKA0SGwoTZWplY3RfYmVmb3JlX3VubG9hZBgCIAEoCCInChVHZXREcml2ZVN0YXR1c1JlcXVlc3QSDgoGZGV2aWNlGAEgASgJItsGCgtEcml2ZVN0YXR1cxIOCgZ2ZW5kb3IYASABKAkSDwoHcHJvZHVjdBgCIAEoCRIQCghyZXZpc2lvbhgDIAEoCRIOCgZzZXJpYWwYBCABKAkSDQoFcmVhZHkYBSABKAgSFgoObWVkaXVtX3ByZXNlbnQYBiABKAgSFwoKYmxvY2tfc2l6ZRgHIAEoDUgAiAEBEhQKB2RlbnNpdHkYCCABKAlIAYgBARIYCgtjb21wcmVzc2lvbhgJIAEoCEgCiAEBEhgKC2J1ZmZlcl9tb2RlGAogASgNSAOIAQESGgoNd3JpdGVfcHJvdGVjdBgLIAEoCEgEiAEBEhMKC2FsZXJ0X2ZsYWdzGAwgAygJEhwKC2ZpbGVfbnVtYmVyGA0gASgEQgIwAkgFiAEBEh0KDGJsb2NrX251bWJlchgOIAEoBEICMAJIBogBARIZCgxtYW51ZmFjdHVyZWQYDyABKAlIB4gBARIeCg1ieXRlc193cml0dGVuGBAgASgEQgIwAkgIiAEBEhsKCmJ5dGVzX3JlYWQYESABKARCAjACSAmIAQESHgoNbWVkaXVtX3Bhc3NlcxgSIAEoBEICMAJICogBARIbCg5tZWRpdW1fd2Vhcm91dBgTIAEoAUgLiAEBEh4KDXZvbHVtZV9tb3VudHMYFCABKARCAjACSAyIAQESGwoOZHJpdmVfYWN0aXZpdHkYFSABKAlIDYgBARIZCgxkZW5zaXR5X2NvZGUYFiABKA1IDogBARIRCgR3b3JtGBcgASgISA+IAQESDQoFbm90ZXMYGCADKAlCDQoLX2Jsb2NrX3NpemVCCgoIX2RlbnNpdHlCDgoMX2NvbXByZXNzaW9uQg4KDF9idWZmZXJfbW9kZUIQCg5fd3JpdGVfcHJvdGVjdEIOCgxfZmlsZV9udW1iZXJCDwoNX2Jsb2NrX251bWJlckIPCg1fbWFudWZhY3R1cmVkQhAKDl9ieXRlc193cml0dGVuQg0KC19ieXRlc19yZWFkQhAKDl9tZWRpdW1fcGFzc2VzQhEKD19tZWRpdW1fd2Vhcm91dEIQCg5fdm9sdW1lX21vdW50c0IRCg9fZHJpdmVfYWN0aXZpdHlCDwoNX2RlbnNpdHlfY29kZUIHCgVfd29ybSJKChZHZXREcml2ZVN0YXR1c1Jlc3BvbnNlEjAKBnN0YXR1cxgBIAEoCzIgLnRhcGVmbGVldC5kZXZpY2UudjEuRHJpdmVTdGF0dXMiLAoaUmVhZENhcnRyaWRnZU1lbW9yeVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJIloKDE1hbUF0dHJpYnV0ZRIKCgJpZBgBIAEoDRIMCgRuYW1lGAIgASgJEg0KBXZhbHVlGAMgASgJEhEKCXJlYWRfb25seRgEIAEoCBIOCgZmb3JtYXQYBSABKAkiVAobUmVhZENhcnRyaWRnZU1lbW9yeVJlc3BvbnNlEjUKCmF0dHJpYnV0ZXMYASADKAsyIS50YXBlZmxlZXQuZGV2aWNlLnYxLk1hbUF0dHJpYnV0ZSItChtSZWFkVm9sdW1lU3RhdGlzdGljc1JlcXVlc3QSDgoGZGV2aWNlGAEgASgJIsgOChBWb2x1bWVTdGF0aXN0aWNzEh4KDXZvbHVtZV9tb3VudHMYASABKARCAjACSACIAQESKAoXdm9sdW1lX2RhdGFzZXRzX3dyaXR0ZW4YAiABKARCAjACSAGIAQESMwoidm9sdW1lX3JlY292ZXJlZF93cml0ZV9kYXRhX2Vycm9ycxgDIAEoBEICMAJIAogBARI1CiR2b2x1bWVfdW5yZWNvdmVyZWRfd3JpdGVfZGF0YV9lcnJvcnMYBCABKARCAjACSAOIAQESKgoZdm9sdW1lX3dyaXRlX3NlcnZvX2Vycm9ycxgFIAEoBEICMAJIBIgBARI2CiV2b2x1bWVfdW5yZWNvdmVyZWRfd3JpdGVfc2Vydm9fZXJyb3JzGAYgASgEQgIwAkgFiAEBEiUKFHZvbHVtZV9kYXRhc2V0c19yZWFkGAcgASgEQgIwAkgGiAEBEi0KHHZvbHVtZV9yZWNvdmVyZWRfcmVhZF9lcnJvcnMYCCABKARCAjACSAeIAQESLwoedm9sdW1lX3VucmVjb3ZlcmVkX3JlYWRfZXJyb3JzGAkgASgEQgIwAkgIiAEBEjQKI2xhc3RfbW91bnRfdW5yZWNvdmVyZWRfd3JpdGVfZXJyb3JzGAogASgEQgIwAkgJiAEBEjMKImxhc3RfbW91bnRfdW5yZWNvdmVyZWRfcmVhZF9lcnJvcnMYCyABKARCAjACSAqIAQESKQoYbGFzdF9tb3VudF9ieXRlc193cml0dGVuGAwgASgEQgIwAkgLiAEBEiYKFWxhc3RfbW91bnRfYnl0ZXNfcmVhZBgNIAEoBEICMAJIDIgBARInChZsaWZldGltZV9ieXRlc193cml0dGVuGA4gASgEQgIwAkgNiAEBEiQKE2xpZmV0aW1lX2J5dGVzX3JlYWQYDyABKARCAjACSA6IAQESMgohbGFzdF9sb2FkX3dyaXRlX2NvbXByZXNzaW9uX3JhdGlvGBAgASgEQgIwAkgPiAEBEjEKIGxhc3RfbG9hZF9yZWFkX2NvbXByZXNzaW9uX3JhdGlvGBEgASgEQgIwAkgQiAEBEiIKEW1lZGl1bV9tb3VudF90aW1lGBIgASgEQgIwAkgRiAEBEiIKEW1lZGl1bV9yZWFkeV90aW1lGBMgASgEQgIwAkgSiAEBEiYKFXRvdGFsX25hdGl2ZV9jYXBhY2l0eRgUIAEoBEICMAJIE4gBARIrChp0b3RhbF91c2VkX25hdGl2ZV9jYXBhY2l0eRgVIAEoBEICMAJIFIgBARITCgZzZXJpYWwYFiABKAlIFYgBARIaCg13cml0ZV9wcm90ZWN0GBcgASgISBaIAQESEQoEd29ybRgYIAEoCEgXiAEBEisKGmJlZ2lubmluZ19vZl9tZWRpdW1fcGFzc2VzGBkgASgEQgIwAkgYiAEBEiYKFW1pZGRsZV9vZl90YXBlX3Bhc3NlcxgaIAEoBEICMAJIGYgBAUIQCg5fdm9sdW1lX21vdW50c0IaChhfdm9sdW1lX2RhdGFzZXRzX3dyaXR0ZW5CJQojX3ZvbHVtZV9yZWNvdmVyZWRfd3JpdGVfZGF0YV9lcnJvcnNCJwolX3ZvbHVtZV91bnJlY292ZXJlZF93cml0ZV9kYXRhX2Vycm9yc0IcChpfdm9sdW1lX3dyaXRlX3NlcnZvX2Vycm9yc0IoCiZfdm9sdW1lX3VucmVjb3ZlcmVkX3dyaXRlX3NlcnZvX2Vycm9yc0IXChVfdm9sdW1lX2RhdGFzZXRzX3JlYWRCHwodX3ZvbHVtZV9yZWNvdmVyZWRfcmVhZF9lcnJvcnNCIQofX3ZvbHVtZV91bnJlY292ZXJlZF9yZWFkX2Vycm9yc0ImCiRfbGFzdF9tb3VudF91bnJlY292ZXJlZF93cml0ZV9lcnJvcnNCJQojX2xhc3RfbW91bnRfdW5yZWNvdmVyZWRfcmVhZF9lcnJvcnNCGwoZX2xhc3RfbW91bnRfYnl0ZXNfd3JpdHRlbkIYChZfbGFzdF9tb3VudF9ieXRlc19yZWFkQhkKF19saWZldGltZV9ieXRlc193cml0dGVuQhYKFF9saWZldGltZV9ieXRlc19yZWFkQiQKIl9sYXN0X2xvYWRfd3JpdGVfY29tcHJlc3Npb25fcmF0aW9CIwohX2xhc3RfbG9hZF9yZWFkX2NvbXByZXNzaW9uX3JhdGlvQhQKEl9tZWRpdW1fbW91bnRfdGltZUIUChJfbWVkaXVtX3JlYWR5X3RpbWVCGAoWX3RvdGFsX25hdGl2ZV9jYXBhY2l0eUIdChtfdG90YWxfdXNlZF9uYXRpdmVfY2FwYWNpdHlCCQoHX3NlcmlhbEIQCg5fd3JpdGVfcHJvdGVjdEIHCgVfd29ybUIdChtfYmVnaW5uaW5nX29mX21lZGl1bV9wYXNzZXNCGAoWX21pZGRsZV9vZl90YXBlX3Bhc3NlcyJZChxSZWFkVm9sdW1lU3RhdGlzdGljc1Jlc3BvbnNlEjkKCnN0YXRpc3RpY3MYASABKAsyJS50YXBlZmxlZXQuZGV2aWNlLnYxLlZvbHVtZVN0YXRpc3RpY3MiOAoQUmVhZExhYmVsUmVxdWVzdBIOCgZkZXZpY2UYASABKAkSFAoMbG9ja193YWl0X21zGAIgASgNIl0KCk1lZGlhTGFiZWwSEgoKbGFiZWxfdGV4dBgBIAEoCRIMCgR1dWlkGAIgASgJEhEKBWN0aW1lGAMgASgDQgIwAhIRCgRwb29sGAQgASgJSACIAQFCBwoFX3Bvb2wimgEKDU1lZGlhU2V0TGFiZWwSDAoEcG9vbBgBIAEoCRIMCgR1dWlkGAIgASgJEhIKBnNlcV9uchgDIAEoBEICMAISEQoFY3RpbWUYBCABKANCAjACEicKGmVuY3J5cHRpb25fa2V5X2ZpbmdlcnByaW50GAUgASgJSACIAQFCHQobX2VuY3J5cHRpb25fa2V5X2ZpbmdlcnByaW50IpUBChFSZWFkTGFiZWxSZXNwb25zZRINCgVlbXB0eRgBIAEoCBI0CgttZWRpYV9sYWJlbBgCIAEoCzIfLnRhcGVmbGVldC5kZXZpY2UudjEuTWVkaWFMYWJlbBI7Cg9tZWRpYV9zZXRfbGFiZWwYAyABKAsyIi50YXBlZmxlZXQuZGV2aWNlLnYxLk1lZGlhU2V0TGFiZWwiNQoNUmV3aW5kUmVxdWVzdBIOCgZkZXZpY2UYASABKAkSFAoMbG9ja193YWl0X21zGAIgASgNIhAKDlJld2luZFJlc3BvbnNlIjkKEUVqZWN0TWVkaWFSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRIUCgxsb2NrX3dhaXRfbXMYAiABKA0iFAoSRWplY3RNZWRpYVJlc3BvbnNlIkcKEUVyYXNlTWVkaWFSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRIMCgRmYXN0GAIgASgIEhQKDGxvY2tfd2FpdF9tcxgDIAEoDSIgChBFcmFzZU1lZGlhUmVzdWx0EgwKBGZhc3QYASABKAgikgEKEkVyYXNlTWVkaWFSZXNwb25zZRI6Cghwcm9ncmVzcxgBIAEoCzImLnRhcGVmbGVldC5kZXZpY2UudjEuT3BlcmF0aW9uUHJvZ3Jlc3NIABI3CgZyZXN1bHQYAiABKAsyJS50YXBlZmxlZXQuZGV2aWNlLnYxLkVyYXNlTWVkaWFSZXN1bHRIAEIHCgVldmVudCJWChJGb3JtYXRNZWRpYVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJEhEKBGZhc3QYAiABKAhIAIgBARIUCgxsb2NrX3dhaXRfbXMYAyABKA1CBwoFX2Zhc3QiUgoRRm9ybWF0TWVkaWFSZXN1bHQSFAoHZGVuc2l0eRgBIAEoCUgAiAEBEgwKBHdvcm0YAiABKAgSDQoFc3RlcHMYAyADKAlCCgoIX2RlbnNpdHkilAEKE0Zvcm1hdE1lZGlhUmVzcG9uc2USOgoIcHJvZ3Jlc3MYASABKAsyJi50YXBlZmxlZXQuZGV2aWNlLnYxLk9wZXJhdGlvblByb2dyZXNzSAASOAoGcmVzdWx0GAIgASgLMiYudGFwZWZsZWV0LmRldmljZS52MS5Gb3JtYXRNZWRpYVJlc3VsdEgAQgcKBWV2ZW50IlEKFVdhaXRVbnRpbFJlYWR5UmVxdWVzdBIOCgZkZXZpY2UYASABKAkSEgoKdGltZW91dF9tcxgCIAEoDRIUCgxsb2NrX3dhaXRfbXMYAyABKA0iLQoUV2FpdFVudGlsUmVhZHlSZXN1bHQSFQoJd2FpdGVkX21zGAEgASgEQgIwAiKaAQoWV2FpdFVudGlsUmVhZHlSZXNwb25zZRI6Cghwcm9ncmVzcxgBIAEoCzImLnRhcGVmbGVldC5kZXZpY2UudjEuT3BlcmF0aW9uUHJvZ3Jlc3NIABI7CgZyZXN1bHQYAiABKAsyKS50YXBlZmxlZXQuZGV2aWNlLnYxLldhaXRVbnRpbFJlYWR5UmVzdWx0SABCBwoFZXZlbnQixAEKEUxhYmVsTWVkaWFSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRISCgpsYWJlbF90ZXh0GAIgASgJEgwKBHV1aWQYAyABKAkSEQoFY3RpbWUYBCABKANCAjACEhEKBHBvb2wYBSABKAlIAIgBARIUCgxsb2NrX3dhaXRfbXMYBiABKA0SIAoTYXBwbGljYXRpb25fdmVyc2lvbhgHIAEoCUgBiAEBQgcKBV9wb29sQhYKFF9hcHBsaWNhdGlvbl92ZXJzaW9uIlQKEExhYmVsTWVkaWFSZXN1bHQSLgoFbGFiZWwYASABKAsyHy50YXBlZmxlZXQuZGV2aWNlLnYxLk1lZGlhTGFiZWwSEAoId2FybmluZ3MYAiADKAkikgEKEkxhYmVsTWVkaWFSZXNwb25zZRI6Cghwcm9ncmVzcxgBIAEoCzImLnRhcGVmbGVldC5kZXZpY2UudjEuT3BlcmF0aW9uUHJvZ3Jlc3NIABI3CgZyZXN1bHQYAiABKAsyJS50YXBlZmxlZXQuZGV2aWNlLnYxLkxhYmVsTWVkaWFSZXN1bHRIAEIHCgVldmVudCJBCgxUYXBlUG9zaXRpb24SFwoLZmlsZV9udW1iZXIYASABKARCAjACEhgKDGJsb2NrX251bWJlchgCIAEoBEICMAIiUgoRTG9jYXRlRmlsZVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJEhcKC2ZpbGVfbnVtYmVyGAIgASgEQgIwAhIUCgxsb2NrX3dhaXRfbXMYAyABKA0iYAoSTG9jYXRlRmlsZVJlc3BvbnNlEjMKCHBvc2l0aW9uGAEgASgLMiEudGFwZWZsZWV0LmRldmljZS52MS5UYXBlUG9zaXRpb24SFQoNbG9jYXRlX29mZnNldBgCIAEoBSJeChZNb3ZlVG9FbmRPZkRhdGFSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRIeChZ3cml0ZV9taXNzaW5nX2ZpbGVtYXJrGAIgASgIEhQKDGxvY2tfd2FpdF9tcxgDIAEoDSKCAQoXTW92ZVRvRW5kT2ZEYXRhUmVzcG9uc2USMwoIcG9zaXRpb24YASABKAsyIS50YXBlZmxlZXQuZGV2aWNlLnYxLlRhcGVQb3NpdGlvbhIYChBtaXNzaW5nX2ZpbGVtYXJrGAIgASgIEhgKEGZpbGVtYXJrX3dyaXR0ZW4YAyABKAgiPQoVTW92ZVRvTGFzdEZpbGVSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRIUCgxsb2NrX3dhaXRfbXMYAiABKA0iTQoWTW92ZVRvTGFzdEZpbGVSZXNwb25zZRIzCghwb3NpdGlvbhgBIAEoCzIhLnRhcGVmbGVldC5kZXZpY2UudjEuVGFwZVBvc2l0aW9uIiUKE1JlYWRQb3NpdGlvblJlcXVlc3QSDgoGZGV2aWNlGAEgASgJIksKFFJlYWRQb3NpdGlvblJlc3BvbnNlEjMKCHBvc2l0aW9uGAEgASgLMiEudGFwZWZsZWV0LmRldmljZS52MS5UYXBlUG9zaXRpb24iXwoXR2V0Q2hhbmdlclN0YXR1c1JlcXVlc3QSDgoGZGV2aWNlGAEgASgJEjQKB29wdGlvbnMYAiABKAsyIy50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJPcHRpb25zIoUCChJDaGFuZ2VyRHJpdmVTdGF0dXMSFAoMZHJpdmVfbnVtYmVyGAEgASgNEhcKD2VsZW1lbnRfYWRkcmVzcxgCIAEoDRIMCgRmdWxsGAMgASgIEhcKCmxhYmVsX3RleHQYBCABKAlIAIgBARIYCgtsb2FkZWRfc2xvdBgFIAEoDUgBiAEBEhMKBnNlcmlhbBgGIAEoCUgCiAEBEhEKBHBhdGgYByABKAlIA4gBARIWCglleGNlcHRpb24YCCABKAlIBIgBAUINCgtfbGFiZWxfdGV4dEIOCgxfbG9hZGVkX3Nsb3RCCQoHX3NlcmlhbEIHCgVfcGF0aEIMCgpfZXhjZXB0aW9uIr8BChFDaGFuZ2VyU2xvdFN0YXR1cxIMCgRzbG90GAEgASgNEhcKD2VsZW1lbnRfYWRkcmVzcxgCIAEoDRIVCg1pbXBvcnRfZXhwb3J0GAMgASgIEgwKBGZ1bGwYBCABKAgSFwoKbGFiZWxfdGV4dBgFIAEoCUgAiAEBEhAKCGNsZWFuaW5nGAYgASgIEhYKCWV4Y2VwdGlvbhgHIAEoCUgBiAEBQg0KC19sYWJlbF90ZXh0QgwKCl9leGNlcHRpb24iZwoWQ2hhbmdlclRyYW5zcG9ydFN0YXR1cxIXCg9lbGVtZW50X2FkZHJlc3MYASABKA0SDAoEZnVsbBgCIAEoCBIXCgpsYWJlbF90ZXh0GAMgASgJSACIAQFCDQoLX2xhYmVsX3RleHQi7wEKDUNoYW5nZXJTdGF0dXMSNwoGZHJpdmVzGAEgAygLMicudGFwZWZsZWV0LmRldmljZS52MS5DaGFuZ2VyRHJpdmVTdGF0dXMSNQoFc2xvdHMYAiADKAsyJi50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJTbG90U3RhdHVzEj8KCnRyYW5zcG9ydHMYAyADKAsyKy50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJUcmFuc3BvcnRTdGF0dXMSDgoGc2VyaWFsGAQgASgJEg4KBnZlbmRvchgFIAEoCRINCgVtb2RlbBgGIAEoCSJOChhHZXRDaGFuZ2VyU3RhdHVzUmVzcG9uc2USMgoGc3RhdHVzGAEgASgLMiIudGFwZWZsZWV0LmRldmljZS52MS5DaGFuZ2VyU3RhdHVzIpYBChRUcmFuc2Zlck1lZGlhUmVxdWVzdBIOCgZkZXZpY2UYASABKAkSEQoJZnJvbV9zbG90GAIgASgNEg8KB3RvX3Nsb3QYAyABKA0SNAoHb3B0aW9ucxgEIAEoCzIjLnRhcGVmbGVldC5kZXZpY2UudjEuQ2hhbmdlck9wdGlvbnMSFAoMbG9ja193YWl0X21zGAUgASgNIj8KFVRyYW5zZmVyTWVkaWFSZXNwb25zZRIXCgpsYWJlbF90ZXh0GAEgASgJSACIAQFCDQoLX2xhYmVsX3RleHQi5gEKEExvYWRNZWRpYVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJEhQKDGRyaXZlX251bWJlchgCIAEoDRIOCgRzbG90GAMgASgNSAASFAoKbGFiZWxfdGV4dBgEIAEoCUgAEjQKB29wdGlvbnMYBSABKAsyIy50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJPcHRpb25zEhIKCndhaXRfcmVhZHkYBiABKAgSEgoFZHJpdmUYByABKAlIAYgBARIUCgxsb2NrX3dhaXRfbXMYCCABKA1CCAoGc291cmNlQggKBl9kcml2ZSLSAQoPTG9hZE1lZGlhUmVzdWx0EhcKCmxhYmVsX3RleHQYASABKAlIAIgBARIRCglmcm9tX3Nsb3QYAiABKA0SFgoOYWxyZWFkeV9sb2FkZWQYAyABKAgSHQoQdW5sb2FkZWRfdG9fc2xvdBgEIAEoDUgBiAEBEiAKE3VubG9hZGVkX2xhYmVsX3RleHQYBSABKAlIAogBAUINCgtfbGFiZWxfdGV4dEITChFfdW5sb2FkZWRfdG9fc2xvdEIWChRfdW5sb2FkZWRfbGFiZWxfdGV4dCKQAQoRTG9hZE1lZGlhUmVzcG9uc2USOgoIcHJvZ3Jlc3MYASABKAsyJi50YXBlZmxlZXQuZGV2aWNlLnYxLk9wZXJhdGlvblByb2dyZXNzSAASNgoGcmVzdWx0GAIgASgLMiQudGFwZWZsZWV0LmRldmljZS52MS5Mb2FkTWVkaWFSZXN1bHRIAEIHCgVldmVudCLOAQoSVW5sb2FkTWVkaWFSZXF1ZXN0Eg4KBmRldmljZRgBIAEoCRIUCgxkcml2ZV9udW1iZXIYAiABKA0SGAoLdGFyZ2V0X3Nsb3QYAyABKA1IAIgBARI0CgdvcHRpb25zGAQgASgLMiMudGFwZWZsZWV0LmRldmljZS52MS5DaGFuZ2VyT3B0aW9ucxISCgVkcml2ZRgFIAEoCUgBiAEBEhQKDGxvY2tfd2FpdF9tcxgGIAEoDUIOCgxfdGFyZ2V0X3Nsb3RCCAoGX2RyaXZlIlcKEVVubG9hZE1lZGlhUmVzdWx0EhEKBHNsb3QYASABKA1IAIgBARIXCgpsYWJlbF90ZXh0GAIgASgJSAGIAQFCBwoFX3Nsb3RCDQoLX2xhYmVsX3RleHQilAEKE1VubG9hZE1lZGlhUmVzcG9uc2USOgoIcHJvZ3Jlc3MYASABKAsyJi50YXBlZmxlZXQuZGV2aWNlLnYxLk9wZXJhdGlvblByb2dyZXNzSAASOAoGcmVzdWx0GAIgASgLMiYudGFwZWZsZWV0LmRldmljZS52MS5VbmxvYWRNZWRpYVJlc3VsdEgAQgcKBWV2ZW50IoQBChJFeHBvcnRNZWRpYVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJEhIKCmxhYmVsX3RleHQYAiABKAkSNAoHb3B0aW9ucxgDIAEoCzIjLnRhcGVmbGVldC5kZXZpY2UudjEuQ2hhbmdlck9wdGlvbnMSFAoMbG9ja193YWl0X21zGAQgASgNIiMKE0V4cG9ydE1lZGlhUmVzcG9uc2USDAoEc2xvdBgBIAEoDSJyChRJbnZlbnRvcnlTY2FuUmVxdWVzdBIOCgZkZXZpY2UYASABKAkSNAoHb3B0aW9ucxgCIAEoCzIjLnRhcGVmbGVldC5kZXZpY2UudjEuQ2hhbmdlck9wdGlvbnMSFAoMbG9ja193YWl0X21zGAMgASgNIksKFUludmVudG9yeVNjYW5SZXNwb25zZRIyCgZzdGF0dXMYASABKAsyIi50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJTdGF0dXMiXwoXTGlzdE9ubGluZUxhYmVsc1JlcXVlc3QSDgoGZGV2aWNlGAEgASgJEjQKB29wdGlvbnMYAiABKAsyIy50YXBlZmxlZXQuZGV2aWNlLnYxLkNoYW5nZXJPcHRpb25zIi8KGExpc3RPbmxpbmVMYWJlbHNSZXNwb25zZRITCgtsYWJlbF90ZXh0cxgBIAMoCSK3AQoRQ2xlYW5Ecml2ZVJlcXVlc3QSDgoGZGV2aWNlGAEgASgJEhQKDGRyaXZlX251bWJlchgCIAEoDRI0CgdvcHRpb25zGAMgASgLMiMudGFwZWZsZWV0LmRldmljZS52MS5DaGFuZ2VyT3B0aW9ucxISCgVkcml2ZRgEIAEoCUgAiAEBEhQKDGxvY2tfd2FpdF9tcxgFIAEoDRISCgp0aW1lb3V0X21zGAYgASgNQggKBl9kcml2ZSLFAQoQQ2xlYW5Ecml2ZVJlc3VsdBIbChNjbGVhbmluZ19sYWJlbF90ZXh0GAEgASgJEhUKDWNsZWFuaW5nX3Nsb3QYAiABKA0SIAoPY2xlYW5pbmdfbW91bnRzGAMgASgEQgIwAkgAiAEBEhMKC2FsZXJ0X2ZsYWdzGAQgAygJEh0KEHVubG9hZGVkX3RvX3Nsb3QYBSABKA1IAYgBAUISChBfY2xlYW5pbmdfbW91bnRzQhMKEV91bmxvYWRlZF90b19zbG90IpIBChJDbGVhbkRyaXZlUmVzcG9uc2USOgoIcHJvZ3Jlc3MYASABKAsyJi50YXBlZmxlZXQuZGV2aWNlLnYxLk9wZXJhdGlvblByb2dyZXNzSAASNwoGcmVzdWx0GAIgASgLMiUudGFwZWZsZWV0LmRldmljZS52MS5DbGVhbkRyaXZlUmVzdWx0SABCBwoFZXZlbnQqZQoKRGV2aWNlS2luZBIbChdERVZJQ0VfS0lORF9VTlNQRUNJRklFRBAAEhoKFkRFVklDRV9LSU5EX1RBUEVfRFJJVkUQARIeChpERVZJQ0VfS0lORF9NRURJVU1fQ0hBTkdFUhACKl4KC0RldmljZVN0YXRlEhwKGERFVklDRV9TVEFURV9VTlNQRUNJRklFRBAAEhcKE0RFVklDRV9TVEFURV9PTkxJTkUQARIYChRERVZJQ0VfU1RBVEVfT0ZGTElORRACKpQBChBEZXZpY2VDaGFuZ2VLaW5kEiIKHkRFVklDRV9DSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhwKGERFVklDRV9DSEFOR0VfS0lORF9BRERFRBABEh4KGkRFVklDRV9DSEFOR0VfS0lORF9VUERBVEVEEAISHgoaREVWSUNFX0NIQU5HRV9LSU5EX1JFTU9WRUQQA2IGcHJvdG8z");
 
 /**
  * One tape drive or medium changer seen by an agent.
@@ -271,6 +271,2501 @@ export type WatchDevicesResponse = Message<"tapefleet.device.v1.WatchDevicesResp
  */
 export const WatchDevicesResponseSchema: GenMessage<WatchDevicesResponse> = /*@__PURE__*/
   messageDesc(file_tapefleet_device_v1_device_agent, 7);
+
+/**
+ * Progress of a long operation, sent on its stream before the result.
+ *
+ * @generated from message tapefleet.device.v1.OperationProgress
+ */
+export type OperationProgress = Message<"tapefleet.device.v1.OperationProgress"> & {
+  /**
+   * Completion in percent (0-100), when the device reports it (LTO-9 media
+   * optimization, FORMAT) or the agent can estimate it.
+   *
+   * @generated from field: optional double percent = 1;
+   */
+  percent?: number | undefined;
+
+  /**
+   * Human-readable description of the current step ("rewinding",
+   * "loading TF0001L9 from slot 1 into drive 0", ...).
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * Machine-readable step: the drive activity of log page 0x11
+   * ("calibrating", "cleaning", "rewinding", "loading", ...) or an agent step
+   * ("waiting-lock", "moving", "writing-label", "verifying", "done").
+   *
+   * @generated from field: string activity = 3;
+   */
+  activity: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.OperationProgress.
+ * Use `create(OperationProgressSchema)` to create a new message.
+ */
+export const OperationProgressSchema: GenMessage<OperationProgress> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 8);
+
+/**
+ * What the changer knows about the medium changer in a request (from the
+ * inventory's changer configuration, PBS tape.cfg "changer" section).
+ *
+ * @generated from message tapefleet.device.v1.ChangerOptions
+ */
+export type ChangerOptions = Message<"tapefleet.device.v1.ChangerOptions"> & {
+  /**
+   * Slot numbers (1-based, mtx numbering) treated as import/export slots in
+   * addition to the changer's own import/export elements.
+   *
+   * @generated from field: repeated uint32 export_slots = 1;
+   */
+  exportSlots: number[];
+
+  /**
+   * Send LOAD/UNLOAD with LOAD=0 (eject) to the drive before moving a
+   * cartridge out of it.
+   *
+   * @generated from field: bool eject_before_unload = 2;
+   */
+  ejectBeforeUnload: boolean;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ChangerOptions.
+ * Use `create(ChangerOptionsSchema)` to create a new message.
+ */
+export const ChangerOptionsSchema: GenMessage<ChangerOptions> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 9);
+
+/**
+ * Request of DeviceAgentService.GetDriveStatus.
+ *
+ * @generated from message tapefleet.device.v1.GetDriveStatusRequest
+ */
+export type GetDriveStatusRequest = Message<"tapefleet.device.v1.GetDriveStatusRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.GetDriveStatusRequest.
+ * Use `create(GetDriveStatusRequestSchema)` to create a new message.
+ */
+export const GetDriveStatusRequestSchema: GenMessage<GetDriveStatusRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 10);
+
+/**
+ * Status of a tape drive and its medium (PBS LtoDriveAndMediaStatus).
+ *
+ * @generated from message tapefleet.device.v1.DriveStatus
+ */
+export type DriveStatus = Message<"tapefleet.device.v1.DriveStatus"> & {
+  /**
+   * T10 vendor identification.
+   *
+   * @generated from field: string vendor = 1;
+   */
+  vendor: string;
+
+  /**
+   * Product identification.
+   *
+   * @generated from field: string product = 2;
+   */
+  product: string;
+
+  /**
+   * Product revision level.
+   *
+   * @generated from field: string revision = 3;
+   */
+  revision: string;
+
+  /**
+   * Drive serial (VPD page 0x80).
+   *
+   * @generated from field: string serial = 4;
+   */
+  serial: string;
+
+  /**
+   * True when a cartridge is loaded and the drive answers TEST UNIT READY.
+   *
+   * @generated from field: bool ready = 5;
+   */
+  ready: boolean;
+
+  /**
+   * True when a medium is present (loaded or loading).
+   *
+   * @generated from field: bool medium_present = 6;
+   */
+  mediumPresent: boolean;
+
+  /**
+   * Block size from the block descriptor (0 = variable).
+   *
+   * @generated from field: optional uint32 block_size = 7;
+   */
+  blockSize?: number | undefined;
+
+  /**
+   * Density name of the loaded medium ("LTO-9"), from the block descriptor.
+   *
+   * @generated from field: optional string density = 8;
+   */
+  density?: string | undefined;
+
+  /**
+   * Data compression enabled (mode page 0x0F DCE).
+   *
+   * @generated from field: optional bool compression = 9;
+   */
+  compression?: boolean | undefined;
+
+  /**
+   * Buffered mode (mode header).
+   *
+   * @generated from field: optional uint32 buffer_mode = 10;
+   */
+  bufferMode?: number | undefined;
+
+  /**
+   * Medium is write protected (mode header WP bit).
+   *
+   * @generated from field: optional bool write_protect = 11;
+   */
+  writeProtect?: boolean | undefined;
+
+  /**
+   * Names of the TapeAlert flags set (log page 0x12), e.g. "CLEAN_NOW".
+   *
+   * @generated from field: repeated string alert_flags = 12;
+   */
+  alertFlags: string[];
+
+  /**
+   * Current logical file number (READ POSITION long form).
+   *
+   * @generated from field: optional uint64 file_number = 13 [jstype = JS_NUMBER];
+   */
+  fileNumber?: bigint | undefined;
+
+  /**
+   * Current logical block number (READ POSITION long form).
+   *
+   * @generated from field: optional uint64 block_number = 14 [jstype = JS_NUMBER];
+   */
+  blockNumber?: bigint | undefined;
+
+  /**
+   * Medium manufacture date (MAM 0x0406) as an RFC 3339 UTC timestamp.
+   *
+   * @generated from field: optional string manufactured = 15;
+   */
+  manufactured?: string | undefined;
+
+  /**
+   * Bytes written in the medium's life (MAM 0x0220 x 1 MiB).
+   *
+   * @generated from field: optional uint64 bytes_written = 16 [jstype = JS_NUMBER];
+   */
+  bytesWritten?: bigint | undefined;
+
+  /**
+   * Bytes read in the medium's life (MAM 0x0221 x 1 MiB).
+   *
+   * @generated from field: optional uint64 bytes_read = 17 [jstype = JS_NUMBER];
+   */
+  bytesRead?: bigint | undefined;
+
+  /**
+   * Number of medium passes: max(BOM passes, MOT passes) of log page 0x17.
+   *
+   * @generated from field: optional uint64 medium_passes = 18 [jstype = JS_NUMBER];
+   */
+  mediumPasses?: bigint | undefined;
+
+  /**
+   * Wear of the medium: passes / 16000 (LTO life).
+   *
+   * @generated from field: optional double medium_wearout = 19;
+   */
+  mediumWearout?: number | undefined;
+
+  /**
+   * Volume mounts (log page 0x17 parameter 0x0001).
+   *
+   * @generated from field: optional uint64 volume_mounts = 20 [jstype = JS_NUMBER];
+   */
+  volumeMounts?: bigint | undefined;
+
+  /**
+   * Drive activity from log page 0x11 ("no-activity", "calibrating", ...).
+   *
+   * @generated from field: optional string drive_activity = 21;
+   */
+  driveActivity?: string | undefined;
+
+  /**
+   * Density code byte of the block descriptor.
+   *
+   * @generated from field: optional uint32 density_code = 22;
+   */
+  densityCode?: number | undefined;
+
+  /**
+   * Medium is WORM (mode page 0x1D).
+   *
+   * @generated from field: optional bool worm = 23;
+   */
+  worm?: boolean | undefined;
+
+  /**
+   * Why some fields are missing: e.g. "drive active: position, TapeAlert and
+   * volume statistics not queried" (PBS skips them while the drive works).
+   *
+   * @generated from field: repeated string notes = 24;
+   */
+  notes: string[];
+};
+
+/**
+ * Describes the message tapefleet.device.v1.DriveStatus.
+ * Use `create(DriveStatusSchema)` to create a new message.
+ */
+export const DriveStatusSchema: GenMessage<DriveStatus> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 11);
+
+/**
+ * Response of DeviceAgentService.GetDriveStatus.
+ *
+ * @generated from message tapefleet.device.v1.GetDriveStatusResponse
+ */
+export type GetDriveStatusResponse = Message<"tapefleet.device.v1.GetDriveStatusResponse"> & {
+  /**
+   * The drive and medium status.
+   *
+   * @generated from field: tapefleet.device.v1.DriveStatus status = 1;
+   */
+  status?: DriveStatus | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.GetDriveStatusResponse.
+ * Use `create(GetDriveStatusResponseSchema)` to create a new message.
+ */
+export const GetDriveStatusResponseSchema: GenMessage<GetDriveStatusResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 12);
+
+/**
+ * Request of DeviceAgentService.ReadCartridgeMemory.
+ *
+ * @generated from message tapefleet.device.v1.ReadCartridgeMemoryRequest
+ */
+export type ReadCartridgeMemoryRequest = Message<"tapefleet.device.v1.ReadCartridgeMemoryRequest"> & {
+  /**
+   * The tape drive holding the cartridge: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadCartridgeMemoryRequest.
+ * Use `create(ReadCartridgeMemoryRequestSchema)` to create a new message.
+ */
+export const ReadCartridgeMemoryRequestSchema: GenMessage<ReadCartridgeMemoryRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 13);
+
+/**
+ * One medium auxiliary memory attribute (READ ATTRIBUTE).
+ *
+ * @generated from message tapefleet.device.v1.MamAttribute
+ */
+export type MamAttribute = Message<"tapefleet.device.v1.MamAttribute"> & {
+  /**
+   * Attribute identifier (0x0000-0xFFFF).
+   *
+   * @generated from field: uint32 id = 1;
+   */
+  id: number;
+
+  /**
+   * Name from the SPC-4 table ("Remaining capacity in partition"), or
+   * VENDOR_0xNNNN / UNKNOWN_0xNNNN.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Decoded value as text: decimal for integers, trimmed text for ASCII and
+   * TEXT, lowercase hex for other binary data, "" when empty.
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * Attribute is read-only.
+   *
+   * @generated from field: bool read_only = 4;
+   */
+  readOnly: boolean;
+
+  /**
+   * Format: "binary", "ascii" or "text".
+   *
+   * @generated from field: string format = 5;
+   */
+  format: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MamAttribute.
+ * Use `create(MamAttributeSchema)` to create a new message.
+ */
+export const MamAttributeSchema: GenMessage<MamAttribute> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 14);
+
+/**
+ * Response of DeviceAgentService.ReadCartridgeMemory.
+ *
+ * @generated from message tapefleet.device.v1.ReadCartridgeMemoryResponse
+ */
+export type ReadCartridgeMemoryResponse = Message<"tapefleet.device.v1.ReadCartridgeMemoryResponse"> & {
+  /**
+   * Every attribute the cartridge reports, by id.
+   *
+   * @generated from field: repeated tapefleet.device.v1.MamAttribute attributes = 1;
+   */
+  attributes: MamAttribute[];
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadCartridgeMemoryResponse.
+ * Use `create(ReadCartridgeMemoryResponseSchema)` to create a new message.
+ */
+export const ReadCartridgeMemoryResponseSchema: GenMessage<ReadCartridgeMemoryResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 15);
+
+/**
+ * Request of DeviceAgentService.ReadVolumeStatistics.
+ *
+ * @generated from message tapefleet.device.v1.ReadVolumeStatisticsRequest
+ */
+export type ReadVolumeStatisticsRequest = Message<"tapefleet.device.v1.ReadVolumeStatisticsRequest"> & {
+  /**
+   * The tape drive holding the cartridge: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadVolumeStatisticsRequest.
+ * Use `create(ReadVolumeStatisticsRequestSchema)` to create a new message.
+ */
+export const ReadVolumeStatisticsRequestSchema: GenMessage<ReadVolumeStatisticsRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 16);
+
+/**
+ * Volume statistics of the loaded medium (log page 0x17, PBS
+ * Lp17VolumeStatistics); counters absent when the drive does not report them.
+ *
+ * @generated from message tapefleet.device.v1.VolumeStatistics
+ */
+export type VolumeStatistics = Message<"tapefleet.device.v1.VolumeStatistics"> & {
+  /**
+   * Parameter 0x0001.
+   *
+   * @generated from field: optional uint64 volume_mounts = 1 [jstype = JS_NUMBER];
+   */
+  volumeMounts?: bigint | undefined;
+
+  /**
+   * Parameter 0x0002.
+   *
+   * @generated from field: optional uint64 volume_datasets_written = 2 [jstype = JS_NUMBER];
+   */
+  volumeDatasetsWritten?: bigint | undefined;
+
+  /**
+   * Parameter 0x0003.
+   *
+   * @generated from field: optional uint64 volume_recovered_write_data_errors = 3 [jstype = JS_NUMBER];
+   */
+  volumeRecoveredWriteDataErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x0004.
+   *
+   * @generated from field: optional uint64 volume_unrecovered_write_data_errors = 4 [jstype = JS_NUMBER];
+   */
+  volumeUnrecoveredWriteDataErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x0005.
+   *
+   * @generated from field: optional uint64 volume_write_servo_errors = 5 [jstype = JS_NUMBER];
+   */
+  volumeWriteServoErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x0006.
+   *
+   * @generated from field: optional uint64 volume_unrecovered_write_servo_errors = 6 [jstype = JS_NUMBER];
+   */
+  volumeUnrecoveredWriteServoErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x0007.
+   *
+   * @generated from field: optional uint64 volume_datasets_read = 7 [jstype = JS_NUMBER];
+   */
+  volumeDatasetsRead?: bigint | undefined;
+
+  /**
+   * Parameter 0x0008.
+   *
+   * @generated from field: optional uint64 volume_recovered_read_errors = 8 [jstype = JS_NUMBER];
+   */
+  volumeRecoveredReadErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x0009.
+   *
+   * @generated from field: optional uint64 volume_unrecovered_read_errors = 9 [jstype = JS_NUMBER];
+   */
+  volumeUnrecoveredReadErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x000C.
+   *
+   * @generated from field: optional uint64 last_mount_unrecovered_write_errors = 10 [jstype = JS_NUMBER];
+   */
+  lastMountUnrecoveredWriteErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x000D.
+   *
+   * @generated from field: optional uint64 last_mount_unrecovered_read_errors = 11 [jstype = JS_NUMBER];
+   */
+  lastMountUnrecoveredReadErrors?: bigint | undefined;
+
+  /**
+   * Parameter 0x000E, in bytes (the page counts 10^6 bytes).
+   *
+   * @generated from field: optional uint64 last_mount_bytes_written = 12 [jstype = JS_NUMBER];
+   */
+  lastMountBytesWritten?: bigint | undefined;
+
+  /**
+   * Parameter 0x000F, in bytes.
+   *
+   * @generated from field: optional uint64 last_mount_bytes_read = 13 [jstype = JS_NUMBER];
+   */
+  lastMountBytesRead?: bigint | undefined;
+
+  /**
+   * Parameter 0x0010, in bytes.
+   *
+   * @generated from field: optional uint64 lifetime_bytes_written = 14 [jstype = JS_NUMBER];
+   */
+  lifetimeBytesWritten?: bigint | undefined;
+
+  /**
+   * Parameter 0x0011, in bytes.
+   *
+   * @generated from field: optional uint64 lifetime_bytes_read = 15 [jstype = JS_NUMBER];
+   */
+  lifetimeBytesRead?: bigint | undefined;
+
+  /**
+   * Parameter 0x0012.
+   *
+   * @generated from field: optional uint64 last_load_write_compression_ratio = 16 [jstype = JS_NUMBER];
+   */
+  lastLoadWriteCompressionRatio?: bigint | undefined;
+
+  /**
+   * Parameter 0x0013.
+   *
+   * @generated from field: optional uint64 last_load_read_compression_ratio = 17 [jstype = JS_NUMBER];
+   */
+  lastLoadReadCompressionRatio?: bigint | undefined;
+
+  /**
+   * Parameter 0x0014.
+   *
+   * @generated from field: optional uint64 medium_mount_time = 18 [jstype = JS_NUMBER];
+   */
+  mediumMountTime?: bigint | undefined;
+
+  /**
+   * Parameter 0x0015.
+   *
+   * @generated from field: optional uint64 medium_ready_time = 19 [jstype = JS_NUMBER];
+   */
+  mediumReadyTime?: bigint | undefined;
+
+  /**
+   * Parameter 0x0016, in bytes.
+   *
+   * @generated from field: optional uint64 total_native_capacity = 20 [jstype = JS_NUMBER];
+   */
+  totalNativeCapacity?: bigint | undefined;
+
+  /**
+   * Parameter 0x0017, in bytes (PBS: the tape's bytes used).
+   *
+   * @generated from field: optional uint64 total_used_native_capacity = 21 [jstype = JS_NUMBER];
+   */
+  totalUsedNativeCapacity?: bigint | undefined;
+
+  /**
+   * Parameter 0x0040: volume serial number.
+   *
+   * @generated from field: optional string serial = 22;
+   */
+  serial?: string | undefined;
+
+  /**
+   * Parameter 0x0080.
+   *
+   * @generated from field: optional bool write_protect = 23;
+   */
+  writeProtect?: boolean | undefined;
+
+  /**
+   * Parameter 0x0081.
+   *
+   * @generated from field: optional bool worm = 24;
+   */
+  worm?: boolean | undefined;
+
+  /**
+   * Parameter 0x0101.
+   *
+   * @generated from field: optional uint64 beginning_of_medium_passes = 25 [jstype = JS_NUMBER];
+   */
+  beginningOfMediumPasses?: bigint | undefined;
+
+  /**
+   * Parameter 0x0102.
+   *
+   * @generated from field: optional uint64 middle_of_tape_passes = 26 [jstype = JS_NUMBER];
+   */
+  middleOfTapePasses?: bigint | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.VolumeStatistics.
+ * Use `create(VolumeStatisticsSchema)` to create a new message.
+ */
+export const VolumeStatisticsSchema: GenMessage<VolumeStatistics> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 17);
+
+/**
+ * Response of DeviceAgentService.ReadVolumeStatistics.
+ *
+ * @generated from message tapefleet.device.v1.ReadVolumeStatisticsResponse
+ */
+export type ReadVolumeStatisticsResponse = Message<"tapefleet.device.v1.ReadVolumeStatisticsResponse"> & {
+  /**
+   * The statistics.
+   *
+   * @generated from field: tapefleet.device.v1.VolumeStatistics statistics = 1;
+   */
+  statistics?: VolumeStatistics | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadVolumeStatisticsResponse.
+ * Use `create(ReadVolumeStatisticsResponseSchema)` to create a new message.
+ */
+export const ReadVolumeStatisticsResponseSchema: GenMessage<ReadVolumeStatisticsResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 18);
+
+/**
+ * Request of DeviceAgentService.ReadLabel.
+ *
+ * @generated from message tapefleet.device.v1.ReadLabelRequest
+ */
+export type ReadLabelRequest = Message<"tapefleet.device.v1.ReadLabelRequest"> & {
+  /**
+   * The tape drive holding the cartridge: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once with
+   * DRIVE_BUSY when another operation runs on the drive.
+   *
+   * @generated from field: uint32 lock_wait_ms = 2;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadLabelRequest.
+ * Use `create(ReadLabelRequestSchema)` to create a new message.
+ */
+export const ReadLabelRequestSchema: GenMessage<ReadLabelRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 19);
+
+/**
+ * The media label of file 0 (PBS MediaLabel).
+ *
+ * @generated from message tapefleet.device.v1.MediaLabel
+ */
+export type MediaLabel = Message<"tapefleet.device.v1.MediaLabel"> & {
+  /**
+   * Label or barcode text.
+   *
+   * @generated from field: string label_text = 1;
+   */
+  labelText: string;
+
+  /**
+   * Unique id of the medium (lowercase hyphenated UUID).
+   *
+   * @generated from field: string uuid = 2;
+   */
+  uuid: string;
+
+  /**
+   * Labelling time, epoch seconds.
+   *
+   * @generated from field: int64 ctime = 3 [jstype = JS_NUMBER];
+   */
+  ctime: bigint;
+
+  /**
+   * Pool the medium is reserved for, when set.
+   *
+   * @generated from field: optional string pool = 4;
+   */
+  pool?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MediaLabel.
+ * Use `create(MediaLabelSchema)` to create a new message.
+ */
+export const MediaLabelSchema: GenMessage<MediaLabel> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 20);
+
+/**
+ * The media set label of file 1 (PBS MediaSetLabel).
+ *
+ * @generated from message tapefleet.device.v1.MediaSetLabel
+ */
+export type MediaSetLabel = Message<"tapefleet.device.v1.MediaSetLabel"> & {
+  /**
+   * Media pool name.
+   *
+   * @generated from field: string pool = 1;
+   */
+  pool: string;
+
+  /**
+   * Media set UUID (all zeros: unassigned, legacy pool reservation).
+   *
+   * @generated from field: string uuid = 2;
+   */
+  uuid: string;
+
+  /**
+   * Position of this tape in the set (0-based).
+   *
+   * @generated from field: uint64 seq_nr = 3 [jstype = JS_NUMBER];
+   */
+  seqNr: bigint;
+
+  /**
+   * Time this tape was added to the set, epoch seconds.
+   *
+   * @generated from field: int64 ctime = 4 [jstype = JS_NUMBER];
+   */
+  ctime: bigint;
+
+  /**
+   * Hardware encryption key fingerprint ("xx:xx:...") when encrypted.
+   *
+   * @generated from field: optional string encryption_key_fingerprint = 5;
+   */
+  encryptionKeyFingerprint?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MediaSetLabel.
+ * Use `create(MediaSetLabelSchema)` to create a new message.
+ */
+export const MediaSetLabelSchema: GenMessage<MediaSetLabel> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 21);
+
+/**
+ * Response of DeviceAgentService.ReadLabel.
+ *
+ * @generated from message tapefleet.device.v1.ReadLabelResponse
+ */
+export type ReadLabelResponse = Message<"tapefleet.device.v1.ReadLabelResponse"> & {
+  /**
+   * True when the tape holds no label (blank, or a filemark at BOT).
+   *
+   * @generated from field: bool empty = 1;
+   */
+  empty: boolean;
+
+  /**
+   * The media label, when present.
+   *
+   * @generated from field: tapefleet.device.v1.MediaLabel media_label = 2;
+   */
+  mediaLabel?: MediaLabel | undefined;
+
+  /**
+   * The media set label, when present.
+   *
+   * @generated from field: tapefleet.device.v1.MediaSetLabel media_set_label = 3;
+   */
+  mediaSetLabel?: MediaSetLabel | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadLabelResponse.
+ * Use `create(ReadLabelResponseSchema)` to create a new message.
+ */
+export const ReadLabelResponseSchema: GenMessage<ReadLabelResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 22);
+
+/**
+ * Request of DeviceAgentService.Rewind.
+ *
+ * @generated from message tapefleet.device.v1.RewindRequest
+ */
+export type RewindRequest = Message<"tapefleet.device.v1.RewindRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 2;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.RewindRequest.
+ * Use `create(RewindRequestSchema)` to create a new message.
+ */
+export const RewindRequestSchema: GenMessage<RewindRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 23);
+
+/**
+ * Response of DeviceAgentService.Rewind.
+ *
+ * @generated from message tapefleet.device.v1.RewindResponse
+ */
+export type RewindResponse = Message<"tapefleet.device.v1.RewindResponse"> & {
+};
+
+/**
+ * Describes the message tapefleet.device.v1.RewindResponse.
+ * Use `create(RewindResponseSchema)` to create a new message.
+ */
+export const RewindResponseSchema: GenMessage<RewindResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 24);
+
+/**
+ * Request of DeviceAgentService.EjectMedia.
+ *
+ * @generated from message tapefleet.device.v1.EjectMediaRequest
+ */
+export type EjectMediaRequest = Message<"tapefleet.device.v1.EjectMediaRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 2;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.EjectMediaRequest.
+ * Use `create(EjectMediaRequestSchema)` to create a new message.
+ */
+export const EjectMediaRequestSchema: GenMessage<EjectMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 25);
+
+/**
+ * Response of DeviceAgentService.EjectMedia.
+ *
+ * @generated from message tapefleet.device.v1.EjectMediaResponse
+ */
+export type EjectMediaResponse = Message<"tapefleet.device.v1.EjectMediaResponse"> & {
+};
+
+/**
+ * Describes the message tapefleet.device.v1.EjectMediaResponse.
+ * Use `create(EjectMediaResponseSchema)` to create a new message.
+ */
+export const EjectMediaResponseSchema: GenMessage<EjectMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 26);
+
+/**
+ * Request of DeviceAgentService.EraseMedia.
+ *
+ * @generated from message tapefleet.device.v1.EraseMediaRequest
+ */
+export type EraseMediaRequest = Message<"tapefleet.device.v1.EraseMediaRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Fast erase (ERASE LONG=0: writes EOD at BOT); false: full erase.
+   *
+   * @generated from field: bool fast = 2;
+   */
+  fast: boolean;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.EraseMediaRequest.
+ * Use `create(EraseMediaRequestSchema)` to create a new message.
+ */
+export const EraseMediaRequestSchema: GenMessage<EraseMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 27);
+
+/**
+ * Final result of an erase.
+ *
+ * @generated from message tapefleet.device.v1.EraseMediaResult
+ */
+export type EraseMediaResult = Message<"tapefleet.device.v1.EraseMediaResult"> & {
+  /**
+   * Fast or full erase done.
+   *
+   * @generated from field: bool fast = 1;
+   */
+  fast: boolean;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.EraseMediaResult.
+ * Use `create(EraseMediaResultSchema)` to create a new message.
+ */
+export const EraseMediaResultSchema: GenMessage<EraseMediaResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 28);
+
+/**
+ * Response of DeviceAgentService.EraseMedia: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.EraseMediaResponse
+ */
+export type EraseMediaResponse = Message<"tapefleet.device.v1.EraseMediaResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.EraseMediaResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.EraseMediaResult result = 2;
+     */
+    value: EraseMediaResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.EraseMediaResponse.
+ * Use `create(EraseMediaResponseSchema)` to create a new message.
+ */
+export const EraseMediaResponseSchema: GenMessage<EraseMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 29);
+
+/**
+ * Request of DeviceAgentService.FormatMedia.
+ *
+ * @generated from message tapefleet.device.v1.FormatMediaRequest
+ */
+export type FormatMediaRequest = Message<"tapefleet.device.v1.FormatMediaRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Fast format (default true when unset): erase only (PBS format_media
+   * fast). False: FORMAT MEDIUM (with IMMED and media optimization on LTO-9)
+   * then a long erase.
+   *
+   * @generated from field: optional bool fast = 2;
+   */
+  fast?: boolean | undefined;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.FormatMediaRequest.
+ * Use `create(FormatMediaRequestSchema)` to create a new message.
+ */
+export const FormatMediaRequestSchema: GenMessage<FormatMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 30);
+
+/**
+ * Final result of a format.
+ *
+ * @generated from message tapefleet.device.v1.FormatMediaResult
+ */
+export type FormatMediaResult = Message<"tapefleet.device.v1.FormatMediaResult"> & {
+  /**
+   * Density of the medium ("LTO-9"), when known.
+   *
+   * @generated from field: optional string density = 1;
+   */
+  density?: string | undefined;
+
+  /**
+   * True when the medium is WORM (then nothing was changed: an empty WORM
+   * tape succeeds, one with data fails).
+   *
+   * @generated from field: bool worm = 2;
+   */
+  worm: boolean;
+
+  /**
+   * The steps taken ("rewind", "format", "format-immed", "wait-ready",
+   * "erase-long", "erase-fast", "clear-mam").
+   *
+   * @generated from field: repeated string steps = 3;
+   */
+  steps: string[];
+};
+
+/**
+ * Describes the message tapefleet.device.v1.FormatMediaResult.
+ * Use `create(FormatMediaResultSchema)` to create a new message.
+ */
+export const FormatMediaResultSchema: GenMessage<FormatMediaResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 31);
+
+/**
+ * Response of DeviceAgentService.FormatMedia: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.FormatMediaResponse
+ */
+export type FormatMediaResponse = Message<"tapefleet.device.v1.FormatMediaResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.FormatMediaResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.FormatMediaResult result = 2;
+     */
+    value: FormatMediaResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.FormatMediaResponse.
+ * Use `create(FormatMediaResponseSchema)` to create a new message.
+ */
+export const FormatMediaResponseSchema: GenMessage<FormatMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 32);
+
+/**
+ * Request of DeviceAgentService.WaitUntilReady.
+ *
+ * @generated from message tapefleet.device.v1.WaitUntilReadyRequest
+ */
+export type WaitUntilReadyRequest = Message<"tapefleet.device.v1.WaitUntilReadyRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Give up after this long (milliseconds); 0: 600000 (PBS default).
+   *
+   * @generated from field: uint32 timeout_ms = 2;
+   */
+  timeoutMs: number;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.WaitUntilReadyRequest.
+ * Use `create(WaitUntilReadyRequestSchema)` to create a new message.
+ */
+export const WaitUntilReadyRequestSchema: GenMessage<WaitUntilReadyRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 33);
+
+/**
+ * Final result of waiting for a drive.
+ *
+ * @generated from message tapefleet.device.v1.WaitUntilReadyResult
+ */
+export type WaitUntilReadyResult = Message<"tapefleet.device.v1.WaitUntilReadyResult"> & {
+  /**
+   * How long the wait took, milliseconds.
+   *
+   * @generated from field: uint64 waited_ms = 1 [jstype = JS_NUMBER];
+   */
+  waitedMs: bigint;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.WaitUntilReadyResult.
+ * Use `create(WaitUntilReadyResultSchema)` to create a new message.
+ */
+export const WaitUntilReadyResultSchema: GenMessage<WaitUntilReadyResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 34);
+
+/**
+ * Response of DeviceAgentService.WaitUntilReady: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.WaitUntilReadyResponse
+ */
+export type WaitUntilReadyResponse = Message<"tapefleet.device.v1.WaitUntilReadyResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.WaitUntilReadyResponse.event
+   */
+  event: {
+    /**
+     * A progress step (calibration percent of an LTO-9 cartridge, ...).
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.WaitUntilReadyResult result = 2;
+     */
+    value: WaitUntilReadyResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.WaitUntilReadyResponse.
+ * Use `create(WaitUntilReadyResponseSchema)` to create a new message.
+ */
+export const WaitUntilReadyResponseSchema: GenMessage<WaitUntilReadyResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 35);
+
+/**
+ * Request of DeviceAgentService.LabelMedia.
+ *
+ * @generated from message tapefleet.device.v1.LabelMediaRequest
+ */
+export type LabelMediaRequest = Message<"tapefleet.device.v1.LabelMediaRequest"> & {
+  /**
+   * The tape drive holding the cartridge: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Label text written into the media label (2-32 chars, [A-Za-z0-9_][A-Za-z0-9._-]*).
+   *
+   * @generated from field: string label_text = 2;
+   */
+  labelText: string;
+
+  /**
+   * Medium UUID chosen by the caller (lowercase hyphenated).
+   *
+   * @generated from field: string uuid = 3;
+   */
+  uuid: string;
+
+  /**
+   * Labelling time chosen by the caller, epoch seconds.
+   *
+   * @generated from field: int64 ctime = 4 [jstype = JS_NUMBER];
+   */
+  ctime: bigint;
+
+  /**
+   * Pool the medium is reserved for, when any.
+   *
+   * @generated from field: optional string pool = 5;
+   */
+  pool?: string | undefined;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 6;
+   */
+  lockWaitMs: number;
+
+  /**
+   * MAM application version written to attribute 0x0802 (default: the agent
+   * version).
+   *
+   * @generated from field: optional string application_version = 7;
+   */
+  applicationVersion?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LabelMediaRequest.
+ * Use `create(LabelMediaRequestSchema)` to create a new message.
+ */
+export const LabelMediaRequestSchema: GenMessage<LabelMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 36);
+
+/**
+ * Final result of labelling.
+ *
+ * @generated from message tapefleet.device.v1.LabelMediaResult
+ */
+export type LabelMediaResult = Message<"tapefleet.device.v1.LabelMediaResult"> & {
+  /**
+   * The label read back after writing.
+   *
+   * @generated from field: tapefleet.device.v1.MediaLabel label = 1;
+   */
+  label?: MediaLabel | undefined;
+
+  /**
+   * Warnings that did not fail the operation (e.g. MAM write refused).
+   *
+   * @generated from field: repeated string warnings = 2;
+   */
+  warnings: string[];
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LabelMediaResult.
+ * Use `create(LabelMediaResultSchema)` to create a new message.
+ */
+export const LabelMediaResultSchema: GenMessage<LabelMediaResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 37);
+
+/**
+ * Response of DeviceAgentService.LabelMedia: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.LabelMediaResponse
+ */
+export type LabelMediaResponse = Message<"tapefleet.device.v1.LabelMediaResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.LabelMediaResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.LabelMediaResult result = 2;
+     */
+    value: LabelMediaResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LabelMediaResponse.
+ * Use `create(LabelMediaResponseSchema)` to create a new message.
+ */
+export const LabelMediaResponseSchema: GenMessage<LabelMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 38);
+
+/**
+ * Tape position after a positioning rpc.
+ *
+ * @generated from message tapefleet.device.v1.TapePosition
+ */
+export type TapePosition = Message<"tapefleet.device.v1.TapePosition"> & {
+  /**
+   * Logical file number (READ POSITION long form).
+   *
+   * @generated from field: uint64 file_number = 1 [jstype = JS_NUMBER];
+   */
+  fileNumber: bigint;
+
+  /**
+   * Logical block number (objects: records and filemarks).
+   *
+   * @generated from field: uint64 block_number = 2 [jstype = JS_NUMBER];
+   */
+  blockNumber: bigint;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.TapePosition.
+ * Use `create(TapePositionSchema)` to create a new message.
+ */
+export const TapePositionSchema: GenMessage<TapePosition> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 39);
+
+/**
+ * Request of DeviceAgentService.LocateFile.
+ *
+ * @generated from message tapefleet.device.v1.LocateFileRequest
+ */
+export type LocateFileRequest = Message<"tapefleet.device.v1.LocateFileRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Target file number: the drive is left at the start of this file.
+   *
+   * @generated from field: uint64 file_number = 2 [jstype = JS_NUMBER];
+   */
+  fileNumber: bigint;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LocateFileRequest.
+ * Use `create(LocateFileRequestSchema)` to create a new message.
+ */
+export const LocateFileRequestSchema: GenMessage<LocateFileRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 40);
+
+/**
+ * Response of DeviceAgentService.LocateFile.
+ *
+ * @generated from message tapefleet.device.v1.LocateFileResponse
+ */
+export type LocateFileResponse = Message<"tapefleet.device.v1.LocateFileResponse"> & {
+  /**
+   * Position reached.
+   *
+   * @generated from field: tapefleet.device.v1.TapePosition position = 1;
+   */
+  position?: TapePosition | undefined;
+
+  /**
+   * Vendor LOCATE offset found by the calibration (0 or 1).
+   *
+   * @generated from field: int32 locate_offset = 2;
+   */
+  locateOffset: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LocateFileResponse.
+ * Use `create(LocateFileResponseSchema)` to create a new message.
+ */
+export const LocateFileResponseSchema: GenMessage<LocateFileResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 41);
+
+/**
+ * Request of DeviceAgentService.MoveToEndOfData.
+ *
+ * @generated from message tapefleet.device.v1.MoveToEndOfDataRequest
+ */
+export type MoveToEndOfDataRequest = Message<"tapefleet.device.v1.MoveToEndOfDataRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * When the last object before EOD is a data block (no filemark), write the
+   * missing filemark (PBS move_to_eom(write_missing_eof = true)).
+   *
+   * @generated from field: bool write_missing_filemark = 2;
+   */
+  writeMissingFilemark: boolean;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MoveToEndOfDataRequest.
+ * Use `create(MoveToEndOfDataRequestSchema)` to create a new message.
+ */
+export const MoveToEndOfDataRequestSchema: GenMessage<MoveToEndOfDataRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 42);
+
+/**
+ * Response of DeviceAgentService.MoveToEndOfData.
+ *
+ * @generated from message tapefleet.device.v1.MoveToEndOfDataResponse
+ */
+export type MoveToEndOfDataResponse = Message<"tapefleet.device.v1.MoveToEndOfDataResponse"> & {
+  /**
+   * Position reached (at EOD, after the last filemark).
+   *
+   * @generated from field: tapefleet.device.v1.TapePosition position = 1;
+   */
+  position?: TapePosition | undefined;
+
+  /**
+   * The last object before EOD was a data block (check_filemark).
+   *
+   * @generated from field: bool missing_filemark = 2;
+   */
+  missingFilemark: boolean;
+
+  /**
+   * A filemark was written to end the last file.
+   *
+   * @generated from field: bool filemark_written = 3;
+   */
+  filemarkWritten: boolean;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MoveToEndOfDataResponse.
+ * Use `create(MoveToEndOfDataResponseSchema)` to create a new message.
+ */
+export const MoveToEndOfDataResponseSchema: GenMessage<MoveToEndOfDataResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 43);
+
+/**
+ * Request of DeviceAgentService.MoveToLastFile.
+ *
+ * @generated from message tapefleet.device.v1.MoveToLastFileRequest
+ */
+export type MoveToLastFileRequest = Message<"tapefleet.device.v1.MoveToLastFileRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * How long to wait for the drive lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 2;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MoveToLastFileRequest.
+ * Use `create(MoveToLastFileRequestSchema)` to create a new message.
+ */
+export const MoveToLastFileRequestSchema: GenMessage<MoveToLastFileRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 44);
+
+/**
+ * Response of DeviceAgentService.MoveToLastFile.
+ *
+ * @generated from message tapefleet.device.v1.MoveToLastFileResponse
+ */
+export type MoveToLastFileResponse = Message<"tapefleet.device.v1.MoveToLastFileResponse"> & {
+  /**
+   * Position reached: the start of the last file.
+   *
+   * @generated from field: tapefleet.device.v1.TapePosition position = 1;
+   */
+  position?: TapePosition | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.MoveToLastFileResponse.
+ * Use `create(MoveToLastFileResponseSchema)` to create a new message.
+ */
+export const MoveToLastFileResponseSchema: GenMessage<MoveToLastFileResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 45);
+
+/**
+ * Request of DeviceAgentService.ReadPosition.
+ *
+ * @generated from message tapefleet.device.v1.ReadPositionRequest
+ */
+export type ReadPositionRequest = Message<"tapefleet.device.v1.ReadPositionRequest"> & {
+  /**
+   * The tape drive: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadPositionRequest.
+ * Use `create(ReadPositionRequestSchema)` to create a new message.
+ */
+export const ReadPositionRequestSchema: GenMessage<ReadPositionRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 46);
+
+/**
+ * Response of DeviceAgentService.ReadPosition.
+ *
+ * @generated from message tapefleet.device.v1.ReadPositionResponse
+ */
+export type ReadPositionResponse = Message<"tapefleet.device.v1.ReadPositionResponse"> & {
+  /**
+   * Current position.
+   *
+   * @generated from field: tapefleet.device.v1.TapePosition position = 1;
+   */
+  position?: TapePosition | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ReadPositionResponse.
+ * Use `create(ReadPositionResponseSchema)` to create a new message.
+ */
+export const ReadPositionResponseSchema: GenMessage<ReadPositionResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 47);
+
+/**
+ * Request of DeviceAgentService.GetChangerStatus.
+ *
+ * @generated from message tapefleet.device.v1.GetChangerStatusRequest
+ */
+export type GetChangerStatusRequest = Message<"tapefleet.device.v1.GetChangerStatusRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 2;
+   */
+  options?: ChangerOptions | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.GetChangerStatusRequest.
+ * Use `create(GetChangerStatusRequestSchema)` to create a new message.
+ */
+export const GetChangerStatusRequestSchema: GenMessage<GetChangerStatusRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 48);
+
+/**
+ * A drive (data transfer element) of a changer.
+ *
+ * @generated from message tapefleet.device.v1.ChangerDriveStatus
+ */
+export type ChangerDriveStatus = Message<"tapefleet.device.v1.ChangerDriveStatus"> & {
+  /**
+   * Drive number: index among data transfer elements (PBS changer-drivenum).
+   *
+   * @generated from field: uint32 drive_number = 1;
+   */
+  driveNumber: number;
+
+  /**
+   * Element address.
+   *
+   * @generated from field: uint32 element_address = 2;
+   */
+  elementAddress: number;
+
+  /**
+   * A cartridge is in the drive.
+   *
+   * @generated from field: bool full = 3;
+   */
+  full: boolean;
+
+  /**
+   * Volume tag (barcode) of the cartridge, when full and tagged.
+   *
+   * @generated from field: optional string label_text = 4;
+   */
+  labelText?: string | undefined;
+
+  /**
+   * Slot the cartridge came from (mtx numbering), when known.
+   *
+   * @generated from field: optional uint32 loaded_slot = 5;
+   */
+  loadedSlot?: number | undefined;
+
+  /**
+   * Drive serial from the element's device identifier, when reported.
+   *
+   * @generated from field: optional string serial = 6;
+   */
+  serial?: string | undefined;
+
+  /**
+   * Path of that drive on this agent, when the agent owns it.
+   *
+   * @generated from field: optional string path = 7;
+   */
+  path?: string | undefined;
+
+  /**
+   * Element exception (ASC/ASCQ description), when set.
+   *
+   * @generated from field: optional string exception = 8;
+   */
+  exception?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ChangerDriveStatus.
+ * Use `create(ChangerDriveStatusSchema)` to create a new message.
+ */
+export const ChangerDriveStatusSchema: GenMessage<ChangerDriveStatus> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 49);
+
+/**
+ * A storage or import/export slot of a changer.
+ *
+ * @generated from message tapefleet.device.v1.ChangerSlotStatus
+ */
+export type ChangerSlotStatus = Message<"tapefleet.device.v1.ChangerSlotStatus"> & {
+  /**
+   * Slot number (1-based: storage first, then import/export).
+   *
+   * @generated from field: uint32 slot = 1;
+   */
+  slot: number;
+
+  /**
+   * Element address.
+   *
+   * @generated from field: uint32 element_address = 2;
+   */
+  elementAddress: number;
+
+  /**
+   * Import/export slot (element type 3, or listed in export_slots).
+   *
+   * @generated from field: bool import_export = 3;
+   */
+  importExport: boolean;
+
+  /**
+   * A cartridge is in the slot.
+   *
+   * @generated from field: bool full = 4;
+   */
+  full: boolean;
+
+  /**
+   * Volume tag (barcode), when full and tagged.
+   *
+   * @generated from field: optional string label_text = 5;
+   */
+  labelText?: string | undefined;
+
+  /**
+   * The cartridge is a cleaning cartridge (tag starting with "CLN").
+   *
+   * @generated from field: bool cleaning = 6;
+   */
+  cleaning: boolean;
+
+  /**
+   * Element exception (ASC/ASCQ description), when set.
+   *
+   * @generated from field: optional string exception = 7;
+   */
+  exception?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ChangerSlotStatus.
+ * Use `create(ChangerSlotStatusSchema)` to create a new message.
+ */
+export const ChangerSlotStatusSchema: GenMessage<ChangerSlotStatus> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 50);
+
+/**
+ * A medium transport element (the robot hand).
+ *
+ * @generated from message tapefleet.device.v1.ChangerTransportStatus
+ */
+export type ChangerTransportStatus = Message<"tapefleet.device.v1.ChangerTransportStatus"> & {
+  /**
+   * Element address.
+   *
+   * @generated from field: uint32 element_address = 1;
+   */
+  elementAddress: number;
+
+  /**
+   * The hand holds a cartridge.
+   *
+   * @generated from field: bool full = 2;
+   */
+  full: boolean;
+
+  /**
+   * Volume tag of what it holds.
+   *
+   * @generated from field: optional string label_text = 3;
+   */
+  labelText?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ChangerTransportStatus.
+ * Use `create(ChangerTransportStatusSchema)` to create a new message.
+ */
+export const ChangerTransportStatusSchema: GenMessage<ChangerTransportStatus> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 51);
+
+/**
+ * Status of a medium changer.
+ *
+ * @generated from message tapefleet.device.v1.ChangerStatus
+ */
+export type ChangerStatus = Message<"tapefleet.device.v1.ChangerStatus"> & {
+  /**
+   * Drives in data transfer element order.
+   *
+   * @generated from field: repeated tapefleet.device.v1.ChangerDriveStatus drives = 1;
+   */
+  drives: ChangerDriveStatus[];
+
+  /**
+   * Storage and import/export slots in slot-number order.
+   *
+   * @generated from field: repeated tapefleet.device.v1.ChangerSlotStatus slots = 2;
+   */
+  slots: ChangerSlotStatus[];
+
+  /**
+   * Transport elements.
+   *
+   * @generated from field: repeated tapefleet.device.v1.ChangerTransportStatus transports = 3;
+   */
+  transports: ChangerTransportStatus[];
+
+  /**
+   * Changer serial (VPD page 0x80).
+   *
+   * @generated from field: string serial = 4;
+   */
+  serial: string;
+
+  /**
+   * Changer vendor.
+   *
+   * @generated from field: string vendor = 5;
+   */
+  vendor: string;
+
+  /**
+   * Changer model.
+   *
+   * @generated from field: string model = 6;
+   */
+  model: string;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ChangerStatus.
+ * Use `create(ChangerStatusSchema)` to create a new message.
+ */
+export const ChangerStatusSchema: GenMessage<ChangerStatus> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 52);
+
+/**
+ * Response of DeviceAgentService.GetChangerStatus.
+ *
+ * @generated from message tapefleet.device.v1.GetChangerStatusResponse
+ */
+export type GetChangerStatusResponse = Message<"tapefleet.device.v1.GetChangerStatusResponse"> & {
+  /**
+   * The status.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerStatus status = 1;
+   */
+  status?: ChangerStatus | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.GetChangerStatusResponse.
+ * Use `create(GetChangerStatusResponseSchema)` to create a new message.
+ */
+export const GetChangerStatusResponseSchema: GenMessage<GetChangerStatusResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 53);
+
+/**
+ * Request of DeviceAgentService.TransferMedia.
+ *
+ * @generated from message tapefleet.device.v1.TransferMediaRequest
+ */
+export type TransferMediaRequest = Message<"tapefleet.device.v1.TransferMediaRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Source slot (mtx numbering).
+   *
+   * @generated from field: uint32 from_slot = 2;
+   */
+  fromSlot: number;
+
+  /**
+   * Destination slot (mtx numbering).
+   *
+   * @generated from field: uint32 to_slot = 3;
+   */
+  toSlot: number;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 4;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * How long to wait for the changer lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 5;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.TransferMediaRequest.
+ * Use `create(TransferMediaRequestSchema)` to create a new message.
+ */
+export const TransferMediaRequestSchema: GenMessage<TransferMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 54);
+
+/**
+ * Response of DeviceAgentService.TransferMedia.
+ *
+ * @generated from message tapefleet.device.v1.TransferMediaResponse
+ */
+export type TransferMediaResponse = Message<"tapefleet.device.v1.TransferMediaResponse"> & {
+  /**
+   * Volume tag of the moved cartridge, when tagged.
+   *
+   * @generated from field: optional string label_text = 1;
+   */
+  labelText?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.TransferMediaResponse.
+ * Use `create(TransferMediaResponseSchema)` to create a new message.
+ */
+export const TransferMediaResponseSchema: GenMessage<TransferMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 55);
+
+/**
+ * Request of DeviceAgentService.LoadMedia.
+ *
+ * @generated from message tapefleet.device.v1.LoadMediaRequest
+ */
+export type LoadMediaRequest = Message<"tapefleet.device.v1.LoadMediaRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * The drive number in the changer (PBS changer-drivenum).
+   *
+   * @generated from field: uint32 drive_number = 2;
+   */
+  driveNumber: number;
+
+  /**
+   * What to load.
+   *
+   * @generated from oneof tapefleet.device.v1.LoadMediaRequest.source
+   */
+  source: {
+    /**
+     * A slot (mtx numbering).
+     *
+     * @generated from field: uint32 slot = 3;
+     */
+    value: number;
+    case: "slot";
+  } | {
+    /**
+     * A volume tag (barcode) in a non-import/export slot.
+     *
+     * @generated from field: string label_text = 4;
+     */
+    value: string;
+    case: "labelText";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 5;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * Wait until the drive is ready after the move (needs the drive on this
+   * agent, found by its serial in the element status or by `drive`).
+   *
+   * @generated from field: bool wait_ready = 6;
+   */
+  waitReady: boolean;
+
+  /**
+   * The drive device (serial or path) when the changer does not report drive
+   * serials.
+   *
+   * @generated from field: optional string drive = 7;
+   */
+  drive?: string | undefined;
+
+  /**
+   * How long to wait for the drive and changer locks (milliseconds); 0 fails
+   * at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 8;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LoadMediaRequest.
+ * Use `create(LoadMediaRequestSchema)` to create a new message.
+ */
+export const LoadMediaRequestSchema: GenMessage<LoadMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 56);
+
+/**
+ * Final result of a load.
+ *
+ * @generated from message tapefleet.device.v1.LoadMediaResult
+ */
+export type LoadMediaResult = Message<"tapefleet.device.v1.LoadMediaResult"> & {
+  /**
+   * Volume tag loaded, when tagged.
+   *
+   * @generated from field: optional string label_text = 1;
+   */
+  labelText?: string | undefined;
+
+  /**
+   * Slot it came from.
+   *
+   * @generated from field: uint32 from_slot = 2;
+   */
+  fromSlot: number;
+
+  /**
+   * True when it was already in this drive (nothing moved).
+   *
+   * @generated from field: bool already_loaded = 3;
+   */
+  alreadyLoaded: boolean;
+
+  /**
+   * Slot the previous cartridge of the drive was unloaded to, when any.
+   *
+   * @generated from field: optional uint32 unloaded_to_slot = 4;
+   */
+  unloadedToSlot?: number | undefined;
+
+  /**
+   * Volume tag of that previous cartridge.
+   *
+   * @generated from field: optional string unloaded_label_text = 5;
+   */
+  unloadedLabelText?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LoadMediaResult.
+ * Use `create(LoadMediaResultSchema)` to create a new message.
+ */
+export const LoadMediaResultSchema: GenMessage<LoadMediaResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 57);
+
+/**
+ * Response of DeviceAgentService.LoadMedia: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.LoadMediaResponse
+ */
+export type LoadMediaResponse = Message<"tapefleet.device.v1.LoadMediaResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.LoadMediaResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.LoadMediaResult result = 2;
+     */
+    value: LoadMediaResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.LoadMediaResponse.
+ * Use `create(LoadMediaResponseSchema)` to create a new message.
+ */
+export const LoadMediaResponseSchema: GenMessage<LoadMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 58);
+
+/**
+ * Request of DeviceAgentService.UnloadMedia.
+ *
+ * @generated from message tapefleet.device.v1.UnloadMediaRequest
+ */
+export type UnloadMediaRequest = Message<"tapefleet.device.v1.UnloadMediaRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * The drive number in the changer.
+   *
+   * @generated from field: uint32 drive_number = 2;
+   */
+  driveNumber: number;
+
+  /**
+   * Target slot; unset: the source slot when empty, else the first free
+   * storage slot.
+   *
+   * @generated from field: optional uint32 target_slot = 3;
+   */
+  targetSlot?: number | undefined;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 4;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * The drive device (serial or path) when the changer does not report drive
+   * serials (used for eject_before_unload).
+   *
+   * @generated from field: optional string drive = 5;
+   */
+  drive?: string | undefined;
+
+  /**
+   * How long to wait for the drive and changer locks (milliseconds); 0 fails
+   * at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 6;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.UnloadMediaRequest.
+ * Use `create(UnloadMediaRequestSchema)` to create a new message.
+ */
+export const UnloadMediaRequestSchema: GenMessage<UnloadMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 59);
+
+/**
+ * Final result of an unload.
+ *
+ * @generated from message tapefleet.device.v1.UnloadMediaResult
+ */
+export type UnloadMediaResult = Message<"tapefleet.device.v1.UnloadMediaResult"> & {
+  /**
+   * Slot the cartridge went to; unset when the drive was empty.
+   *
+   * @generated from field: optional uint32 slot = 1;
+   */
+  slot?: number | undefined;
+
+  /**
+   * Volume tag of the cartridge, when tagged.
+   *
+   * @generated from field: optional string label_text = 2;
+   */
+  labelText?: string | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.UnloadMediaResult.
+ * Use `create(UnloadMediaResultSchema)` to create a new message.
+ */
+export const UnloadMediaResultSchema: GenMessage<UnloadMediaResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 60);
+
+/**
+ * Response of DeviceAgentService.UnloadMedia: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.UnloadMediaResponse
+ */
+export type UnloadMediaResponse = Message<"tapefleet.device.v1.UnloadMediaResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.UnloadMediaResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.UnloadMediaResult result = 2;
+     */
+    value: UnloadMediaResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.UnloadMediaResponse.
+ * Use `create(UnloadMediaResponseSchema)` to create a new message.
+ */
+export const UnloadMediaResponseSchema: GenMessage<UnloadMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 61);
+
+/**
+ * Request of DeviceAgentService.ExportMedia.
+ *
+ * @generated from message tapefleet.device.v1.ExportMediaRequest
+ */
+export type ExportMediaRequest = Message<"tapefleet.device.v1.ExportMediaRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Volume tag of the cartridge to export (in a slot or a drive).
+   *
+   * @generated from field: string label_text = 2;
+   */
+  labelText: string;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 3;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * How long to wait for the changer lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 4;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ExportMediaRequest.
+ * Use `create(ExportMediaRequestSchema)` to create a new message.
+ */
+export const ExportMediaRequestSchema: GenMessage<ExportMediaRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 62);
+
+/**
+ * Response of DeviceAgentService.ExportMedia.
+ *
+ * @generated from message tapefleet.device.v1.ExportMediaResponse
+ */
+export type ExportMediaResponse = Message<"tapefleet.device.v1.ExportMediaResponse"> & {
+  /**
+   * The import/export slot the cartridge went to.
+   *
+   * @generated from field: uint32 slot = 1;
+   */
+  slot: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ExportMediaResponse.
+ * Use `create(ExportMediaResponseSchema)` to create a new message.
+ */
+export const ExportMediaResponseSchema: GenMessage<ExportMediaResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 63);
+
+/**
+ * Request of DeviceAgentService.InventoryScan.
+ *
+ * @generated from message tapefleet.device.v1.InventoryScanRequest
+ */
+export type InventoryScanRequest = Message<"tapefleet.device.v1.InventoryScanRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 2;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * How long to wait for the changer lock (milliseconds); 0 fails at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 3;
+   */
+  lockWaitMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.InventoryScanRequest.
+ * Use `create(InventoryScanRequestSchema)` to create a new message.
+ */
+export const InventoryScanRequestSchema: GenMessage<InventoryScanRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 64);
+
+/**
+ * Response of DeviceAgentService.InventoryScan.
+ *
+ * @generated from message tapefleet.device.v1.InventoryScanResponse
+ */
+export type InventoryScanResponse = Message<"tapefleet.device.v1.InventoryScanResponse"> & {
+  /**
+   * The status after INITIALIZE ELEMENT STATUS.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerStatus status = 1;
+   */
+  status?: ChangerStatus | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.InventoryScanResponse.
+ * Use `create(InventoryScanResponseSchema)` to create a new message.
+ */
+export const InventoryScanResponseSchema: GenMessage<InventoryScanResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 65);
+
+/**
+ * Request of DeviceAgentService.ListOnlineLabels.
+ *
+ * @generated from message tapefleet.device.v1.ListOnlineLabelsRequest
+ */
+export type ListOnlineLabelsRequest = Message<"tapefleet.device.v1.ListOnlineLabelsRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 2;
+   */
+  options?: ChangerOptions | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ListOnlineLabelsRequest.
+ * Use `create(ListOnlineLabelsRequestSchema)` to create a new message.
+ */
+export const ListOnlineLabelsRequestSchema: GenMessage<ListOnlineLabelsRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 66);
+
+/**
+ * Response of DeviceAgentService.ListOnlineLabels.
+ *
+ * @generated from message tapefleet.device.v1.ListOnlineLabelsResponse
+ */
+export type ListOnlineLabelsResponse = Message<"tapefleet.device.v1.ListOnlineLabelsResponse"> & {
+  /**
+   * Volume tags in drives and non-import/export slots, without cleaning
+   * cartridges (CLN*), sorted.
+   *
+   * @generated from field: repeated string label_texts = 1;
+   */
+  labelTexts: string[];
+};
+
+/**
+ * Describes the message tapefleet.device.v1.ListOnlineLabelsResponse.
+ * Use `create(ListOnlineLabelsResponseSchema)` to create a new message.
+ */
+export const ListOnlineLabelsResponseSchema: GenMessage<ListOnlineLabelsResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 67);
+
+/**
+ * Request of DeviceAgentService.CleanDrive.
+ *
+ * @generated from message tapefleet.device.v1.CleanDriveRequest
+ */
+export type CleanDriveRequest = Message<"tapefleet.device.v1.CleanDriveRequest"> & {
+  /**
+   * The medium changer: serial or path.
+   *
+   * @generated from field: string device = 1;
+   */
+  device: string;
+
+  /**
+   * The drive number in the changer.
+   *
+   * @generated from field: uint32 drive_number = 2;
+   */
+  driveNumber: number;
+
+  /**
+   * Changer configuration from the inventory.
+   *
+   * @generated from field: tapefleet.device.v1.ChangerOptions options = 3;
+   */
+  options?: ChangerOptions | undefined;
+
+  /**
+   * The drive device (serial or path) when the changer does not report drive
+   * serials.
+   *
+   * @generated from field: optional string drive = 4;
+   */
+  drive?: string | undefined;
+
+  /**
+   * How long to wait for the drive and changer locks (milliseconds); 0 fails
+   * at once.
+   *
+   * @generated from field: uint32 lock_wait_ms = 5;
+   */
+  lockWaitMs: number;
+
+  /**
+   * Longest wait for the drive to finish cleaning (milliseconds); 0: 600000.
+   *
+   * @generated from field: uint32 timeout_ms = 6;
+   */
+  timeoutMs: number;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.CleanDriveRequest.
+ * Use `create(CleanDriveRequestSchema)` to create a new message.
+ */
+export const CleanDriveRequestSchema: GenMessage<CleanDriveRequest> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 68);
+
+/**
+ * Final result of a cleaning.
+ *
+ * @generated from message tapefleet.device.v1.CleanDriveResult
+ */
+export type CleanDriveResult = Message<"tapefleet.device.v1.CleanDriveResult"> & {
+  /**
+   * Volume tag of the cleaning cartridge used.
+   *
+   * @generated from field: string cleaning_label_text = 1;
+   */
+  cleaningLabelText: string;
+
+  /**
+   * Its slot (it is back there).
+   *
+   * @generated from field: uint32 cleaning_slot = 2;
+   */
+  cleaningSlot: number;
+
+  /**
+   * Volume mounts of the cleaning cartridge after this use, when reported.
+   *
+   * @generated from field: optional uint64 cleaning_mounts = 3 [jstype = JS_NUMBER];
+   */
+  cleaningMounts?: bigint | undefined;
+
+  /**
+   * TapeAlert flags read after cleaning (none critical, or the call failed).
+   *
+   * @generated from field: repeated string alert_flags = 4;
+   */
+  alertFlags: string[];
+
+  /**
+   * Slot the tape that was in the drive went to, when there was one.
+   *
+   * @generated from field: optional uint32 unloaded_to_slot = 5;
+   */
+  unloadedToSlot?: number | undefined;
+};
+
+/**
+ * Describes the message tapefleet.device.v1.CleanDriveResult.
+ * Use `create(CleanDriveResultSchema)` to create a new message.
+ */
+export const CleanDriveResultSchema: GenMessage<CleanDriveResult> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 69);
+
+/**
+ * Response of DeviceAgentService.CleanDrive: progress, then the result.
+ *
+ * @generated from message tapefleet.device.v1.CleanDriveResponse
+ */
+export type CleanDriveResponse = Message<"tapefleet.device.v1.CleanDriveResponse"> & {
+  /**
+   * Progress or result.
+   *
+   * @generated from oneof tapefleet.device.v1.CleanDriveResponse.event
+   */
+  event: {
+    /**
+     * A progress step.
+     *
+     * @generated from field: tapefleet.device.v1.OperationProgress progress = 1;
+     */
+    value: OperationProgress;
+    case: "progress";
+  } | {
+    /**
+     * The final result (last message).
+     *
+     * @generated from field: tapefleet.device.v1.CleanDriveResult result = 2;
+     */
+    value: CleanDriveResult;
+    case: "result";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tapefleet.device.v1.CleanDriveResponse.
+ * Use `create(CleanDriveResponseSchema)` to create a new message.
+ */
+export const CleanDriveResponseSchema: GenMessage<CleanDriveResponse> = /*@__PURE__*/
+  messageDesc(file_tapefleet_device_v1_device_agent, 70);
 
 /**
  * What a device is, from the SCSI peripheral device type (INQUIRY byte 0).

@@ -6,19 +6,24 @@
 
 import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { GetAgentInfoRequestSchema, GetAgentInfoResponseSchema, ListDevicesRequestSchema, ListDevicesResponseSchema, WatchDevicesRequestSchema, WatchDevicesResponseSchema } from "./device_agent_pb.ts";
+import type { CleanDriveRequestSchema, CleanDriveResponseSchema, EjectMediaRequestSchema, EjectMediaResponseSchema, EraseMediaRequestSchema, EraseMediaResponseSchema, ExportMediaRequestSchema, ExportMediaResponseSchema, FormatMediaRequestSchema, FormatMediaResponseSchema, GetAgentInfoRequestSchema, GetAgentInfoResponseSchema, GetChangerStatusRequestSchema, GetChangerStatusResponseSchema, GetDriveStatusRequestSchema, GetDriveStatusResponseSchema, InventoryScanRequestSchema, InventoryScanResponseSchema, LabelMediaRequestSchema, LabelMediaResponseSchema, ListDevicesRequestSchema, ListDevicesResponseSchema, ListOnlineLabelsRequestSchema, ListOnlineLabelsResponseSchema, LoadMediaRequestSchema, LoadMediaResponseSchema, LocateFileRequestSchema, LocateFileResponseSchema, MoveToEndOfDataRequestSchema, MoveToEndOfDataResponseSchema, MoveToLastFileRequestSchema, MoveToLastFileResponseSchema, ReadCartridgeMemoryRequestSchema, ReadCartridgeMemoryResponseSchema, ReadLabelRequestSchema, ReadLabelResponseSchema, ReadPositionRequestSchema, ReadPositionResponseSchema, ReadVolumeStatisticsRequestSchema, ReadVolumeStatisticsResponseSchema, RewindRequestSchema, RewindResponseSchema, TransferMediaRequestSchema, TransferMediaResponseSchema, UnloadMediaRequestSchema, UnloadMediaResponseSchema, WaitUntilReadyRequestSchema, WaitUntilReadyResponseSchema, WatchDevicesRequestSchema, WatchDevicesResponseSchema } from "./device_agent_pb.ts";
 import { file_tapefleet_device_v1_device_agent } from "./device_agent_pb.ts";
 
 /**
  * Describes the file tapefleet/device/v1/device_agent_service.proto.
  */
 export const file_tapefleet_device_v1_device_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci50YXBlZmxlZXQvZGV2aWNlL3YxL2RldmljZV9hZ2VudF9zZXJ2aWNlLnByb3RvEhN0YXBlZmxlZXQuZGV2aWNlLnYxMsICChJEZXZpY2VBZ2VudFNlcnZpY2USYwoMR2V0QWdlbnRJbmZvEigudGFwZWZsZWV0LmRldmljZS52MS5HZXRBZ2VudEluZm9SZXF1ZXN0GikudGFwZWZsZWV0LmRldmljZS52MS5HZXRBZ2VudEluZm9SZXNwb25zZRJgCgtMaXN0RGV2aWNlcxInLnRhcGVmbGVldC5kZXZpY2UudjEuTGlzdERldmljZXNSZXF1ZXN0GigudGFwZWZsZWV0LmRldmljZS52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlEmUKDFdhdGNoRGV2aWNlcxIoLnRhcGVmbGVldC5kZXZpY2UudjEuV2F0Y2hEZXZpY2VzUmVxdWVzdBopLnRhcGVmbGVldC5kZXZpY2UudjEuV2F0Y2hEZXZpY2VzUmVzcG9uc2UwAWIGcHJvdG8z", [file_tapefleet_device_v1_device_agent]);
+  fileDesc("Ci50YXBlZmxlZXQvZGV2aWNlL3YxL2RldmljZV9hZ2VudF9zZXJ2aWNlLnByb3RvEhN0YXBlZmxlZXQuZGV2aWNlLnYxMpkUChJEZXZpY2VBZ2VudFNlcnZpY2USYwoMR2V0QWdlbnRJbmZvEigudGFwZWZsZWV0LmRldmljZS52MS5HZXRBZ2VudEluZm9SZXF1ZXN0GikudGFwZWZsZWV0LmRldmljZS52MS5HZXRBZ2VudEluZm9SZXNwb25zZRJgCgtMaXN0RGV2aWNlcxInLnRhcGVmbGVldC5kZXZpY2UudjEuTGlzdERldmljZXNSZXF1ZXN0GigudGFwZWZsZWV0LmRldmljZS52MS5MaXN0RGV2aWNlc1Jlc3BvbnNlEmUKDFdhdGNoRGV2aWNlcxIoLnRhcGVmbGVldC5kZXZpY2UudjEuV2F0Y2hEZXZpY2VzUmVxdWVzdBopLnRhcGVmbGVldC5kZXZpY2UudjEuV2F0Y2hEZXZpY2VzUmVzcG9uc2UwARJpCg5HZXREcml2ZVN0YXR1cxIqLnRhcGVmbGVldC5kZXZpY2UudjEuR2V0RHJpdmVTdGF0dXNSZXF1ZXN0GisudGFwZWZsZWV0LmRldmljZS52MS5HZXREcml2ZVN0YXR1c1Jlc3BvbnNlEngKE1JlYWRDYXJ0cmlkZ2VNZW1vcnkSLy50YXBlZmxlZXQuZGV2aWNlLnYxLlJlYWRDYXJ0cmlkZ2VNZW1vcnlSZXF1ZXN0GjAudGFwZWZsZWV0LmRldmljZS52MS5SZWFkQ2FydHJpZGdlTWVtb3J5UmVzcG9uc2USewoUUmVhZFZvbHVtZVN0YXRpc3RpY3MSMC50YXBlZmxlZXQuZGV2aWNlLnYxLlJlYWRWb2x1bWVTdGF0aXN0aWNzUmVxdWVzdBoxLnRhcGVmbGVldC5kZXZpY2UudjEuUmVhZFZvbHVtZVN0YXRpc3RpY3NSZXNwb25zZRJaCglSZWFkTGFiZWwSJS50YXBlZmxlZXQuZGV2aWNlLnYxLlJlYWRMYWJlbFJlcXVlc3QaJi50YXBlZmxlZXQuZGV2aWNlLnYxLlJlYWRMYWJlbFJlc3BvbnNlElEKBlJld2luZBIiLnRhcGVmbGVldC5kZXZpY2UudjEuUmV3aW5kUmVxdWVzdBojLnRhcGVmbGVldC5kZXZpY2UudjEuUmV3aW5kUmVzcG9uc2USXQoKRWplY3RNZWRpYRImLnRhcGVmbGVldC5kZXZpY2UudjEuRWplY3RNZWRpYVJlcXVlc3QaJy50YXBlZmxlZXQuZGV2aWNlLnYxLkVqZWN0TWVkaWFSZXNwb25zZRJfCgpFcmFzZU1lZGlhEiYudGFwZWZsZWV0LmRldmljZS52MS5FcmFzZU1lZGlhUmVxdWVzdBonLnRhcGVmbGVldC5kZXZpY2UudjEuRXJhc2VNZWRpYVJlc3BvbnNlMAESYgoLRm9ybWF0TWVkaWESJy50YXBlZmxlZXQuZGV2aWNlLnYxLkZvcm1hdE1lZGlhUmVxdWVzdBooLnRhcGVmbGVldC5kZXZpY2UudjEuRm9ybWF0TWVkaWFSZXNwb25zZTABEmsKDldhaXRVbnRpbFJlYWR5EioudGFwZWZsZWV0LmRldmljZS52MS5XYWl0VW50aWxSZWFkeVJlcXVlc3QaKy50YXBlZmxlZXQuZGV2aWNlLnYxLldhaXRVbnRpbFJlYWR5UmVzcG9uc2UwARJfCgpMYWJlbE1lZGlhEiYudGFwZWZsZWV0LmRldmljZS52MS5MYWJlbE1lZGlhUmVxdWVzdBonLnRhcGVmbGVldC5kZXZpY2UudjEuTGFiZWxNZWRpYVJlc3BvbnNlMAESXQoKTG9jYXRlRmlsZRImLnRhcGVmbGVldC5kZXZpY2UudjEuTG9jYXRlRmlsZVJlcXVlc3QaJy50YXBlZmxlZXQuZGV2aWNlLnYxLkxvY2F0ZUZpbGVSZXNwb25zZRJsCg9Nb3ZlVG9FbmRPZkRhdGESKy50YXBlZmxlZXQuZGV2aWNlLnYxLk1vdmVUb0VuZE9mRGF0YVJlcXVlc3QaLC50YXBlZmxlZXQuZGV2aWNlLnYxLk1vdmVUb0VuZE9mRGF0YVJlc3BvbnNlEmkKDk1vdmVUb0xhc3RGaWxlEioudGFwZWZsZWV0LmRldmljZS52MS5Nb3ZlVG9MYXN0RmlsZVJlcXVlc3QaKy50YXBlZmxlZXQuZGV2aWNlLnYxLk1vdmVUb0xhc3RGaWxlUmVzcG9uc2USYwoMUmVhZFBvc2l0aW9uEigudGFwZWZsZWV0LmRldmljZS52MS5SZWFkUG9zaXRpb25SZXF1ZXN0GikudGFwZWZsZWV0LmRldmljZS52MS5SZWFkUG9zaXRpb25SZXNwb25zZRJvChBHZXRDaGFuZ2VyU3RhdHVzEiwudGFwZWZsZWV0LmRldmljZS52MS5HZXRDaGFuZ2VyU3RhdHVzUmVxdWVzdBotLnRhcGVmbGVldC5kZXZpY2UudjEuR2V0Q2hhbmdlclN0YXR1c1Jlc3BvbnNlEmYKDVRyYW5zZmVyTWVkaWESKS50YXBlZmxlZXQuZGV2aWNlLnYxLlRyYW5zZmVyTWVkaWFSZXF1ZXN0GioudGFwZWZsZWV0LmRldmljZS52MS5UcmFuc2Zlck1lZGlhUmVzcG9uc2USXAoJTG9hZE1lZGlhEiUudGFwZWZsZWV0LmRldmljZS52MS5Mb2FkTWVkaWFSZXF1ZXN0GiYudGFwZWZsZWV0LmRldmljZS52MS5Mb2FkTWVkaWFSZXNwb25zZTABEmIKC1VubG9hZE1lZGlhEicudGFwZWZsZWV0LmRldmljZS52MS5VbmxvYWRNZWRpYVJlcXVlc3QaKC50YXBlZmxlZXQuZGV2aWNlLnYxLlVubG9hZE1lZGlhUmVzcG9uc2UwARJgCgtFeHBvcnRNZWRpYRInLnRhcGVmbGVldC5kZXZpY2UudjEuRXhwb3J0TWVkaWFSZXF1ZXN0GigudGFwZWZsZWV0LmRldmljZS52MS5FeHBvcnRNZWRpYVJlc3BvbnNlEmYKDUludmVudG9yeVNjYW4SKS50YXBlZmxlZXQuZGV2aWNlLnYxLkludmVudG9yeVNjYW5SZXF1ZXN0GioudGFwZWZsZWV0LmRldmljZS52MS5JbnZlbnRvcnlTY2FuUmVzcG9uc2USbwoQTGlzdE9ubGluZUxhYmVscxIsLnRhcGVmbGVldC5kZXZpY2UudjEuTGlzdE9ubGluZUxhYmVsc1JlcXVlc3QaLS50YXBlZmxlZXQuZGV2aWNlLnYxLkxpc3RPbmxpbmVMYWJlbHNSZXNwb25zZRJfCgpDbGVhbkRyaXZlEiYudGFwZWZsZWV0LmRldmljZS52MS5DbGVhbkRyaXZlUmVxdWVzdBonLnRhcGVmbGVldC5kZXZpY2UudjEuQ2xlYW5Ecml2ZVJlc3BvbnNlMAFiBnByb3RvMw", [file_tapefleet_device_v1_device_agent]);
 
 /**
  * DeviceAgentService is served by the device agent on each host with tape
  * hardware (or a virtual tape library). It reports which drives and changers
- * the host has; drive and changer operations are added beside these rpcs.
+ * the host has and runs drive and changer operations. Devices are addressed
+ * by serial or path. One operation runs per drive at a time and changer moves
+ * are serialized: a caller that cannot get the lock within lock_wait_ms gets
+ * FAILED_PRECONDITION with reason DRIVE_BUSY (or CHANGER_BUSY). Streaming rpcs
+ * send OperationProgress messages and end with one result message; a client
+ * cancel stops the operation at the next safe point and releases its locks.
  *
  * @generated from service tapefleet.device.v1.DeviceAgentService
  */
@@ -54,6 +59,239 @@ export const DeviceAgentService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchDevicesRequestSchema;
     output: typeof WatchDevicesResponseSchema;
+  },
+  /**
+   * Drive status: identity, mode parameters, position, TapeAlert, MAM and
+   * volume statistics fields, drive activity (queries the drive skips while
+   * it is busy are left out and named in notes).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.GetDriveStatus
+   */
+  getDriveStatus: {
+    methodKind: "unary";
+    input: typeof GetDriveStatusRequestSchema;
+    output: typeof GetDriveStatusResponseSchema;
+  },
+  /**
+   * Every medium auxiliary memory attribute of the loaded cartridge.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ReadCartridgeMemory
+   */
+  readCartridgeMemory: {
+    methodKind: "unary";
+    input: typeof ReadCartridgeMemoryRequestSchema;
+    output: typeof ReadCartridgeMemoryResponseSchema;
+  },
+  /**
+   * Volume statistics (log page 0x17) of the loaded cartridge.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ReadVolumeStatistics
+   */
+  readVolumeStatistics: {
+    methodKind: "unary";
+    input: typeof ReadVolumeStatisticsRequestSchema;
+    output: typeof ReadVolumeStatisticsResponseSchema;
+  },
+  /**
+   * Rewinds and reads the media label (file 0) and media set label (file 1).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ReadLabel
+   */
+  readLabel: {
+    methodKind: "unary";
+    input: typeof ReadLabelRequestSchema;
+    output: typeof ReadLabelResponseSchema;
+  },
+  /**
+   * Rewinds the tape.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.Rewind
+   */
+  rewind: {
+    methodKind: "unary";
+    input: typeof RewindRequestSchema;
+    output: typeof RewindResponseSchema;
+  },
+  /**
+   * Rewinds and ejects the cartridge (LOAD/UNLOAD with LOAD=0).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.EjectMedia
+   */
+  ejectMedia: {
+    methodKind: "unary";
+    input: typeof EjectMediaRequestSchema;
+    output: typeof EjectMediaResponseSchema;
+  },
+  /**
+   * Erases the tape (fast: EOD at BOT; full: ERASE LONG).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.EraseMedia
+   */
+  eraseMedia: {
+    methodKind: "server_streaming";
+    input: typeof EraseMediaRequestSchema;
+    output: typeof EraseMediaResponseSchema;
+  },
+  /**
+   * Formats the tape (PBS format_media; fast by default; WORM rules).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.FormatMedia
+   */
+  formatMedia: {
+    methodKind: "server_streaming";
+    input: typeof FormatMediaRequestSchema;
+    output: typeof FormatMediaResponseSchema;
+  },
+  /**
+   * Waits until the drive is ready, with progress while an LTO-9 cartridge
+   * is optimized or a cartridge loads.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.WaitUntilReady
+   */
+  waitUntilReady: {
+    methodKind: "server_streaming";
+    input: typeof WaitUntilReadyRequestSchema;
+    output: typeof WaitUntilReadyResponseSchema;
+  },
+  /**
+   * Labels the loaded tape: refuses a tape with data, clears the encryption
+   * key, fast format, writes the media label, verifies it, writes the MAM
+   * application attributes.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.LabelMedia
+   */
+  labelMedia: {
+    methodKind: "server_streaming";
+    input: typeof LabelMediaRequestSchema;
+    output: typeof LabelMediaResponseSchema;
+  },
+  /**
+   * Positions the tape at the start of a file (LOCATE with the vendor offset
+   * calibration).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.LocateFile
+   */
+  locateFile: {
+    methodKind: "unary";
+    input: typeof LocateFileRequestSchema;
+    output: typeof LocateFileResponseSchema;
+  },
+  /**
+   * Moves to end of data, checking (and optionally writing) the filemark
+   * ending the last file.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.MoveToEndOfData
+   */
+  moveToEndOfData: {
+    methodKind: "unary";
+    input: typeof MoveToEndOfDataRequestSchema;
+    output: typeof MoveToEndOfDataResponseSchema;
+  },
+  /**
+   * Positions the tape at the start of the last file.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.MoveToLastFile
+   */
+  moveToLastFile: {
+    methodKind: "unary";
+    input: typeof MoveToLastFileRequestSchema;
+    output: typeof MoveToLastFileResponseSchema;
+  },
+  /**
+   * Reads the current tape position.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ReadPosition
+   */
+  readPosition: {
+    methodKind: "unary";
+    input: typeof ReadPositionRequestSchema;
+    output: typeof ReadPositionResponseSchema;
+  },
+  /**
+   * Changer status: drives (loaded slot, label), storage and import/export
+   * slots with barcodes, transports.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.GetChangerStatus
+   */
+  getChangerStatus: {
+    methodKind: "unary";
+    input: typeof GetChangerStatusRequestSchema;
+    output: typeof GetChangerStatusResponseSchema;
+  },
+  /**
+   * Moves a cartridge from one slot to another.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.TransferMedia
+   */
+  transferMedia: {
+    methodKind: "unary";
+    input: typeof TransferMediaRequestSchema;
+    output: typeof TransferMediaResponseSchema;
+  },
+  /**
+   * Loads a cartridge (by slot or label text) into a drive of the changer,
+   * unloading what the drive holds first.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.LoadMedia
+   */
+  loadMedia: {
+    methodKind: "server_streaming";
+    input: typeof LoadMediaRequestSchema;
+    output: typeof LoadMediaResponseSchema;
+  },
+  /**
+   * Unloads a drive of the changer to a slot (its source slot, a given one, or
+   * the first free one).
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.UnloadMedia
+   */
+  unloadMedia: {
+    methodKind: "server_streaming";
+    input: typeof UnloadMediaRequestSchema;
+    output: typeof UnloadMediaResponseSchema;
+  },
+  /**
+   * Moves a cartridge (from a slot or a drive) to the first empty
+   * import/export slot.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ExportMedia
+   */
+  exportMedia: {
+    methodKind: "unary";
+    input: typeof ExportMediaRequestSchema;
+    output: typeof ExportMediaResponseSchema;
+  },
+  /**
+   * INITIALIZE ELEMENT STATUS, then the changer status.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.InventoryScan
+   */
+  inventoryScan: {
+    methodKind: "unary";
+    input: typeof InventoryScanRequestSchema;
+    output: typeof InventoryScanResponseSchema;
+  },
+  /**
+   * Volume tags online in the changer (drives and non-import/export slots),
+   * without cleaning cartridges.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.ListOnlineLabels
+   */
+  listOnlineLabels: {
+    methodKind: "unary";
+    input: typeof ListOnlineLabelsRequestSchema;
+    output: typeof ListOnlineLabelsResponseSchema;
+  },
+  /**
+   * Cleans a drive of the changer with a cleaning cartridge and checks the
+   * TapeAlert flags afterwards.
+   *
+   * @generated from rpc tapefleet.device.v1.DeviceAgentService.CleanDrive
+   */
+  cleanDrive: {
+    methodKind: "server_streaming";
+    input: typeof CleanDriveRequestSchema;
+    output: typeof CleanDriveResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tapefleet_device_v1_device_agent_service, 0);
