@@ -6,3 +6,4 @@ export * from "./db.ts";
 export * from "./lifecycle.ts";
 export * from "./service.ts";
 export * from "./names.ts";
+export * from "./metrics.ts";

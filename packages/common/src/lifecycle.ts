@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Bus } from "./nats.ts";
 import type { Logger } from "./logger.ts";
+import { registerMetricsRoute, type Registry } from "./metrics.ts";
 
 /** What a service says of itself on the bus (`<prefix>.svc.heartbeat`, `svc.ping`). */
 export interface ServiceAnnouncement {
@@ -23,6 +24,8 @@ export interface HealthServerOptions {
   port: number;
   logger: Logger;
   checks: Record<string, ReadinessCheck>;
+  /** Served at `/metrics` when given. */
+  metrics?: Registry;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface HealthServerOptions {
 export async function startHealthServer(opts: HealthServerOptions): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({ logger: false });
   registerHealthRoutes(app, opts.checks);
+  if (opts.metrics) registerMetricsRoute(app, opts.metrics);
   const address = await app.listen({ host: opts.host, port: opts.port });
   return { app, url: address };
 }

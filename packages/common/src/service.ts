@@ -3,6 +3,7 @@ import { connectDatabase, runMigrations, type Database } from "./db.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { announceService, Lifecycle, registerHealthRoutes, startHealthServer, type ReadinessCheck } from "./lifecycle.ts";
 import { Bus } from "./nats.ts";
+import { createMetricsRegistry, registerMetricsRoute, type Registry } from "./metrics.ts";
 
 /** The settings startService reads (every service schema has them: see baseConfigShape). */
 export interface BaseServiceConfig {
@@ -40,6 +41,8 @@ export interface RunningService<TSchema extends Record<string, unknown>> {
   database: Database<TSchema> | undefined;
   lifecycle: Lifecycle;
   healthUrl: string;
+  /** Prometheus registry served at `/metrics` beside `/healthz`. */
+  metrics: Registry;
   addReadinessCheck(name: string, check: ReadinessCheck): void;
   /** Call once the service serves: /readyz turns ready (if every check passes). */
   markReady(): void;
@@ -80,12 +83,14 @@ export async function startService<TSchema extends Record<string, unknown> = Rec
     checks["postgres"] = () => database!.ping();
   }
 
+  const metrics = createMetricsRegistry({ service: opts.name, instance: instanceId });
   let health: { url: string };
   if (opts.httpApp) {
     registerHealthRoutes(opts.httpApp.app, checks);
+    registerMetricsRoute(opts.httpApp.app, metrics);
     health = { url: opts.httpApp.url };
   } else {
-    const own = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, logger, checks });
+    const own = await startHealthServer({ host: cfg.httpHost, port: cfg.httpPort, logger, checks, metrics });
     lifecycle.onShutdown("http", () => own.app.close());
     health = own;
   }
@@ -110,6 +115,7 @@ export async function startService<TSchema extends Record<string, unknown> = Rec
     database,
     lifecycle,
     healthUrl: health.url,
+    metrics,
     addReadinessCheck: (name, check) => {
       checks[name] = check;
     },

@@ -110,6 +110,10 @@ describe("startService", () => {
     try {
       expect((await fetch(`${svc.healthUrl}/healthz`)).status).toBe(200);
       expect((await fetch(`${svc.healthUrl}/readyz`)).status).toBe(503);
+      const metrics = await fetch(`${svc.healthUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toMatch(/tapefleet_process_resident_memory_bytes\{service="demo",instance="[^"]+"\} \d+/);
       svc.markReady();
       const ready = await fetch(`${svc.healthUrl}/readyz`);
       expect(ready.status).toBe(200);
