@@ -17,3 +17,4 @@ export * from "./kinds.ts";
 export * from "./json-schema.ts";
 export * from "./media.ts";
 export * from "./tape-device.ts";
+export * from "./catalog.ts";
