@@ -6,6 +6,10 @@ import { ConfigStore } from "./core/config-store.ts";
 import { EventRelay } from "./core/event-relay.ts";
 import { schema, type InventorySchema } from "./db/schema.ts";
 import { registerConfigHandlers } from "./handlers/config-handlers.ts";
+import { registerMediaHandlers } from "./handlers/media-handlers.ts";
+import { DeviceTracker } from "./core/device-locations.ts";
+import { MediaStore } from "./core/media-store.ts";
+import { AGENT_HEARTBEAT_SUBJECT } from "@tapefleet/api-types";
 
 /** Folder of the committed drizzle-kit migrations. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -20,6 +24,8 @@ export const MIGRATIONS_SCHEMA = "inventory_migrations";
 export interface RunningInventory {
   service: RunningService<InventorySchema>;
   store: ConfigStore;
+  media: MediaStore;
+  devices: DeviceTracker;
   relay: EventRelay;
   stop(): Promise<void>;
 }
@@ -42,6 +48,26 @@ export async function startInventory(
     const store = new ConfigStore(db);
     const relay = new EventRelay(db, service.bus, service.logger.child({ component: "event-relay" }));
     registerConfigHandlers(service.bus, store, relay, service.logger.child({ component: "config" }), { slowRequestMs: config.slowRequestMs });
+    const media = new MediaStore(db);
+    const devicesLogger = service.logger.child({ component: "devices" });
+    const devices = new DeviceTracker(db, service.bus, store, media, devicesLogger, {
+      offlineAfterMs: config.deviceOfflineMs,
+      scanDeadlineMs: config.scanDeadlineMs,
+    });
+    registerMediaHandlers(service.bus, { media, devices, relay }, service.logger.child({ component: "media" }), { slowRequestMs: config.slowRequestMs });
+    service.bus.subscribe(AGENT_HEARTBEAT_SUBJECT, (beat) => {
+      devices.onHeartbeat(beat).catch((err: unknown) => devicesLogger.error({ err }, "recording a device agent heartbeat failed"));
+    });
+    const sweepTimer = setInterval(() => {
+      devices
+        .sweep()
+        .then(() => relay.flush())
+        .catch((err: unknown) => devicesLogger.error({ err }, "device sweep failed"));
+    }, Math.max(500, Math.floor(config.deviceOfflineMs / 3)));
+    sweepTimer.unref();
+    service.lifecycle.onShutdown("device-sweep", () => clearInterval(sweepTimer));
+    // Agents already running answer a first scan; later ones are found by their heartbeats.
+    void devices.scan().catch((err: unknown) => devicesLogger.warn({ err }, "first device scan failed"));
     // Events left by an earlier run (NATS was down) go out now, and periodically after.
     await relay.flush();
     const timer = setInterval(() => void relay.flush(), config.outboxIntervalMs);
@@ -53,7 +79,7 @@ export async function startInventory(
     });
     await service.bus.nc.flush();
     service.markReady();
-    return { service, store, relay, stop: () => service.stop() };
+    return { service, store, media, devices, relay, stop: () => service.stop() };
   } catch (err) {
     await service.stop();
     throw err;

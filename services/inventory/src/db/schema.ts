@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, check, integer, jsonb, pgSchema, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Tables of the inventory service, all in its own PostgreSQL schema. Foreign
@@ -88,5 +88,51 @@ export const eventOutbox = inventorySchema.table("event_outbox", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-export const schema = { changers, drives, mediaPools, tapeBackupJobs, eventOutbox };
+/**
+ * Labelled media (PBS `inventory.json`, §6.2). Label texts are unique; the
+ * location is PBS's text form (`offline`, `online-<changer>`, `vault-<name>`).
+ */
+export const media = inventorySchema.table(
+  "media",
+  {
+    uuid: uuid("uuid").primaryKey(),
+    labelText: text("label_text").notNull(),
+    pool: text("pool"),
+    ctime: bigint("ctime", { mode: "number" }).notNull(),
+    mediaSetUuid: uuid("media_set_uuid"),
+    mediaSetSeqNr: integer("media_set_seq_nr"),
+    mediaSetCtime: bigint("media_set_ctime", { mode: "number" }),
+    encryptionKeyFingerprint: text("encryption_key_fingerprint"),
+    /** `full`, `damaged`, `retired`; null reads as `unknown`. */
+    status: text("status"),
+    location: text("location").notNull().default("offline"),
+    bytesUsed: bigint("bytes_used", { mode: "number" }),
+    worm: boolean("worm").notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("media_label_text_uq").on(t.labelText), check("media_status_check", sql`${t.status} in ('full', 'damaged', 'retired')`)],
+);
+
+/**
+ * Where each device announced by an agent lives: one row per (host, serial),
+ * refreshed from heartbeats and `device.scan` answers.
+ */
+export const deviceLocations = inventorySchema.table(
+  "device_location",
+  {
+    hostId: text("host_id").notNull(),
+    serial: text("serial").notNull(),
+    grpcAddress: text("grpc_address").notNull(),
+    path: text("path").notNull(),
+    kind: text("kind").notNull(),
+    vendor: text("vendor").notNull().default(""),
+    model: text("model").notNull().default(""),
+    generation: text("generation"),
+    online: boolean("online").notNull(),
+    lastSeen: timestamp("last_seen", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.serial] })],
+);
+
+export const schema = { changers, drives, mediaPools, tapeBackupJobs, eventOutbox, media, deviceLocations };
 export type InventorySchema = typeof schema;
