@@ -1,0 +1,156 @@
+import type { Datastore } from "@tapefleet/datastore";
+import type { ChunkToWrite } from "@tapefleet/tape-format";
+import { SessionError } from "./session-error.ts";
+
+/** Concurrent chunk file readers per drive, by default. */
+export const DEFAULT_CHUNK_READERS = 4;
+/** Chunks read ahead (held in memory) per drive, by default. */
+export const DEFAULT_QUEUE_DEPTH = 16;
+
+export interface ChunkFeederOptions {
+  /** Concurrent readers (1..64). */
+  readers?: number;
+  /** Chunks in the window: read, being read or waiting to be read (≥ readers). */
+  queueDepth?: number;
+}
+
+interface Slot {
+  digest: string;
+  ino: number | undefined;
+  started: boolean;
+  done: Promise<Uint8Array>;
+  resolve: (b: Uint8Array) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Feeds chunks to a tape writer in index order while `readers` readers load
+ * chunk files concurrently, in inode order (from `stat`) within a window of
+ * `queueDepth` chunks, so that a slow or seeky source still keeps the drive
+ * streaming. Memory: at most `queueDepth` chunk blobs (each ≤ the datastore's
+ * largest chunk; PBS's limit is 128 MiB, fixed-size chunks are ≤ 4 MiB).
+ * `readBytes` counts the bytes read from the datastore.
+ */
+export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
+  readonly #ds: Datastore;
+  readonly #source: AsyncIterator<string>;
+  readonly #readers: number;
+  readonly #depth: number;
+  #window: Slot[] = [];
+  #sourceDone = false;
+  #filling: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #stopped = false;
+  #error: unknown;
+  readBytes = 0;
+
+  constructor(ds: Datastore, digests: AsyncIterable<string> | Iterable<string>, options: ChunkFeederOptions = {}) {
+    this.#ds = ds;
+    this.#source = (Symbol.asyncIterator in digests ? digests[Symbol.asyncIterator]() : toAsync(digests as Iterable<string>));
+    this.#readers = options.readers ?? DEFAULT_CHUNK_READERS;
+    this.#depth = Math.max(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, this.#readers);
+    if (!Number.isInteger(this.#readers) || this.#readers < 1 || this.#readers > 64) {
+      throw new SessionError("invalid-request", `readers: ${this.#readers} (must be 1..64)`, { field: "readers" });
+    }
+    for (let i = 0; i < this.#readers; i++) void this.#reader();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ChunkToWrite> {
+    return this;
+  }
+
+  /** Stops reading ahead (the chunks in the window are dropped). */
+  async return(): Promise<IteratorResult<ChunkToWrite>> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#source.return?.().catch(() => undefined);
+    return { done: true, value: undefined };
+  }
+
+  async next(): Promise<IteratorResult<ChunkToWrite>> {
+    await this.#fill();
+    const head = this.#window[0];
+    if (head === undefined) {
+      if (this.#error !== undefined) throw this.#error;
+      return { done: true, value: undefined };
+    }
+    const blob = await head.done;
+    this.#window.shift();
+    void this.#fill();
+    return { done: false, value: { digest: Buffer.from(head.digest, "hex"), blob } };
+  }
+
+  /** Tops the window up from the digest source (one filler at a time). */
+  #fill(): Promise<void> {
+    if (this.#filling) return this.#filling;
+    this.#filling = (async () => {
+      try {
+        while (!this.#sourceDone && !this.#stopped && this.#window.length < this.#depth) {
+          let r: IteratorResult<string>;
+          try {
+            r = await this.#source.next();
+          } catch (err) {
+            this.#sourceDone = true;
+            this.#error = err;
+            break;
+          }
+          if (r.done) {
+            this.#sourceDone = true;
+            break;
+          }
+          let resolve!: (b: Uint8Array) => void;
+          let reject!: (e: unknown) => void;
+          const done = new Promise<Uint8Array>((res, rej) => {
+            resolve = res;
+            reject = rej;
+          });
+          done.catch(() => undefined);
+          const slot: Slot = { digest: r.value, ino: undefined, started: false, done, resolve, reject };
+          this.#window.push(slot);
+          try {
+            slot.ino = (await this.#ds.chunks.stat(r.value)).ino;
+          } catch {
+            slot.ino = Number.MAX_SAFE_INTEGER; // the read reports the error in order
+          }
+          this.#wake?.();
+        }
+      } finally {
+        this.#filling = undefined;
+        if (this.#sourceDone) this.#wake?.();
+      }
+    })();
+    return this.#filling;
+  }
+
+  /** One reader: takes the unstarted chunk with the lowest inode in the window. */
+  async #reader(): Promise<void> {
+    while (!this.#stopped) {
+      let best: Slot | undefined;
+      for (const s of this.#window) if (!s.started && s.ino !== undefined && (best === undefined || s.ino < best.ino!)) best = s;
+      if (best === undefined) {
+        if (this.#sourceDone && this.#window.every((s) => s.started)) return;
+        await new Promise<void>((r) => {
+          const prev = this.#wake;
+          this.#wake = () => {
+            this.#wake = undefined;
+            prev?.();
+            r();
+          };
+        });
+        continue;
+      }
+      best.started = true;
+      try {
+        const blob = await this.#ds.chunks.readChunk(best.digest);
+        this.readBytes += blob.length;
+        best.resolve(blob);
+      } catch (err) {
+        best.reject(new SessionError("datastore", `chunk ${best.digest}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      }
+    }
+  }
+}
+
+async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
+  yield* it;
+}

@@ -1,0 +1,27 @@
+export { SessionError, isSessionError, toSessionError, type SessionErrorCode } from "./session-error.ts";
+export { ScsiTape, READY_ATTEMPTS, READY_POLL_MS } from "./scsi-tape.ts";
+export { ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, type ChunkFeederOptions } from "./chunk-feeder.ts";
+export { commitSubject, type ArchiveKind, type CommitRecord } from "./commit-record.ts";
+export { COMMIT_EVENT_TYPE, COMMIT_STREAM, memoryCommitPublisher, natsCommitPublisher, type CommitPublisher } from "./commit-publisher.ts";
+export {
+  DEFAULT_COMMIT_BYTES,
+  runWriteSession,
+  type MemberCatalog,
+  type WriteProgress,
+  type WriteSessionHooks,
+  type WriteSessionOptions,
+  type WriteSessionResult,
+  type WriteSessionStarted,
+} from "./write-session.ts";
+export { readArchive, restoreFromTape, scanTape, type RestoreOptions, type RestoreProgress, type ScanResult, type TapeEntry } from "./read-session.ts";
+export { virtualLibraryDrives, type SessionDrive, type SessionDrives } from "./session-drives.ts";
+export {
+  archiveKindFromProto,
+  archiveKindToProto,
+  commitFromProto,
+  commitToProto,
+  sessionServiceImpl,
+  writeStatusNumber,
+  type SessionServiceImpl,
+  type SessionServiceOptions,
+} from "./session-service.ts";

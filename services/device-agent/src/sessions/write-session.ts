@@ -1,0 +1,306 @@
+import { parseRestoreSnapshot, snapshotPath, type Datastore, type SnapshotRef } from "@tapefleet/datastore";
+import {
+  MediaCatalog,
+  TapeFileWriter,
+  formatUuid,
+  isUnassignedMediaSet,
+  readLabels,
+  writeMediaSetLabel,
+  type MediaSetLabel,
+} from "@tapefleet/tape-format";
+import { ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
+import type { CommitRecord } from "./commit-record.ts";
+import { scanTape } from "./read-session.ts";
+import type { ScsiTape } from "./scsi-tape.ts";
+import { SessionError, toSessionError } from "./session-error.ts";
+
+/**
+ * Chunk archive bytes written since the last sync after which the drive is
+ * synced and the archives are committed, even inside a snapshot (PBS commits
+ * every 128 GiB; smaller here so a crash loses less work).
+ */
+export const DEFAULT_COMMIT_BYTES = 1024 * 1024 * 1024;
+
+export interface MemberCatalog {
+  mediaUuid: string;
+  seqNr: number;
+  /** The member's media catalog (`.log` bytes). */
+  bytes: Uint8Array;
+}
+
+export interface WriteSessionOptions {
+  /** The datastore the snapshots are read from (opened locally by the agent). */
+  datastore: Datastore;
+  mediaSet: { uuid: string; pool: string; seqNr: number; ctime: number };
+  /**
+   * Catalogs of the other members (seq_nr < this one: written as catalog
+   * archives when this tape joins the set), and optionally of this tape when
+   * appending (otherwise the agent rebuilds it by scanning the tape).
+   */
+  memberCatalogs?: MemberCatalog[];
+  /** Hex digests already in the media set for this datastore: not written again. */
+  knownDigests?: Set<string>;
+  /** `store:[ns/…/]type/id/time`, in the order to write. */
+  snapshots: string[];
+  /** The tape may leave another media set (its set label is rewritten). */
+  overwriteMediaSet?: boolean;
+  readers?: number;
+  queueDepth?: number;
+  commitBytes?: number;
+  maxChunkArchiveSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteSessionStarted {
+  mediaUuid: string;
+  labelText: string;
+  /** True when the tape already belonged to the set and data was appended. */
+  appended: boolean;
+  /** File number of the first archive this session writes. */
+  firstFileNumber: number;
+}
+
+export interface WriteProgress {
+  bytesWritten: number;
+  chunksWritten: number;
+  snapshotsWritten: number;
+  elapsedMs: number;
+}
+
+export interface WriteSessionHooks {
+  onStarted?(info: WriteSessionStarted): void | Promise<void>;
+  /** Called after each sync with the archives it made durable (in file order); awaited. */
+  onCommit(records: CommitRecord[]): Promise<void>;
+  onProgress?(p: WriteProgress): void;
+}
+
+export interface WriteSessionResult {
+  status: "complete" | "tape-full";
+  mediaUuid: string;
+  committed: number;
+  /** Snapshots written completely (store:path). */
+  snapshotsWritten: string[];
+  /** Snapshots skipped because the media set already has them. */
+  snapshotsSkipped: string[];
+  /** tape-full: the snapshots still to write on the next tape, the first one being the cut one. */
+  remainingSnapshots: string[];
+  /** tape-full inside a snapshot archive: it was not committed and must be rewritten on the next tape. */
+  rewriteSnapshot?: string;
+  bytesWritten: number;
+  chunksWritten: number;
+  /** The catalog archive of this tape was written at the end. */
+  catalogWritten: boolean;
+}
+
+/**
+ * One write session on the loaded tape of one drive: join or start the media
+ * set (set label at file 1; for seq_nr ≥ 1 the previous members' catalog
+ * archives), then per snapshot the chunk archives of its new chunks and its
+ * snapshot archive, then a catalog archive of this tape.
+ *
+ * Commit rule: the drive is synced (WRITE FILEMARKS 0) and the pending
+ * archives are reported (`onCommit`) after every snapshot archive, after
+ * `commitBytes` of chunk archives, at early warning and at the end — never
+ * before. At early warning the current archive is finished as the format
+ * says and the session ends with `tape-full`. @see reference §1.3, §4.3, §5.3, §5.4
+ */
+export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptions, hooks: WriteSessionHooks): Promise<WriteSessionResult> {
+  const started = performance.now();
+  const ds = options.datastore;
+  const store = ds.name;
+  const set = options.mediaSet;
+  const commitBytes = options.commitBytes ?? DEFAULT_COMMIT_BYTES;
+  const known = options.knownDigests ?? new Set<string>();
+  const members = options.memberCatalogs ?? [];
+  const snapshots = options.snapshots.map((text, i) => {
+    let parsed: { store: string; ref: SnapshotRef };
+    try {
+      parsed = parseRestoreSnapshot(text);
+    } catch (err) {
+      throw new SessionError("invalid-request", `snapshots[${i}]: ${(err as Error).message}`, { field: "snapshots", cause: err });
+    }
+    if (parsed.store !== store) throw new SessionError("invalid-request", `snapshots[${i}]: store '${parsed.store}' is not the session's datastore '${store}'`, { field: "snapshots" });
+    return { text, ref: parsed.ref, path: snapshotPath(parsed.ref) };
+  });
+
+  try {
+    await tape.waitReady();
+    await tape.rewind();
+    const labels = await readLabels(tape);
+    if (labels.kind === "blank") throw new SessionError("wrong-medium", "the tape is blank: label it first");
+    const mediaUuid = labels.mediaLabel.uuid;
+    const current = labels.mediaSetLabel;
+    const inSet = current !== undefined && !isUnassignedMediaSet(current) && current.uuid === set.uuid.toLowerCase();
+    if (inSet && current.seqNr !== set.seqNr) {
+      throw new SessionError("wrong-medium", `tape ${labels.mediaLabel.labelText} is member ${current.seqNr} of media set ${set.uuid}, not ${set.seqNr}`);
+    }
+    if (!inSet && current !== undefined && !isUnassignedMediaSet(current) && !options.overwriteMediaSet) {
+      throw new SessionError("wrong-medium", `tape ${labels.mediaLabel.labelText} belongs to media set ${current.uuid}: pass overwrite_media_set to start a new set on it`);
+    }
+
+    let catalog: MediaCatalog;
+    let nextFile: number;
+    const pending: CommitRecord[] = [];
+    const base = { mediaSetUuid: set.uuid.toLowerCase(), mediaUuid, seqNr: set.seqNr };
+    if (inSet) {
+      const own = members.find((m) => m.mediaUuid === mediaUuid);
+      catalog = own
+        ? MediaCatalog.load(own.bytes, { mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr, requireMediaSetLabel: true })
+        : MediaCatalog.load((await scanTape(tape)).catalog, { mediaUuid });
+      const end = await tape.moveToEndOfData();
+      if (end.fileNumber < 2) throw new SessionError("position", `end of data is at file ${end.fileNumber}: the set label is missing`);
+      nextFile = end.fileNumber;
+    } else {
+      await tape.locateFile(1);
+      const label: MediaSetLabel = { pool: set.pool, uuid: base.mediaSetUuid, seqNr: set.seqNr, ctime: set.ctime };
+      await writeMediaSetLabel(tape, label);
+      await tape.sync();
+      catalog = MediaCatalog.createForMediaSet(mediaUuid, base.mediaSetUuid, set.seqNr);
+      nextFile = 2;
+    }
+    await hooks.onStarted?.({ mediaUuid, labelText: labels.mediaLabel.labelText, appended: inSet, firstFileNumber: nextFile });
+
+    const writer = new TapeFileWriter(tape, { nextFileNumber: nextFile, ...(options.maxChunkArchiveSize === undefined ? {} : { maxChunkArchiveSize: options.maxChunkArchiveSize }) });
+    let bytesWritten = 0;
+    let chunksWritten = 0;
+    let committed = 0;
+    let unsyncedChunkBytes = 0;
+    const written: string[] = [];
+    const skipped: string[] = [];
+    const progress = () =>
+      hooks.onProgress?.({ bytesWritten, chunksWritten, snapshotsWritten: written.length, elapsedMs: performance.now() - started });
+    const commit = async () => {
+      await tape.sync();
+      unsyncedChunkBytes = 0;
+      if (pending.length === 0) return;
+      const records = pending.splice(0);
+      await hooks.onCommit(records);
+      committed += records.length;
+    };
+    const checkCancel = () => {
+      if (options.signal?.aborted) throw new SessionError("cancelled", "write session cancelled by the caller");
+    };
+
+    if (!inSet && set.seqNr > 0) {
+      // A tape joining a set carries the catalogs of the members before it. @see reference §4.3
+      for (const m of [...members].filter((m) => m.seqNr < set.seqNr).sort((a, b) => a.seqNr - b.seqNr)) {
+        const out = await writer.writeCatalogArchive({ uuid: m.mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: m.seqNr }, m.bytes, { size: m.bytes.length });
+        bytesWritten += out.bytesWritten;
+        if (out.kind === "incomplete") throw new SessionError("archive-too-large", `catalog of member ${m.seqNr} does not fit on a fresh tape`);
+        pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "catalog-archive", store: "", snapshot: m.mediaUuid, chunkDigests: [] });
+      }
+      await commit();
+    }
+
+    const inMediaSet = (path: string) => catalog.snapshotFile(store, path) !== undefined || members.some((m) => m.mediaUuid !== mediaUuid && memberHasSnapshot(m, store, path));
+    let status: WriteSessionResult["status"] = "complete";
+    let rewriteSnapshot: string | undefined;
+    let remaining: string[] = [];
+
+    outer: for (const [index, snap] of snapshots.entries()) {
+      checkCancel();
+      if (inMediaSet(snap.path)) {
+        skipped.push(snap.text);
+        continue;
+      }
+      const feeder = new ChunkFeeder(ds, newDigests(ds, snap.ref, known), {
+        readers: options.readers ?? DEFAULT_CHUNK_READERS,
+        queueDepth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH,
+      });
+      try {
+        for (;;) {
+          checkCancel();
+          const out = await writer.writeChunkArchive(store, feeder);
+          if (out === null) break;
+          bytesWritten += out.bytesWritten;
+          unsyncedChunkBytes += out.bytesWritten;
+          const digests = out.written.map((d) => Buffer.from(d).toString("hex"));
+          for (const d of digests) known.add(d);
+          chunksWritten += digests.length;
+          if (digests.length > 0) {
+            catalog.startChunkArchive(out.fileNumber!, formatUuid(out.uuid), store);
+            for (const d of out.written) catalog.registerChunk(d);
+            catalog.endChunkArchive();
+            pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "chunk-archive", store, chunkDigests: digests });
+          }
+          progress();
+          if (out.leom) {
+            status = "tape-full";
+            remaining = snapshots.slice(index).map((s) => s.text);
+            break outer;
+          }
+          if (unsyncedChunkBytes >= commitBytes) await commit();
+          if (out.reason === "no-more-chunks") break;
+        }
+      } finally {
+        await feeder.return();
+      }
+      checkCancel();
+      const files = await ds.snapshotArchiveFiles(snap.ref);
+      const out = await writer.writeSnapshotArchive({ snapshot: snap.path, store }, files);
+      bytesWritten += out.bytesWritten;
+      if (out.kind === "incomplete") {
+        status = "tape-full";
+        rewriteSnapshot = snap.text;
+        remaining = snapshots.slice(index).map((s) => s.text);
+        break;
+      }
+      catalog.registerSnapshot(out.fileNumber!, formatUuid(out.uuid), store, snap.path);
+      pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "snapshot-archive", store, snapshot: snap.path, chunkDigests: [] });
+      written.push(snap.text);
+      await commit();
+      progress();
+      if (out.leom) {
+        status = "tape-full";
+        remaining = snapshots.slice(index + 1).map((s) => s.text);
+        break;
+      }
+    }
+    await commit();
+
+    let catalogWritten = false;
+    if (status === "complete" && (written.length > 0 || !inSet)) {
+      // PBS writes the catalog of the loaded tape at the end of a job that wrote anything. @see reference §4.3
+      const bytes = catalog.toBytes();
+      const out = await writer.writeCatalogArchive({ uuid: mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr }, bytes, { size: bytes.length });
+      bytesWritten += out.bytesWritten;
+      if (out.kind === "complete") {
+        catalogWritten = true;
+        pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "catalog-archive", store: "", snapshot: mediaUuid, chunkDigests: [] });
+      }
+      if (out.leom) status = "tape-full";
+      await commit();
+    }
+    progress();
+    const result: WriteSessionResult = {
+      status,
+      mediaUuid,
+      committed,
+      snapshotsWritten: written,
+      snapshotsSkipped: skipped,
+      remainingSnapshots: remaining,
+      bytesWritten,
+      chunksWritten,
+      catalogWritten,
+    };
+    if (rewriteSnapshot !== undefined) result.rewriteSnapshot = rewriteSnapshot;
+    return result;
+  } catch (err) {
+    throw toSessionError(err);
+  }
+}
+
+const memberIndex = new WeakMap<Uint8Array, MediaCatalog>();
+function memberHasSnapshot(m: MemberCatalog, store: string, path: string): boolean {
+  let c = memberIndex.get(m.bytes);
+  if (c === undefined) {
+    c = MediaCatalog.load(m.bytes, { mediaUuid: m.mediaUuid });
+    memberIndex.set(m.bytes, c);
+  }
+  return c.snapshotFile(store, path) !== undefined;
+}
+
+async function* newDigests(ds: Datastore, ref: SnapshotRef, known: Set<string>): AsyncGenerator<string> {
+  for await (const d of ds.snapshotDigests(ref)) if (!known.has(d)) yield d;
+}
+
