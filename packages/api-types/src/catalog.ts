@@ -148,6 +148,13 @@ export const snapshotPath = z.string().superRefine((v, ctx) => {
 // ---------------------------------------------------------------------------
 // Records
 
+/**
+ * Most digests one record carries (≈ 670 KB of JSON, under NATS's default
+ * 1 MiB payload limit). A chunk archive with more is published as several
+ * records with the same `archiveUuid` and `fileNumber`.
+ */
+export const CATALOG_MAX_DIGESTS_PER_RECORD = 10_000;
+
 const recordBase = {
   /** Idempotency key: a record with a known id changes nothing. */
   recordId: catalogUuid,
@@ -179,8 +186,8 @@ export const catalogArchiveRecord = z
     store: catalogStoreName.optional(),
     /** Snapshot archives: the snapshot in PBS print form. */
     snapshot: snapshotPath.optional(),
-    /** Chunk archives: digests (hex) of the fully written chunks only. */
-    digests: z.array(chunkDigestHex).optional(),
+    /** Chunk archives: digests (hex) of the fully written chunks only (at most `CATALOG_MAX_DIGESTS_PER_RECORD`). */
+    digests: z.array(chunkDigestHex).max(CATALOG_MAX_DIGESTS_PER_RECORD, `must hold at most ${CATALOG_MAX_DIGESTS_PER_RECORD} digests: publish the archive in several records`).optional(),
     /** The archive was cut off (END_OF_STREAM | INCOMPLETE, or LEOM). */
     incomplete: z.boolean().optional(),
     /** Bytes the archive takes on tape, when known. */
@@ -396,13 +403,23 @@ export interface CatalogMediaFile {
 
 export const catalogHeldRecordsRequest = z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() });
 
+/**
+ * Why a record is held: `not-a-member` (the tape has not joined that set at
+ * that seq nr: re-tried when it does), `conflict` (the file holds another
+ * archive), `seq-nr-taken` (another tape has that seq nr in the set),
+ * `invalid` (not a valid record), `failed` (the database refused it).
+ */
+export const CATALOG_HOLD_REASONS = ["not-a-member", "conflict", "seq-nr-taken", "invalid", "failed"] as const;
+export type CatalogHoldReason = (typeof CATALOG_HOLD_REASONS)[number];
+
 /** A record kept because it could not be applied (yet). */
 export interface CatalogHeldRecord {
   recordId: string;
-  /** `not-a-member`: the tape is not (yet) in that set at that seq nr; re-tried when it joins. `conflict`: the file holds another archive; `seq-nr-taken`: another tape has that seq nr. */
-  reason: "not-a-member" | "conflict" | "seq-nr-taken" | "failed";
+  reason: CatalogHoldReason;
   message: string;
-  mediaUuid: string;
-  mediaSetUuid: string;
+  mediaUuid: string | null;
+  mediaSetUuid: string | null;
+  /** The record as received (`{ raw }` when it was not JSON). */
+  record: unknown;
   receivedAt: string;
 }

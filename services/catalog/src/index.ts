@@ -1,6 +1,14 @@
-export { catalogConfigSchema, loadCatalogConfig } from "./config.ts";
+export { catalogConfigSchema, loadCatalogConfig, DEFAULT_INGEST_ACK_WAIT_SECONDS, DEFAULT_INGEST_BATCH } from "./config.ts";
 export type { CatalogConfig } from "./config.ts";
 export { CATALOG_MIGRATIONS, CATALOG_SUBJECTS, startCatalog } from "./catalog.ts";
 export type { RunningCatalog } from "./catalog.ts";
 export { listMediaSets, parseListMediaSets } from "./media-sets.ts";
 export type { MediaSetSummary } from "./media-sets.ts";
+export { applyRecords, ingestBatch, insertDigests, receiveRecord, resetMedia, INGEST_LOCK_KEY } from "./core/ingest.ts";
+export type { ApplyOutcome, ReceivedRecord } from "./core/ingest.ts";
+export { INGEST_DURABLE, startIngestConsumer } from "./core/consumer.ts";
+export type { IngestConsumer, IngestConsumerOptions } from "./core/consumer.ts";
+export { forgetMedia, heldRecords, mediaContent, mediaFiles, mediaList, mediaSetDigests, mediaSetSnapshots, restorePlan } from "./core/queries.ts";
+export { catalogRecordsFromMediaCatalog, loadTapeContent, mediaCatalogBytes, renderMediaCatalog } from "./core/media-catalog-records.ts";
+export type { MediaCatalogTape, TapeContent } from "./core/media-catalog-records.ts";
+export { registerCatalogHandlers } from "./handlers.ts";

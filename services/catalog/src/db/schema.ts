@@ -1,8 +1,25 @@
 import { sql } from "drizzle-orm";
-import { bigserial, check, index, integer, pgSchema, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /** The catalog's own PostgreSQL schema; no other service reads these tables. */
 export const catalogSchema = pgSchema("catalog");
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 
 /**
  * A media set: the tapes a media pool writes as one unit (PBS: one media set per
@@ -17,9 +34,11 @@ export const mediaSets = catalogSchema.table("media_sets", {
   encryptionKeyFingerprint: text("encryption_key_fingerprint"),
   /** Set when the set is closed (no more tapes are appended). */
   closedAt: timestamp("closed_at", { withTimezone: true }),
+  /** Name rendered from the pool's template at the set's start, when known (PBS prints the UUID otherwise). */
+  name: text("name"),
 }, (t) => [index("media_sets_pool_idx").on(t.pool, t.ctime)]);
 
-/** Tapes of a media set in order (`seq_nr` 0, 1, …). */
+/** Tapes of a media set in order (`seq_nr` 0, 1, …). A tape is in at most one set. */
 export const mediaSetMembers = catalogSchema.table("media_set_members", {
   mediaSetUuid: uuid("media_set_uuid").notNull().references(() => mediaSets.uuid, { onDelete: "cascade" }),
   seqNr: integer("seq_nr").notNull(),
@@ -27,13 +46,16 @@ export const mediaSetMembers = catalogSchema.table("media_set_members", {
   mediaUuid: uuid("media_uuid").notNull(),
   /** Label text (usually the barcode). */
   labelText: text("label_text").notNull(),
+  /** When the tape's set label was written. */
+  joinedAt: timestamp("joined_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   primaryKey({ columns: [t.mediaSetUuid, t.seqNr] }),
   unique("media_set_members_media_uuid_key").on(t.mediaUuid),
   check("media_set_members_seq_nr_check", sql`${t.seqNr} >= 0`),
+  index("media_set_members_label_idx").on(t.labelText),
 ]);
 
-/** One archive file on a tape: a chunk archive, a snapshot archive or a catalog archive. */
+/** One file on a tape: a label, a chunk archive, a snapshot archive or a catalog archive. */
 export const archives = catalogSchema.table("archives", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
   mediaSetUuid: uuid("media_set_uuid").notNull().references(() => mediaSets.uuid, { onDelete: "cascade" }),
@@ -41,17 +63,80 @@ export const archives = catalogSchema.table("archives", {
   /** Tape file number (filemark count from the beginning of the tape). */
   fileNumber: integer("file_number").notNull(),
   kind: text("kind").notNull(),
-  /** Datastore the content came from. */
-  store: text("store").notNull(),
-  /** Snapshot path (`ns/type/id/time`) for snapshot archives; null otherwise. */
+  /** Datastore the content came from (chunk and snapshot archives). */
+  store: text("store"),
+  /** Snapshot path (print form) for snapshot archives; null otherwise. */
   snapshot: text("snapshot"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  /** Content UUID of the archive (MediaContentHeader uuid). */
+  archiveUuid: uuid("archive_uuid").notNull(),
+  /** The archive was cut off (INCOMPLETE or LEOM); a snapshot archive so marked holds no usable snapshot. */
+  incomplete: boolean("incomplete").notNull().default(false),
+  /** Chunk archives: digests recorded. */
+  chunkCount: integer("chunk_count").notNull().default(0),
+  /** Size on tape, when the publisher knew it. */
+  bytes: bigint("bytes", { mode: "number" }),
+  /** When the archive was synced to tape. */
+  committedAt: timestamp("committed_at", { withTimezone: true }).notNull(),
 }, (t) => [
   unique("archives_media_file_key").on(t.mediaUuid, t.fileNumber),
-  check("archives_kind_check", sql`${t.kind} in ('chunk-archive', 'snapshot-archive', 'catalog-archive')`),
+  check("archives_kind_v2_check", sql`${t.kind} in ('media-label', 'media-set-label', 'chunk-archive', 'snapshot-archive', 'catalog-archive')`),
   check("archives_file_number_check", sql`${t.fileNumber} >= 0`),
   index("archives_snapshot_idx").on(t.store, t.snapshot),
+  index("archives_set_store_idx").on(t.mediaSetUuid, t.store, t.kind),
 ]);
 
-export const schema = { mediaSets, mediaSetMembers, archives };
+/** The snapshot held by a complete snapshot archive. */
+export const snapshots = catalogSchema.table("snapshots", {
+  archiveId: bigint("archive_id", { mode: "number" }).primaryKey().references(() => archives.id, { onDelete: "cascade" }),
+  mediaSetUuid: uuid("media_set_uuid").notNull(),
+  store: text("store").notNull(),
+  /** Print form: `[ns/a/ns/b/]type/id/time`. */
+  snapshot: text("snapshot").notNull(),
+  /** Namespace in API form (`a/b`, "" for the root). */
+  namespace: text("namespace").notNull(),
+  backupType: text("backup_type").notNull(),
+  backupId: text("backup_id").notNull(),
+  backupTime: timestamp("backup_time", { withTimezone: true }).notNull(),
+}, (t) => [
+  index("snapshots_set_store_snapshot_idx").on(t.mediaSetUuid, t.store, t.snapshot),
+  index("snapshots_store_snapshot_idx").on(t.store, t.snapshot),
+]);
+
+/**
+ * Chunk digests per chunk archive. The archive row says which media set, tape,
+ * file and datastore; rows are kept narrow (8 + 32 + 4 bytes) for ingest speed.
+ */
+export const chunks = catalogSchema.table("chunks", {
+  archiveId: bigint("archive_id", { mode: "number" }).notNull(),
+  digest: bytea("digest").notNull(),
+  /** Position in the archive (write order: the media catalog lists chunks in this order). */
+  ord: integer("ord").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.archiveId, t.digest] }),
+  index("chunks_digest_idx").on(t.digest),
+  check("chunks_digest_length_check", sql`octet_length(${t.digest}) = 32`),
+]);
+
+/** Ids of the records applied (idempotency: a known id changes nothing). */
+export const appliedRecords = catalogSchema.table("applied_records", {
+  recordId: uuid("record_id").primaryKey(),
+  mediaUuid: uuid("media_uuid").notNull(),
+  appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Records that could not be applied: kept with the reason, re-tried when their tape joins the set. */
+export const heldRecords = catalogSchema.table("held_records", {
+  recordId: uuid("record_id").primaryKey(),
+  reason: text("reason").notNull(),
+  message: text("message").notNull(),
+  /** Null for an invalid record. */
+  mediaUuid: uuid("media_uuid"),
+  mediaSetUuid: uuid("media_set_uuid"),
+  seqNr: bigint("seq_nr", { mode: "number" }),
+  record: jsonb("record").notNull(),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index("held_records_media_idx").on(t.mediaUuid, t.mediaSetUuid)]);
+
+export const schema = { mediaSets, mediaSetMembers, archives, snapshots, chunks, appliedRecords, heldRecords };
 export type CatalogTables = typeof schema;
