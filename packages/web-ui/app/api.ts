@@ -1,0 +1,173 @@
+/**
+ * The typed API client: openapi-fetch over the types generated from the
+ * gateway's OpenAPI document (app/generated/schema.d.ts). Every request sends
+ * the session's token; a 401 on it ends the session (back to the login page).
+ */
+import createClient, { type Middleware } from "openapi-fetch";
+import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
+import type { ConfigKind, Entry } from "../src/config-forms.ts";
+import type { components, paths } from "./generated/schema";
+
+export type Schemas = components["schemas"];
+
+const TOKEN_KEY = "tapefleet.token";
+
+/** An API call that failed, with the gateway's error body read. */
+export class ApiError extends Error {
+  readonly problem: ApiProblem;
+  constructor(problem: ApiProblem) {
+    super(problem.message);
+    this.name = "ApiError";
+    this.problem = problem;
+  }
+}
+
+export function storedToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function storeToken(token: string | null): void {
+  if (token === null) sessionStorage.removeItem(TOKEN_KEY);
+  else sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+/** Authorization header value of a token (`<id>:<secret>`). */
+export function bearer(token: string): string {
+  return `Bearer ${token}`;
+}
+
+let onUnauthorized: () => void = () => {};
+
+/** Called when the gateway rejects the session's token (revoked, or the database was reset). */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    const token = storedToken();
+    if (token !== null && !request.headers.has("authorization")) request.headers.set("authorization", bearer(token));
+    return request;
+  },
+  onResponse({ request, response }) {
+    const token = storedToken();
+    if (response.status === 401 && token !== null && request.headers.get("authorization") === bearer(token)) {
+      storeToken(null);
+      onUnauthorized();
+    }
+    return response;
+  },
+};
+
+export const client = createClient<paths>({ baseUrl: "" });
+client.use(auth);
+
+interface Answer {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a successful answer; an ApiError otherwise. */
+async function unwrap<T>(call: Promise<Answer>): Promise<T> {
+  let res: Answer;
+  try {
+    res = await call;
+  } catch (err) {
+    throw new ApiError(networkProblem(err));
+  }
+  if (!res.response.ok) throw new ApiError(toApiProblem(res.response.status, res.error));
+  return res.data as T;
+}
+
+/** The token's own check at login: GET /api2/json/access/token with that token. */
+export async function checkToken(token: string): Promise<void> {
+  await unwrap(client.GET("/api2/json/access/token", { headers: { authorization: bearer(token) } }));
+}
+
+export type Body = Record<string, unknown>;
+
+interface ConfigCalls {
+  list(): Promise<Answer>;
+  get(key: string): Promise<Answer>;
+  create(body: Body): Promise<Answer>;
+  update(key: string, body: Body): Promise<Answer>;
+  remove(key: string): Promise<Answer>;
+}
+
+/** One typed call per kind and operation (the bodies come from the form specs). */
+const CONFIG: Record<ConfigKind, ConfigCalls> = {
+  changer: {
+    list: () => client.GET("/api2/json/config/changer"),
+    get: (name) => client.GET("/api2/json/config/changer/{name}", { params: { path: { name } } }),
+    create: (body) => client.POST("/api2/json/config/changer", { body: body as Schemas["ChangerCreate"] }),
+    update: (name, body) => client.PUT("/api2/json/config/changer/{name}", { params: { path: { name } }, body: body as Schemas["ChangerUpdate"] }),
+    remove: (name) => client.DELETE("/api2/json/config/changer/{name}", { params: { path: { name } } }),
+  },
+  drive: {
+    list: () => client.GET("/api2/json/config/drive"),
+    get: (name) => client.GET("/api2/json/config/drive/{name}", { params: { path: { name } } }),
+    create: (body) => client.POST("/api2/json/config/drive", { body: body as Schemas["DriveCreate"] }),
+    update: (name, body) => client.PUT("/api2/json/config/drive/{name}", { params: { path: { name } }, body: body as Schemas["DriveUpdate"] }),
+    remove: (name) => client.DELETE("/api2/json/config/drive/{name}", { params: { path: { name } } }),
+  },
+  "media-pool": {
+    list: () => client.GET("/api2/json/config/media-pool"),
+    get: (name) => client.GET("/api2/json/config/media-pool/{name}", { params: { path: { name } } }),
+    create: (body) => client.POST("/api2/json/config/media-pool", { body: body as Schemas["MediaPoolCreate"] }),
+    update: (name, body) => client.PUT("/api2/json/config/media-pool/{name}", { params: { path: { name } }, body: body as Schemas["MediaPoolUpdate"] }),
+    remove: (name) => client.DELETE("/api2/json/config/media-pool/{name}", { params: { path: { name } } }),
+  },
+  "tape-backup-job": {
+    list: () => client.GET("/api2/json/config/tape-backup-job"),
+    get: (id) => client.GET("/api2/json/config/tape-backup-job/{id}", { params: { path: { id } } }),
+    create: (body) => client.POST("/api2/json/config/tape-backup-job", { body: body as Schemas["TapeBackupJobCreate"] }),
+    update: (id, body) => client.PUT("/api2/json/config/tape-backup-job/{id}", { params: { path: { id } }, body: body as Schemas["TapeBackupJobUpdate"] }),
+    remove: (id) => client.DELETE("/api2/json/config/tape-backup-job/{id}", { params: { path: { id } } }),
+  },
+};
+
+export async function listConfig(kind: ConfigKind): Promise<Entry[]> {
+  return (await unwrap<{ data: Entry[] }>(CONFIG[kind].list())).data;
+}
+
+/** An entry and its digest (sent back with an update). */
+export async function getConfig(kind: ConfigKind, key: string): Promise<{ data: Entry; digest?: string }> {
+  return unwrap<{ data: Entry; digest?: string }>(CONFIG[kind].get(key));
+}
+
+export async function createConfig(kind: ConfigKind, body: Body): Promise<Entry> {
+  return (await unwrap<{ data: Entry }>(CONFIG[kind].create(body))).data;
+}
+
+export async function updateConfig(kind: ConfigKind, key: string, body: Body): Promise<Entry> {
+  return (await unwrap<{ data: Entry }>(CONFIG[kind].update(key, body))).data;
+}
+
+export async function removeConfig(kind: ConfigKind, key: string): Promise<void> {
+  await unwrap(CONFIG[kind].remove(key));
+}
+
+export type TokenInfo = Schemas["TokenInfo"];
+
+export async function listTokens(): Promise<TokenInfo[]> {
+  return (await unwrap<{ data: TokenInfo[] }>(client.GET("/api2/json/access/token"))).data;
+}
+
+/** The gateway's readiness probe (no token; not part of the OpenAPI document). */
+export interface Readiness {
+  status: string;
+  checks: Record<string, boolean>;
+}
+
+export async function readiness(): Promise<Readiness> {
+  let res: Response;
+  try {
+    res = await fetch("/readyz");
+  } catch (err) {
+    throw new ApiError(networkProblem(err));
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (typeof body === "object" && body !== null && "checks" in body) return body as Readiness;
+  throw new ApiError(toApiProblem(res.status, body));
+}

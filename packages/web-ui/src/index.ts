@@ -1,0 +1,24 @@
+/**
+ * @tapefleet/web-ui: the browser app's DOM-free parts (form specs and bodies,
+ * error reading, schedule previews, client routes). The Fastify plugin that
+ * serves the app is `@tapefleet/web-ui/server`.
+ */
+export { type ApiProblem, networkProblem, splitFieldErrors, toApiProblem } from "./api-problem.ts";
+export {
+  CONFIG_KINDS,
+  type ConfigKind,
+  type Entry,
+  type FieldSpec,
+  type FieldType,
+  FORM_SPECS,
+  type FormSpec,
+  type FormValues,
+  createBody,
+  encodeField,
+  formValuesOf,
+  hasChanges,
+  specOfRoute,
+  updateBody,
+} from "./config-forms.ts";
+export { ALLOCATION_KEYWORDS, PREVIEW_RUNS, type SchedulePreview, formatRun, previewSchedule } from "./schedule-preview.ts";
+export { RESERVED_PATHS, isClientRoute, isReservedPath } from "./spa-paths.ts";
