@@ -130,7 +130,7 @@ describe("allocWritableMedia (§6.6)", () => {
       expect(allocWritableMedia(pool, media, NOW + 5, { ...lib1(), lockedSets: new Set([s(2)]) }).medium.label.labelText).toBe("RECENT");
       const err = thrown(() => allocWritableMedia(pool, media.slice(0, 4), NOW, { ...lib1(), lockedSets: [s(2)] }));
       expect(err).toBeInstanceOf(NoUsableMediaError);
-      expect((err as NoUsableMediaError).rejected.map((r) => r.reason)).toEqual(["vault", "not-full", "set-locked", "not-expired"]);
+      expect((err as NoUsableMediaError).rejected.map((r) => r.reason)).toEqual(["vault", "current-set", "set-locked", "not-expired"]);
     });
   });
 
@@ -172,7 +172,7 @@ describe("allocWritableMedia (§6.6)", () => {
       expect(e.pool).toBe("p");
       expect(e.nextExpiry).toBe(NOW - 10 + 86_400);
       expect(e.rejected).toEqual([
-        { labelText: "CUR", reason: "not-full" },
+        { labelText: "CUR", reason: "current-set" },
         { labelText: "OLD", reason: "not-expired", expiresAt: NOW - 10 + 86_400 },
         { labelText: "VAULT", reason: "vault" },
         { labelText: "DAMAGED", reason: "not-writable", status: "damaged" },

@@ -133,7 +133,7 @@ export function allocWritableMedia(
   for (const m of used) {
     const label = assignedSetLabel(m) as MediaSetLabel;
     if (label.uuid === set.uuid) {
-      reject(m, { reason: "not-full" });
+      reject(m, { reason: "current-set" });
       continue;
     }
     const status = statusIn(name, m, set);

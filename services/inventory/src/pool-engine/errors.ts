@@ -46,7 +46,7 @@ export type RejectionReason =
   | "other-changer"
   | "in-changer-standalone-drive"
   | "not-writable"
-  | "not-full"
+  | "current-set"
   | "never-expires"
   | "not-expired"
   | "set-locked"
@@ -60,7 +60,7 @@ const REASON_TEXT: Record<RejectionReason, string> = {
   "other-changer": "online in another changer",
   "in-changer-standalone-drive": "inside a changer (the drive is standalone)",
   "not-writable": "not writable",
-  "not-full": "in use by the current set",
+  "current-set": "already in the current set",
   "never-expires": "never expire under the pool's policy",
   "not-expired": "not expired yet",
   "set-locked": "in a media set that is locked (restore running)",
