@@ -208,7 +208,7 @@ describe("two pools: weekly allocation with 3 weeks retention, yearly allocation
       "2027-02-01 Mon yearly: T10#0+400! T11#1+200 yearly-2027",
       "2027-03-01 Mon yearly: T11#1+600 yearly-2027",
       "2027-04-01 Thu yearly: T11#1+200! T12#2+400 yearly-2027",
-      "2027-05-01 Sat yearly: T12#2+600 yearly-2027",
+      "2027-05-01 Sat yearly: T12#2+600! yearly-2027",
     ]);
     expect(yearlyJobs.flatMap((e) => [...e.expired, ...e.reused])).toEqual([]);
     for (const label of ["T02", "T10", "T11", "T12"]) expect(mediaExpireTime(yearly, sim.tape(label), sim.media)).toBeNull();
