@@ -1,4 +1,19 @@
-export { DEFAULT_QUEUE_PREFIX, DEFAULT_REDIS_URL, JOB_QUEUE_NAME, loadSchedulerConfig, schedulerConfigSchema } from "./config.ts";
+export {
+  DEFAULT_AGENT_TIMEOUT_MS,
+  DEFAULT_INVENTORY_TIMEOUT_MS,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_QUEUE_PREFIX,
+  DEFAULT_REDIS_URL,
+  JOB_QUEUE_NAME,
+  loadSchedulerConfig,
+  schedulerConfigSchema,
+} from "./config.ts";
 export type { SchedulerConfig } from "./config.ts";
-export { REDIS_PING_TIMEOUT_MS, startScheduler } from "./scheduler.ts";
+export { MIGRATIONS_FOLDER, MIGRATIONS_SCHEMA, REDIS_PING_TIMEOUT_MS, startScheduler } from "./scheduler.ts";
 export type { RunningScheduler } from "./scheduler.ts";
+export { TaskRegistry, TASK_ABORTED, TASK_UNKNOWN, exitStatusOf, type TaskContext, type TaskSpec } from "./core/task-registry.ts";
+export { DeviceOps, WORKER_TYPES, MEDIUM_NOT_EMPTY, type OpsEnv, type ScanRow } from "./core/device-ops.ts";
+export { GrpcAgentPort, type AgentPort, type ChangerDrive, type ChangerTarget, type DeviceTarget, type CallCtx } from "./core/agent-port.ts";
+export { BusInventory, pickDevice, type InventoryPort } from "./core/inventory-port.ts";
+export { DeviceAgentError, fromAgentError, changerStatusToApi, driveStatusToApi, labelToApi, onlineTagsOf, volumeStatisticsToApi } from "./core/converters.ts";
+export { TASK_ABORT_SUBJECT, splitUser } from "./handlers/device-handlers.ts";

@@ -1,13 +1,27 @@
+import { fileURLToPath } from "node:url";
 import { startService, UnavailableError, redactUrl, type RunningService } from "@tapefleet/common";
+import { GrpcAgentPort, type AgentPort } from "./core/agent-port.ts";
+import { DeviceOps } from "./core/device-ops.ts";
+import { BusInventory } from "./core/inventory-port.ts";
+import { TaskRegistry } from "./core/task-registry.ts";
+import { schema, type SchedulerSchema } from "./db/schema.ts";
+import { registerDeviceHandlers } from "./handlers/device-handlers.ts";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { JOB_QUEUE_NAME, type SchedulerConfig } from "./config.ts";
+
+/** Folder of the committed drizzle-kit migrations. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
+/** Schema of the migration journal (not `scheduler`: the first migration creates that one). */
+export const MIGRATIONS_SCHEMA = "scheduler_migrations";
 
 /** How long a Redis PING may take before the scheduler counts Redis as down. */
 export const REDIS_PING_TIMEOUT_MS = 2000;
 
 export interface RunningScheduler {
-  service: RunningService<Record<string, never>>;
+  service: RunningService<SchedulerSchema>;
+  /** Task registry (PostgreSQL schema `scheduler`). */
+  tasks: TaskRegistry;
   /** The scheduler's BullMQ queue (`<queuePrefix>:tape-jobs:*` keys). */
   queue: Queue;
   /** True when Redis answers PING. */
@@ -27,7 +41,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * Starts the scheduler in this process: NATS (announcement, health), Redis and
  * its BullMQ queue. `/readyz` checks that Redis answers PING.
  */
-export async function startScheduler(config: SchedulerConfig, options: { installSignalHandlers?: boolean } = {}): Promise<RunningScheduler> {
+export async function startScheduler(
+  config: SchedulerConfig,
+  options: { installSignalHandlers?: boolean; agents?: AgentPort } = {},
+): Promise<RunningScheduler> {
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, enableOfflineQueue: true });
   redis.on("error", () => {
     /* reported by the readiness check */
@@ -53,11 +70,12 @@ export async function startScheduler(config: SchedulerConfig, options: { install
       return false;
     }
   };
-  let service: RunningService<Record<string, never>>;
+  let service: RunningService<SchedulerSchema>;
   try {
     service = await startService({
       name: "scheduler",
       config,
+      database: { url: config.databaseUrl, schema, pgSchema: MIGRATIONS_SCHEMA, migrationsFolder: MIGRATIONS_FOLDER },
       info: { queue: JOB_QUEUE_NAME, queuePrefix: config.queuePrefix },
       ...(options.installSignalHandlers === undefined ? {} : { installSignalHandlers: options.installSignalHandlers }),
     });
@@ -71,7 +89,25 @@ export async function startScheduler(config: SchedulerConfig, options: { install
     await redis.quit().catch(() => redis.disconnect());
   });
   service.addReadinessCheck("redis", redisReady);
+  const tasks = new TaskRegistry(service.database!.db, { node: config.nodeName, logger: service.logger.child({ component: "tasks" }) });
+  const agents = options.agents ?? new GrpcAgentPort({ lockWaitMs: config.lockWaitMs, timeoutMs: config.agentTimeoutMs });
+  const inventory = new BusInventory(service.bus, config.inventoryTimeoutMs);
+  try {
+    const recovered = await tasks.recover();
+    if (recovered > 0) service.logger.warn({ recovered }, "tasks left running by a stopped scheduler ended with status unknown");
+    registerDeviceHandlers(service.bus, { ops: () => new DeviceOps(inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));
+    await service.bus.nc.flush();
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  // Runs before NATS and PostgreSQL close (hooks run in reverse): stop the running tasks, let them record their end.
+  service.lifecycle.onShutdown("tasks", async () => {
+    for (const t of await tasks.list({ running: true }).catch(() => [])) tasks.abortLocal(t.upid);
+    await tasks.waitAll();
+    agents.close();
+  });
   service.markReady();
-  service.logger.info({ queue: JOB_QUEUE_NAME, queuePrefix: config.queuePrefix }, "job queue ready");
-  return { service, queue, redisReady, stop: () => service.stop() };
+  service.logger.info({ queue: JOB_QUEUE_NAME, queuePrefix: config.queuePrefix, node: config.nodeName }, "job queue and device operations ready");
+  return { service, tasks, queue, redisReady, stop: () => service.stop() };
 }

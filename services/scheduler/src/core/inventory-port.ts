@@ -1,0 +1,119 @@
+import {
+  deviceLocationSubject,
+  inventorySubject,
+  matchesConfiguredPath,
+  mediaSubject,
+  type ChangerConfig,
+  type DeviceKindText,
+  type DeviceLocation,
+  type DriveConfig,
+  type MediaEntry,
+  type MediaPoolConfig,
+  type MediaSelector,
+  type RegisterMediaRequest,
+  type UpdateMediaRequest,
+} from "@tapefleet/api-types";
+import { ConflictError, TapefleetError, UnavailableError, type Bus } from "@tapefleet/common";
+import type { DeviceTarget } from "./agent-port.ts";
+
+/** What the scheduler reads and writes in the inventory service (over NATS). */
+export interface InventoryPort {
+  drive(name: string): Promise<DriveConfig>;
+  changer(name: string): Promise<ChangerConfig>;
+  pool(name: string): Promise<MediaPoolConfig>;
+  drives(): Promise<DriveConfig[]>;
+  changers(): Promise<ChangerConfig[]>;
+  locations(kind: DeviceKindText): Promise<DeviceLocation[]>;
+  scan(kind: DeviceKindText): Promise<DeviceLocation[]>;
+  findMedia(sel: MediaSelector): Promise<MediaEntry | undefined>;
+  registerMedia(req: RegisterMediaRequest): Promise<MediaEntry>;
+  updateMedia(req: UpdateMediaRequest): Promise<MediaEntry>;
+  removeMedia(sel: MediaSelector): Promise<MediaEntry | undefined>;
+  setOnline(changer: string, labelTexts: readonly string[]): Promise<MediaEntry[]>;
+}
+
+/** InventoryPort over the inventory service's NATS API; the request id travels along. */
+export class BusInventory implements InventoryPort {
+  constructor(
+    private readonly bus: Bus,
+    private readonly timeoutMs: number,
+    private readonly requestId?: string,
+  ) {}
+
+  /** The same port, tagging requests with another request id. */
+  withRequestId(requestId: string): BusInventory {
+    return new BusInventory(this.bus, this.timeoutMs, requestId);
+  }
+
+  private req<T>(subject: string, payload: unknown): Promise<T> {
+    return this.bus.request<T>(subject, payload, { timeoutMs: this.timeoutMs, ...(this.requestId ? { requestId: this.requestId } : {}) });
+  }
+
+  drive(name: string) {
+    return this.req<DriveConfig>(inventorySubject("drive", "get"), { key: name });
+  }
+  changer(name: string) {
+    return this.req<ChangerConfig>(inventorySubject("changer", "get"), { key: name });
+  }
+  pool(name: string) {
+    return this.req<MediaPoolConfig>(inventorySubject("media-pool", "get"), { key: name });
+  }
+  drives() {
+    return this.req<DriveConfig[]>(inventorySubject("drive", "list"), undefined);
+  }
+  changers() {
+    return this.req<ChangerConfig[]>(inventorySubject("changer", "list"), undefined);
+  }
+  locations(kind: DeviceKindText) {
+    return this.req<DeviceLocation[]>(deviceLocationSubject("list"), { kind });
+  }
+  scan(kind: DeviceKindText) {
+    return this.req<DeviceLocation[]>(deviceLocationSubject("scan"), { kind });
+  }
+  async findMedia(sel: MediaSelector) {
+    try {
+      return await this.req<MediaEntry>(mediaSubject("get"), sel);
+    } catch (err) {
+      if (err instanceof TapefleetError && err.code === "NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+  registerMedia(req: RegisterMediaRequest) {
+    return this.req<MediaEntry>(mediaSubject("register"), req);
+  }
+  updateMedia(req: UpdateMediaRequest) {
+    return this.req<MediaEntry>(mediaSubject("update"), req);
+  }
+  async removeMedia(sel: MediaSelector) {
+    try {
+      return await this.req<MediaEntry>(mediaSubject("remove"), sel);
+    } catch (err) {
+      if (err instanceof TapefleetError && err.code === "NOT_FOUND") return undefined;
+      throw err;
+    }
+  }
+  setOnline(changer: string, labelTexts: readonly string[]) {
+    return this.req<MediaEntry[]>(mediaSubject("set-online"), { changer, "label-texts": labelTexts });
+  }
+}
+
+/**
+ * The one device agent that has a configured device: an online device
+ * location whose path or serial matches the configured path. None online, or
+ * the path found on several hosts, is an error naming the device.
+ */
+export function pickDevice(kind: DeviceKindText, name: string, configPath: string, locations: readonly DeviceLocation[]): DeviceTarget {
+  const matching = locations.filter((l) => l.kind === kind && matchesConfiguredPath(configPath, l));
+  const online = matching.filter((l) => l.online);
+  if (online.length === 0) {
+    const seen = matching[0];
+    const detail = seen ? `; last seen on host '${seen["host-id"]}' at ${seen["last-seen"]}` : "; no agent has announced it (check the path, or run a scan)";
+    throw new UnavailableError(`no online device agent has ${kind} '${name}' (path ${configPath})${detail}`);
+  }
+  const hosts = [...new Set(online.map((l) => l["host-id"]))];
+  if (online.length > 1) {
+    throw new ConflictError(`${kind} '${name}' (path ${configPath}) is ambiguous: it matches ${online.length} devices on host(s) ${hosts.join(", ")}`);
+  }
+  const l = online[0]!;
+  return { hostId: l["host-id"], grpcAddress: l["grpc-address"], serial: l.serial, path: l.path };
+}

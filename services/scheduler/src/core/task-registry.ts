@@ -1,0 +1,265 @@
+import { formatUpid, parseUpid, type TaskInfo, type TaskLogLevel, type TaskLogPage, type TaskStatus } from "@tapefleet/api-types";
+import { ConflictError, NotFoundError, ValidationError, type Logger } from "@tapefleet/common";
+import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import { taskLog, tasks, type SchedulerSchema } from "../db/schema.ts";
+
+type Db = PostgresJsDatabase<SchedulerSchema>;
+type TaskRow = typeof tasks.$inferSelect;
+
+/** Status text of a task that was stopped on request (as PBS). */
+export const TASK_ABORTED = "task aborted";
+/** Status of a task whose process died before it ended. */
+export const TASK_UNKNOWN = "unknown";
+/** Most log lines one page returns. */
+export const MAX_LOG_PAGE = 5000;
+
+/** What a running task sees: its UPID, a stop signal, and its log. */
+export interface TaskContext {
+  readonly upid: string;
+  /** Aborted by `task stop`: pass it to every call that can be cancelled. */
+  readonly signal: AbortSignal;
+  log(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+}
+
+export interface TaskSpec {
+  /** PBS worker type, e.g. `label-media`. */
+  workerType: string;
+  /** The object worked on, e.g. the drive name. */
+  workerId?: string;
+  user: string;
+  /** Exclusive lock held while the task runs (e.g. `drive:d1`); a second task with it is refused (409). */
+  lock?: string;
+  /** Shown in the conflict message, e.g. `drive 'd1'`. */
+  lockTitle?: string;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+function pgCode(err: unknown): string | undefined {
+  const c = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+  return typeof c === "string" ? c : undefined;
+}
+
+/** PBS exit status text: `OK`, `WARNINGS: n`, or the error. */
+export function exitStatusOf(error: unknown, warnings: number, aborted: boolean): string {
+  if (aborted) return TASK_ABORTED;
+  if (error !== undefined) return (error as Error)?.message || String(error);
+  return warnings > 0 ? `WARNINGS: ${warnings}` : "OK";
+}
+
+function infoOf(r: TaskRow): TaskInfo {
+  const info: TaskInfo = { upid: r.upid, node: r.node, pid: r.pid, pstart: r.pstart, starttime: r.starttime, "worker-type": r.workerType, user: r.user };
+  if (r.workerId !== null) info["worker-id"] = r.workerId;
+  if (r.endtime !== null) info.endtime = r.endtime;
+  if (r.status !== null) info.status = r.status;
+  return info;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The task registry: every long operation runs as a task with a PBS-like
+ * UPID, a row in `scheduler.task` and a log in `scheduler.task_log`. Log lines
+ * are written in order; the last line is `TASK OK`, `TASK WARNINGS: n` or
+ * `TASK ERROR: …` as in PBS.
+ */
+export class TaskRegistry {
+  private readonly running = new Map<string, Running>();
+  private counter = 0;
+  private readonly pstart = Math.floor(Date.now() / 1000 - process.uptime());
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { node: string; logger: Logger; pid?: number },
+  ) {}
+
+  private get pid(): number {
+    return this.opts.pid ?? process.pid;
+  }
+
+  /**
+   * Tasks of this node left running by a process that is gone end with status
+   * `unknown` and release their locks. Returns how many.
+   */
+  async recover(): Promise<number> {
+    const rows = await this.db
+      .select()
+      .from(tasks)
+      .where(and(eq(tasks.node, this.opts.node), isNull(tasks.endtime)));
+    let n = 0;
+    for (const r of rows) {
+      if (r.pid !== this.pid && isProcessAlive(r.pid)) continue;
+      if (r.pid === this.pid && this.running.has(r.upid)) continue;
+      await this.db.update(tasks).set({ endtime: Math.floor(Date.now() / 1000), status: TASK_UNKNOWN, lock: null }).where(eq(tasks.upid, r.upid));
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Create the task and start `run` in the background; resolves to the UPID
+   * once the task row exists (so its log can be followed at once).
+   */
+  async start(spec: TaskSpec, run: (ctx: TaskContext) => Promise<void>): Promise<string> {
+    const starttime = Math.floor(Date.now() / 1000);
+    const upid = formatUpid({
+      node: this.opts.node,
+      pid: this.pid,
+      pstart: this.pstart,
+      taskId: ++this.counter,
+      starttime,
+      workerType: spec.workerType,
+      ...(spec.workerId !== undefined ? { workerId: spec.workerId } : {}),
+      user: spec.user,
+    });
+    try {
+      await this.db.insert(tasks).values({
+        upid,
+        node: this.opts.node,
+        pid: this.pid,
+        pstart: this.pstart,
+        workerType: spec.workerType,
+        workerId: spec.workerId ?? null,
+        user: spec.user,
+        starttime,
+        lock: spec.lock ?? null,
+      });
+    } catch (err) {
+      if (pgCode(err) === "23505" && spec.lock) {
+        const holder = (await this.db.select({ upid: tasks.upid }).from(tasks).where(and(eq(tasks.lock, spec.lock), isNull(tasks.endtime))))[0];
+        throw new ConflictError(`${spec.lockTitle ?? spec.lock} is busy: task ${holder?.upid ?? "(unknown)"} is running on it`);
+      }
+      throw err;
+    }
+    const controller = new AbortController();
+    let n = 0;
+    let warnings = 0;
+    let chain: Promise<void> = Promise.resolve();
+    const write = (level: TaskLogLevel, text: string) => {
+      if (level === "warn") warnings++;
+      for (const line of text.split("\n")) {
+        const row = { upid, n: ++n, time: Date.now(), level, text: line };
+        chain = chain.then(() => this.db.insert(taskLog).values(row).then(() => undefined)).catch((err: unknown) => this.opts.logger.error({ err, upid }, "writing a task log line failed"));
+      }
+    };
+    const ctx: TaskContext = {
+      upid,
+      signal: controller.signal,
+      log: (t) => write("info", t),
+      warn: (t) => write("warn", t),
+      error: (t) => write("error", t),
+    };
+    const done = (async () => {
+      let error: unknown;
+      try {
+        await run(ctx);
+      } catch (err) {
+        error = err;
+      }
+      const aborted = controller.signal.aborted;
+      const status = exitStatusOf(error, warnings, aborted);
+      if (status === "OK") write("info", "TASK OK");
+      else if (status.startsWith("WARNINGS")) write("info", `TASK ${status}`);
+      else write("error", `TASK ERROR: ${status}`);
+      await chain;
+      await this.db
+        .update(tasks)
+        .set({ endtime: Math.floor(Date.now() / 1000), status, lock: null })
+        .where(eq(tasks.upid, upid))
+        .catch((err: unknown) => this.opts.logger.error({ err, upid }, "ending a task failed"));
+      this.running.delete(upid);
+      this.opts.logger.info({ upid, workerType: spec.workerType, workerId: spec.workerId, status }, "task ended");
+    })();
+    this.running.set(upid, { controller, done });
+    return upid;
+  }
+
+  /** Stop a task running in this process; false when it does not run here. */
+  abortLocal(upid: string): boolean {
+    const r = this.running.get(upid);
+    if (!r) return false;
+    r.controller.abort(new Error(TASK_ABORTED));
+    return true;
+  }
+
+  /** Resolves when the task (if running here) has ended. */
+  async waitFor(upid: string): Promise<void> {
+    await this.running.get(upid)?.done;
+  }
+
+  /** Wait for every task of this process (shutdown). */
+  async waitAll(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private static checkUpid(upid: unknown): string {
+    if (typeof upid !== "string" || !parseUpid(upid)) throw ValidationError.field("upid", "is not a valid UPID");
+    return upid;
+  }
+
+  private async row(upid: unknown): Promise<TaskRow> {
+    const id = TaskRegistry.checkUpid(upid);
+    const r = (await this.db.select().from(tasks).where(eq(tasks.upid, id)))[0];
+    if (!r) throw new NotFoundError("task", id);
+    return r;
+  }
+
+  /** Newest first; `running` lists only running tasks. */
+  async list(opts: { running?: boolean; limit?: number; start?: number } = {}): Promise<TaskInfo[]> {
+    const rows = await this.db
+      .select()
+      .from(tasks)
+      .where(opts.running ? isNull(tasks.endtime) : undefined)
+      .orderBy(desc(tasks.starttime), desc(tasks.upid))
+      .limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000))
+      .offset(Math.max(opts.start ?? 0, 0));
+    return rows.map(infoOf);
+  }
+
+  async status(upid: unknown): Promise<TaskStatus> {
+    const r = await this.row(upid);
+    const s: TaskStatus = { upid: r.upid, status: r.endtime === null ? "running" : "stopped", "worker-type": r.workerType, starttime: r.starttime, user: r.user };
+    if (r.workerId !== null) s["worker-id"] = r.workerId;
+    if (r.endtime !== null) s.endtime = r.endtime;
+    if (r.status !== null) s.exitstatus = r.status;
+    return s;
+  }
+
+  /** Log lines after line `start` (0-based offset), at most `limit`. */
+  async log(upid: unknown, start = 0, limit = 500): Promise<TaskLogPage> {
+    const r = await this.row(upid);
+    const lim = Math.min(Math.max(limit, 1), MAX_LOG_PAGE);
+    const lines = await this.db
+      .select()
+      .from(taskLog)
+      .where(and(eq(taskLog.upid, r.upid), gt(taskLog.n, Math.max(start, 0))))
+      .orderBy(asc(taskLog.n))
+      .limit(lim);
+    const total = (await this.db.select({ n: sql<number>`count(*)::int` }).from(taskLog).where(eq(taskLog.upid, r.upid)))[0]?.n ?? 0;
+    return {
+      lines: lines.map((l) => ({ n: l.n, t: l.text, time: l.time, level: l.level as TaskLogLevel })),
+      total,
+      active: r.endtime === null,
+    };
+  }
+
+  /** Check a task exists and is running (for stop). */
+  async requireRunning(upid: unknown): Promise<string> {
+    const r = await this.row(upid);
+    if (r.endtime !== null) throw new ConflictError(`task ${r.upid} is not running (${r.status ?? "stopped"})`);
+    return r.upid;
+  }
+}
