@@ -19,7 +19,9 @@ RUN mkdir -p /manifests \
 
 # --- deps: clean install, then drop what only development needs. tsx stays: the
 # services run from TypeScript sources, so it is moved to the runtime dependencies
-# of this copy of the root manifest before pruning.
+# of this copy of the root manifest before pruning. The test kit (a workspace, so
+# never pruned itself) loses its dependencies: its embedded PostgreSQL binaries
+# have no use at run time.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
@@ -27,6 +29,7 @@ COPY --from=manifests /manifests/ ./
 RUN npm ci \
  && npm pkg set "dependencies.tsx=$(npm pkg get devDependencies.tsx | tr -d '"')" \
  && npm pkg delete devDependencies.tsx \
+ && npm pkg delete dependencies --workspace=@tapefleet/testkit \
  && npm prune --omit=dev \
  && test -f node_modules/tsx/package.json \
  && npm cache clean --force
@@ -47,19 +50,19 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 tapefleet \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/tapefleet --no-create-home --shell /usr/sbin/nologin tapefleet \
- && install -d -o 10001 -g 10001 -m 0750 /var/lib/tapefleet
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/tapefleet /var/lib/tapefleet/vtl
 WORKDIR /app
 # Code and dependencies belong to root: the service user can read them, not change them.
 COPY --from=build --chown=root:root /app /app
 ENV NODE_ENV=production \
     TAPEFLEET_HTTP_HOST=0.0.0.0 \
-    TAPEFLEET_GRPC_ADDRESS=0.0.0.0:8008 \
     TAPEFLEET_ADMIN_TOKEN_FILE=/var/lib/tapefleet/admin-token \
     TAPEFLEET_VAR_DIR=/var/lib/tapefleet
 # 8007: API gateway (API + /healthz + /readyz); 8080: health listener of the other
-# services; 8008: device-agent gRPC.
+# services; 8008: device-agent gRPC. The agent announces the address it binds, so
+# TAPEFLEET_GRPC_ADDRESS is set per deployment to an address its callers can reach
+# (compose: device-agent:8008; Kubernetes: the pod IP), never 0.0.0.0.
 EXPOSE 8007 8008 8080
-VOLUME ["/var/lib/tapefleet"]
 USER 10001:10001
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
