@@ -3,7 +3,7 @@
  *
  * @see ../../../../../shared/reference/pbs-tape-format.md §6.7, §6.8
  */
-import { type InventoryIndex, assignedSetLabel, currentSetOf, indexInventory } from "./inventory-index.ts";
+import { type InventoryIndex, assignedSetLabel, currentSetOf, indexInventory, nextSetStartAfter } from "./inventory-index.ts";
 import { statusIn } from "./media-status.ts";
 import { type PoolPolicy, type TimeZoneOptions, checkTime, nextEventAfter, poolPolicy } from "./pool-policy.ts";
 import type { MediaSetRef, Medium, PoolConfig } from "./types.ts";
@@ -42,16 +42,9 @@ export function expireTimeIn(
   if (policy.retention.kind === "keep" || medium.worm === true) return null;
   const label = assignedSetLabel(medium);
   if (label === undefined) return null;
-  const sets = index.setsByPool.get(label.pool) ?? [];
-  const own = sets.find((s) => s.uuid === label.uuid);
+  const own = index.setByUuid.get(label.pool)?.get(label.uuid);
   const start = own?.startTime ?? label.ctime;
-  const ownTime = own?.firstCtime ?? label.ctime;
-  let nearestNewer: number | null = null;
-  for (const s of sets) {
-    if (s.uuid !== label.uuid && s.firstCtime > ownTime && (nearestNewer === null || s.firstCtime < nearestNewer)) {
-      nearestNewer = s.firstCtime;
-    }
-  }
+  const nearestNewer = nextSetStartAfter(index, label.pool, own?.firstCtime ?? label.ctime);
   let maxUse: number;
   const alloc = policy.allocation;
   if (nearestNewer !== null) {

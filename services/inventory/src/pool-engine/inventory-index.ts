@@ -27,6 +27,8 @@ export interface InventoryIndex {
   readonly byUuid: ReadonlyMap<string, Medium>;
   /** Non-zero media sets per pool, oldest first (by first ctime, then UUID). */
   readonly setsByPool: ReadonlyMap<string, readonly MediaSetInfo[]>;
+  /** The same sets by pool, then set UUID. */
+  readonly setByUuid: ReadonlyMap<string, ReadonlyMap<string, MediaSetInfo>>;
 }
 
 function fail(field: string, reason: string): never {
@@ -147,6 +149,7 @@ export function indexInventory(media: readonly Medium[]): InventoryIndex {
     }
   });
   const setsByPool = new Map<string, MediaSetInfo[]>();
+  const setByUuid = new Map<string, Map<string, MediaSetInfo>>();
   for (const [pool, sets] of building) {
     const infos: MediaSetInfo[] = [...sets.values()].map((b) => ({
       uuid: b.uuid,
@@ -159,8 +162,9 @@ export function indexInventory(media: readonly Medium[]): InventoryIndex {
     }));
     infos.sort((a, b) => a.firstCtime - b.firstCtime || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
     setsByPool.set(pool, infos);
+    setByUuid.set(pool, new Map(infos.map((i) => [i.uuid, i])));
   }
-  return { media, byUuid, setsByPool };
+  return { media, byUuid, setsByPool, setByUuid };
 }
 
 /** Orders label texts as PBS does (byte order; plain code unit order for ASCII labels). */
@@ -192,3 +196,19 @@ export function currentSetChoice(
   return tied.length > 1 ? { current: null, tied } : { current: best, tied: [] };
 }
 
+
+/**
+ * The smallest first ctime of the sets of `pool` that is greater than `after`, or null
+ * (binary search over the pool's sets, which are sorted by first ctime).
+ */
+export function nextSetStartAfter(index: InventoryIndex, pool: string, after: number): number | null {
+  const sets = index.setsByPool.get(pool) ?? [];
+  let lo = 0;
+  let hi = sets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sets[mid] as MediaSetInfo).firstCtime > after) hi = mid;
+    else lo = mid + 1;
+  }
+  return sets[lo]?.firstCtime ?? null;
+}

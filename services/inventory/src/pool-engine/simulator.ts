@@ -9,10 +9,9 @@ import { type CalendarEvent, CalendarError, parseCalendarEvent } from "@tapeflee
 import { type AllocSource, allocWritableMedia, applyAllocation } from "./alloc.ts";
 import { ManualClock, sequentialIds, toEpochSeconds } from "./clock.ts";
 import { NoUsableMediaError, PoolArgumentError } from "./errors.ts";
-import { isMediumExpired } from "./expiry.ts";
-import { mediumPool } from "./inventory-index.ts";
 import { mediaSetName, formatStrftime } from "./media-set-name.ts";
 import { mediaSetStartTime } from "./media-set.ts";
+import { listPoolMedia } from "./pool-media-list.ts";
 import { DEFAULT_TIME_ZONE, nextEventAfter, poolPolicy } from "./pool-policy.ts";
 import type { IdGenerator, MediaLocation, Medium, PoolConfig, StoredMediaStatus } from "./types.ts";
 import { type NewSetReasonCode, startWriteSession } from "./write-session.ts";
@@ -206,10 +205,9 @@ export class Simulator {
     const driveChanger = opts.driveChanger === undefined ? this.changer : opts.driveChanger;
     const tz = { timeZone: this.timeZone };
     let session = startWriteSession(pool, this.#media, now, { forceMediaSet: opts.forceMediaSet, newSetId: this.#ids, ...tz });
-    const expired = this.#media
-      .filter((m) => mediumPool(m) === poolName && isMediumExpired(pool, m, this.#media, now, { current: session.set, ...tz }))
-      .map((m) => m.label.labelText)
-      .sort();
+    const expired = listPoolMedia(pool, this.#media, now, { current: session.set, ...tz })
+      .filter((v) => v.expired)
+      .map((v) => v.medium.label.labelText);
     const writes: TapeWrite[] = [];
     const reused: string[] = [];
     let remaining = bytes;
