@@ -84,6 +84,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
       logger,
       stats,
       requestTimeoutMs: config.requestTimeoutMs,
+      deviceTimeoutMs: config.deviceRequestTimeoutMs,
       openApiDocument: buildOpenApiDocument({ version: API_VERSION, serverUrl: url }),
     });
     await app.listen({ host: config.httpHost, port });

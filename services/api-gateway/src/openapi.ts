@@ -1,5 +1,6 @@
 import { apiJsonSchemas, CONFIG_KIND_INFO, CONFIG_KINDS, type ConfigKind } from "@tapefleet/api-types";
 import { API_ROOT } from "./http/routes.ts";
+import { TAPE_ROUTES } from "./http/tape-routes.ts";
 
 /** Component names per kind: `<Prefix>Config`, `<Prefix>Create`, `<Prefix>Update`. */
 const PREFIX: Record<ConfigKind, string> = {
@@ -16,6 +17,13 @@ const TAG_OF: Record<ConfigKind, string> = {
   "tape-backup-job": "tape-backup-jobs",
 };
 
+const PATH_PARAM_TEXT: Record<string, string> = {
+  drive: "Drive name.",
+  name: "Changer name.",
+  node: "Node name (any; tasks of every node are served).",
+  upid: "Task UPID.",
+};
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ "application/json": { schema } });
 const dataOf = (schema: unknown) => json({ type: "object", required: ["data"], properties: { data: schema } });
@@ -28,6 +36,7 @@ const ERRORS: Record<string, string> = {
   "404": "No such entry.",
   "409": "Conflicts with existing configuration (duplicate, in use, drive number taken, or digest mismatch).",
   "503": "The inventory service is unavailable.",
+  "504": "The service did not answer in time.",
 };
 
 function errors(...statuses: string[]) {
@@ -93,6 +102,48 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       responses: { "200": { description: "Removed.", content: dataOf({ type: "null" }) }, ...errors("401", "403", "404") },
     }),
   };
+  for (const r of TAPE_ROUTES) {
+    const params = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+      name: m[1]!,
+      in: "path",
+      required: true,
+      description: PATH_PARAM_TEXT[m[1]!] ?? m[1]!,
+      schema: { type: "string" },
+    }));
+    const query = Object.entries(r.query ?? {}).map(([name, type]) => ({
+      name,
+      in: "query",
+      required: false,
+      description: `${name} (${type === "bool" ? "1/0, true/false" : type === "int" ? "integer" : "text"})`,
+      schema: { type: type === "bool" ? "boolean" : type === "int" ? "integer" : "string" },
+    }));
+    const body = r.body
+      ? {
+          requestBody: {
+            required: Object.values(r.body).some((f) => f.required),
+            content: json({
+              type: "object",
+              additionalProperties: false,
+              properties: Object.fromEntries(Object.entries(r.body).map(([k, f]) => [k, { type: f.type, description: f.description }])),
+              required: Object.entries(r.body)
+                .filter(([, f]) => f.required)
+                .map(([k]) => k),
+            }),
+          },
+        }
+      : {};
+    const write = r.method !== "GET";
+    const data = r.task ? { type: "string", description: "UPID of the task (follow it with /nodes/{node}/tasks/{upid}/log)." } : {};
+    const paths_ = (paths[`${API_ROOT}${r.path}`] ??= {}) as Record<string, unknown>;
+    paths_[r.method.toLowerCase()] = op(r.operationId, r.summary, r.tag, {
+      ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
+      ...body,
+      responses: {
+        "200": { description: r.task ? "The task started: its UPID." : "The result.", content: dataOf(data) },
+        ...errors(...(write ? ["400", "401", "403", "404", "409", "503", "504"] : ["400", "401", "404", "409", "503", "504"])),
+      },
+    });
+  }
 
   return {
     openapi: "3.1.0",
@@ -112,6 +163,10 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       { name: "media-pools", description: "Media pools: allocation, retention, encryption." },
       { name: "tape-backup-jobs", description: "Scheduled tape backup jobs." },
       { name: "access", description: "API tokens (admin or audit role)." },
+      { name: "tape-changers", description: "Changer operations (through the scheduler and the device agents)." },
+      { name: "tape-drives", description: "Drive operations; long ones run as tasks and return a UPID." },
+      { name: "tape-media", description: "The media inventory." },
+      { name: "tasks", description: "Tasks (PBS worker tasks): list, status, log, stop." },
     ],
     paths,
     components: {

@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "@tapefleet/common";
 import { describe, expect, it } from "vitest";
+import { TAPE_ROUTES, parseQuery, withLocation } from "./tape-routes.ts";
 import { splitToken, hashSecret } from "../core/token-store.ts";
 import { buildOpenApiDocument } from "../openapi.ts";
 import { tokenFromHeader } from "./auth.ts";
@@ -76,7 +77,8 @@ describe("OpenAPI document", () => {
   it("describes every route with a unique operation id and error responses", () => {
     expect(doc.openapi).toBe("3.1.0");
     const ops = Object.values(doc.paths).flatMap((p) => Object.entries(p).filter(([m]) => m !== "parameters").map(([, o]) => o));
-    expect(ops).toHaveLength(4 * 5 + 3);
+    expect(ops).toHaveLength(4 * 5 + 3 + TAPE_ROUTES.length);
+    for (const r of TAPE_ROUTES) expect(doc.paths[`/api2/json${r.path}`]?.[r.method.toLowerCase()]?.operationId).toBe(r.operationId);
     expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);
     for (const o of ops) expect(Object.keys(o.responses ?? {})).toContain("401");
     expect(Object.keys(doc.paths)).toContain("/api2/json/config/tape-backup-job/{id}");
@@ -84,5 +86,36 @@ describe("OpenAPI document", () => {
   it("references only schemas it defines", () => {
     const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/([A-Za-z]+)"/g)].map((m) => m[1]!);
     for (const r of new Set(refs)) expect(doc.components.schemas).toHaveProperty(r);
+  });
+});
+
+describe("tape routes", () => {
+  it("follow the PBS paths and give every long operation a task", () => {
+    const paths = TAPE_ROUTES.map((r) => `${r.method} ${r.path}`);
+    for (const p of [
+      "GET /tape/scan-changers",
+      "GET /tape/scan-drives",
+      "GET /tape/changer/{name}/status",
+      "POST /tape/changer/{name}/transfer",
+      "POST /tape/drive/{drive}/barcode-label-media",
+      "PUT /tape/drive/{drive}/clean",
+      "GET /nodes/{node}/tasks/{upid}/log",
+      "DELETE /nodes/{node}/tasks/{upid}",
+    ]) {
+      expect(paths).toContain(p);
+    }
+    expect(TAPE_ROUTES.filter((r) => r.task).map((r) => r.op).sort()).toEqual(
+      ["barcode-label", "clean", "eject", "erase", "export-media", "format", "inventory", "label", "load-media", "load-slot", "rewind", "unload"].sort(),
+    );
+  });
+  it("types query parameters and names a bad one", () => {
+    expect(parseQuery({ running: "1", limit: "20", x: "y" }, { running: "bool", limit: "int" })).toEqual({ running: true, limit: 20 });
+    expect(() => parseQuery({ limit: "-1" }, { limit: "int" })).toThrow(/limit: must be a non-negative integer/);
+    expect(() => parseQuery({ inventorize: "maybe" }, { inventorize: "bool" })).toThrow(/inventorize/);
+  });
+  it("joins a configured device with the online device its path names", () => {
+    const l = { "host-id": "a", "grpc-address": "a:1", serial: "TFD1", path: "vtl:lib1/drive0", kind: "drive" as const, vendor: "IBM", model: "TD9", online: true, "last-seen": "x" };
+    expect(withLocation({ name: "d1", path: "/dev/tape/by-id/scsi-TFD1-sg" }, [l])).toMatchObject({ name: "d1", serial: "TFD1", "host-id": "a", state: "online" });
+    expect(withLocation({ name: "d2", path: "/dev/sg9" }, [l])).toEqual({ name: "d2", path: "/dev/sg9", state: "unknown" });
   });
 });

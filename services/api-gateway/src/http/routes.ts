@@ -14,6 +14,7 @@ import type { Principal, TokenStore } from "../core/token-store.ts";
 import { tokenFromHeader } from "./auth.ts";
 import { toHttpError } from "./error-response.ts";
 import type { RequestStats } from "./request-stats.ts";
+import { registerTapeRoutes } from "./tape-routes.ts";
 
 /** Root of the JSON API (as PBS). */
 export const API_ROOT = "/api2/json";
@@ -36,6 +37,8 @@ export interface ApiDeps {
   logger: Logger;
   stats: RequestStats;
   requestTimeoutMs: number;
+  /** Timeout of device operations (the scheduler waits for the agents). */
+  deviceTimeoutMs?: number;
   openApiDocument: unknown;
 }
 
@@ -132,5 +135,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { data: null };
   });
 
+  registerTapeRoutes(app, { bus, requestTimeoutMs: deps.requestTimeoutMs, deviceTimeoutMs: deps.deviceTimeoutMs ?? deps.requestTimeoutMs });
   app.get(OPENAPI_PATH, async () => deps.openApiDocument);
 }
