@@ -2,10 +2,17 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { startService, UnavailableError, type RunningService } from "@tapefleet/common";
 import { addService, createHealthService, DeviceAgentService, DeviceChangeKind, Health, HealthCheckResponse_ServingStatus, SERVER_HEALTH, type ServiceImpl } from "@tapefleet/proto";
 import { splitHostPort, type DeviceAgentConfig } from "./config.ts";
+import { CLEANING_REQUEST_FLAGS, DeviceService } from "./core/device-service.ts";
 import { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, type AgentDevice, type DeviceSource } from "./devices.ts";
+import { ANNOUNCE_REFRESH_MS, announceDevice, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer, type AnnouncedDevice, type CleanRequestedEvent } from "./fleet.ts";
+import { operationsImpl, type OperationsImpl } from "./handlers/operations.ts";
+import { serviceSessionDrives } from "./session-drives-adapter.ts";
+import { natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl } from "./sessions/index.ts";
 
 /** Version reported by GetAgentInfo. */
 export const AGENT_VERSION = "0.1.0";
+/** JetStream stream (relative name) capturing `events.>`, where clean requests are published. */
+export const EVENTS_STREAM = "events";
 /** How long a stopping agent lets calls in flight finish before cancelling them. */
 export const GRPC_SHUTDOWN_GRACE_MS = 5000;
 
@@ -42,8 +49,21 @@ function shutdown(server: Server): Promise<void> {
   });
 }
 
-/** The DeviceAgentService handlers over a device source. */
-export function deviceAgentImpl(source: DeviceSource, agent: { hostId: string; grpcAddress: () => string }): ServiceImpl<typeof DeviceAgentService> {
+/** Handlers of the rpc groups beyond discovery: drive/changer operations and tape data path sessions. */
+export interface DeviceAgentParts {
+  operations?: OperationsImpl;
+  sessions?: SessionServiceImpl;
+}
+
+/**
+ * The DeviceAgentService handlers over a device source: discovery, the drive
+ * and changer operations (default: over a DeviceService of `source`) and the
+ * data path sessions (default: over the same drive locks).
+ */
+export function deviceAgentImpl(source: DeviceSource, agent: { hostId: string; grpcAddress: () => string }, parts: DeviceAgentParts = {}): ServiceImpl<typeof DeviceAgentService> {
+  const core = parts.operations === undefined || parts.sessions === undefined ? new DeviceService(source) : undefined;
+  const operations = parts.operations ?? operationsImpl(core!, { applicationVersion: AGENT_VERSION });
+  const sessions = parts.sessions ?? sessionServiceImpl({ drives: serviceSessionDrives(core!) });
   const filtered = async (kinds: readonly number[], includeOffline: boolean): Promise<AgentDevice[]> => {
     const wanted = kinds.map(kindFromProto);
     const selectable = wanted.filter((k): k is AgentDevice["kind"] => k !== undefined);
@@ -51,6 +71,8 @@ export function deviceAgentImpl(source: DeviceSource, agent: { hostId: string; g
     return selectDevices(await source.list(), { kinds: selectable, includeOffline });
   };
   return {
+    ...operations,
+    ...sessions,
     getAgentInfo: () => ({ agent: { hostId: agent.hostId, agentVersion: AGENT_VERSION, grpcAddress: agent.grpcAddress() } }),
     listDevices: async (req) => ({ devices: (await filtered(req.kinds, req.includeOffline)).map(deviceToProto) }),
     async *watchDevices(req, ctx) {
@@ -76,7 +98,41 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   const health = createHealthService({ [SERVER_HEALTH]: "NOT_SERVING" });
   let grpcAddress = config.grpcAddress;
   let log: ((err: unknown, method: string, requestId: string) => void) | undefined;
-  addService(server, DeviceAgentService, deviceAgentImpl(source, { hostId: config.hostId, grpcAddress: () => grpcAddress }), {
+  let running: RunningService<Record<string, never>> | undefined;
+  const cleanRequests = new CleanRequestTracker();
+  let eventsStream: Promise<unknown> | undefined;
+  const raiseCleanRequest = async (drive: AgentDevice, flags: string[]) => {
+    const bus = running?.bus;
+    if (!bus) return;
+    eventsStream ??= bus.ensureStream(EVENTS_STREAM, ["events.>"]);
+    await eventsStream;
+    const data: CleanRequestedEvent = { hostId: config.hostId, grpcAddress, serial: drive.serial, path: drive.path, flags };
+    await bus.publishEvent(CLEAN_REQUESTED_EVENT, drive.serial, data);
+  };
+  const core = new DeviceService(source, {
+    pollMs: config.readyPollMs,
+    onTapeAlert: (drive, flags) => {
+      if (!cleanRequests.update(drive.serial, flags.map((f) => f.number), CLEANING_REQUEST_FLAGS)) return;
+      raiseCleanRequest(drive, flags.map((f) => f.name)).catch((err: unknown) => running?.logger.warn({ err, serial: drive.serial }, "cannot publish the clean request"));
+    },
+  });
+  let commitPublisher: Promise<CommitPublisher> | undefined;
+  const publisher: CommitPublisher = {
+    publish: async (records) => {
+      if (!running) throw new UnavailableError("NATS is not connected yet: commit records cannot be published");
+      commitPublisher ??= natsCommitPublisher(running.bus);
+      await (await commitPublisher).publish(records);
+    },
+  };
+  const parts: DeviceAgentParts = {
+    operations: operationsImpl(core, {
+      applicationVersion: AGENT_VERSION,
+      onAbandoned: (method, requestId, outcome) =>
+        running?.logger.info({ method, requestId, outcome: outcome instanceof Error ? outcome.message : outcome }, "client left a long operation: it stopped at a safe point"),
+    }),
+    sessions: sessionServiceImpl({ drives: serviceSessionDrives(core), publisher, readyPollMs: config.readyPollMs }),
+  };
+  addService(server, DeviceAgentService, deviceAgentImpl(source, { hostId: config.hostId, grpcAddress: () => grpcAddress }, parts), {
     onError: (err, f) => log?.(err, f.method.name, f.requestId),
   });
   addService(server, Health, health.implementation);
@@ -90,11 +146,19 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   }
   grpcAddress = `${host}:${port}`;
   let service: RunningService<Record<string, never>>;
+  const listAnnounced = async (): Promise<AnnouncedDevice[]> => (await source.list()).map(announceDevice);
+  // The heartbeat carries this object: its device list is refreshed in place.
+  const info: { hostId: string; grpcAddress: string; deviceSource: string; devices: AnnouncedDevice[] } = {
+    hostId: config.hostId,
+    grpcAddress,
+    deviceSource: source.name,
+    devices: await listAnnounced().catch(() => []),
+  };
   try {
     service = await startService({
       name: "device-agent",
       config,
-      info: { hostId: config.hostId, grpcAddress, devices: source.name },
+      info,
       ...(options.installSignalHandlers === undefined ? {} : { installSignalHandlers: options.installSignalHandlers }),
     });
   } catch (err) {
@@ -102,7 +166,17 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
     await source.close?.().catch(() => {});
     throw err;
   }
+  running = service;
   log = (err, method, requestId) => service.logger.warn({ err, method, requestId }, "gRPC call failed");
+  service.bus.serve(DEVICE_SCAN_SUBJECT, async (payload) => scanAnswer(config.hostId, grpcAddress, await source.list(), payload));
+  const refresh = setInterval(() => {
+    listAnnounced().then(
+      (devices) => (info.devices = devices),
+      (err: unknown) => service.logger.warn({ err }, "cannot list devices for the announcement"),
+    );
+  }, ANNOUNCE_REFRESH_MS);
+  refresh.unref();
+  service.lifecycle.onShutdown("announce-devices", async () => clearInterval(refresh));
   // Hooks run in reverse: the gRPC server stops before the device source closes.
   if (source.close !== undefined) service.lifecycle.onShutdown("devices", () => source.close!());
   service.lifecycle.onShutdown("grpc", async () => {
@@ -113,6 +187,6 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   health.setStatus(DeviceAgentService.typeName, "SERVING");
   service.addReadinessCheck("grpc", () => health.getStatus(SERVER_HEALTH) === HealthCheckResponse_ServingStatus.SERVING);
   service.markReady();
-  service.logger.info({ grpcAddress, hostId: config.hostId, devices: source.name }, "device agent serving gRPC");
+  service.logger.info({ grpcAddress, hostId: config.hostId, devices: source.name, count: info.devices.length }, "device agent serving gRPC");
   return { service, grpcAddress, stop: () => service.stop() };
 }

@@ -1,4 +1,5 @@
 import { DeviceKind, DeviceState } from "@tapefleet/proto";
+import type { ScsiTransport } from "@tapefleet/scsi";
 
 /**
  * A device as the agent's core knows it (no proto types): what `ListDevices`
@@ -23,6 +24,12 @@ export interface DeviceSource {
   /** Short name shown in the agent's log and announcement. */
   readonly name: string;
   list(): Promise<AgentDevice[]>;
+  /**
+   * Opens a SCSI transport to one of this source's devices (real devices: the
+   * persistent path is resolved again at every open). Absent: the devices can
+   * be listed but not operated.
+   */
+  open?(device: AgentDevice): Promise<ScsiTransport>;
   /** Releases what the source holds (called once when the agent stops). */
   close?(): Promise<void>;
 }

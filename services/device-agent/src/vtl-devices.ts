@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { createLibrary, defaultSiteSpec, openLibrary, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
+import { readFile } from "node:fs/promises";
+import { createLibrary, createVtlTransport, defaultSiteSpec, openLibrary, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
 import type { AgentDevice, DeviceSource } from "./devices.ts";
 
 /** File a virtual library folder is recognised by (written by @tapefleet/vtl). */
@@ -8,12 +9,16 @@ export const VTL_STATE_FILE = "state.json";
 /** Name of the wire-protocol socket the agent serves inside the library folder. */
 export const VTL_SOCKET_NAME = "vtl.sock";
 
-/** Opens the virtual library in `dir`, creating it from the default site spec when the folder holds none. */
-export async function openOrCreateLibrary(dir: string): Promise<{ library: VirtualLibrary; created: boolean }> {
+/**
+ * Opens the virtual library in `dir`, creating it when the folder holds none:
+ * from the JSON spec file `specFile` when given, else from the default site spec.
+ */
+export async function openOrCreateLibrary(dir: string, specFile?: string): Promise<{ library: VirtualLibrary; created: boolean }> {
   try {
     await access(join(dir, VTL_STATE_FILE));
   } catch {
-    return { library: await createLibrary(dir, defaultSiteSpec()), created: true };
+    const spec: unknown = specFile === undefined ? defaultSiteSpec() : JSON.parse(await readFile(specFile, "utf8"));
+    return { library: await createLibrary(dir, spec), created: true };
   }
   return { library: await openLibrary(dir), created: false };
 }
@@ -56,11 +61,11 @@ export interface VirtualLibrarySource extends DeviceSource {
 
 /**
  * The virtual library in `dir` as the agent's device source: opened (or
- * created from the default site spec), and served on `<dir>/vtl.sock` for SCSI
+ * created from `specFile` or the default site spec), and served on `<dir>/vtl.sock` for SCSI
  * clients. `close()` stops the socket and closes the library.
  */
-export async function virtualLibrarySource(dir: string): Promise<VirtualLibrarySource> {
-  const { library, created } = await openOrCreateLibrary(dir);
+export async function virtualLibrarySource(dir: string, specFile?: string): Promise<VirtualLibrarySource> {
+  const { library, created } = await openOrCreateLibrary(dir, specFile);
   let server: VtlServer;
   try {
     server = await startVtlServer({ library, socketPath: join(dir, VTL_SOCKET_NAME) });
@@ -74,6 +79,7 @@ export async function virtualLibrarySource(dir: string): Promise<VirtualLibraryS
     created,
     server,
     list: async () => virtualLibraryDevices(library),
+    open: async (device) => createVtlTransport(library, device.path.replace(/^vtl:/, "")),
     close: async () => {
       await server.close();
       await library.close();
