@@ -83,43 +83,45 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
   /** Tops the window up from the digest source (one filler at a time). */
   #fill(): Promise<void> {
     if (this.#filling) return this.#filling;
-    this.#filling = (async () => {
+    const p = this.#topUp();
+    this.#filling = p;
+    void p.finally(() => {
+      if (this.#filling === p) this.#filling = undefined;
+    });
+    return p;
+  }
+
+  async #topUp(): Promise<void> {
+    while (!this.#sourceDone && !this.#stopped && this.#window.length < this.#depth) {
+      let r: IteratorResult<string>;
       try {
-        while (!this.#sourceDone && !this.#stopped && this.#window.length < this.#depth) {
-          let r: IteratorResult<string>;
-          try {
-            r = await this.#source.next();
-          } catch (err) {
-            this.#sourceDone = true;
-            this.#error = err;
-            break;
-          }
-          if (r.done) {
-            this.#sourceDone = true;
-            break;
-          }
-          let resolve!: (b: Uint8Array) => void;
-          let reject!: (e: unknown) => void;
-          const done = new Promise<Uint8Array>((res, rej) => {
-            resolve = res;
-            reject = rej;
-          });
-          done.catch(() => undefined);
-          const slot: Slot = { digest: r.value, ino: undefined, started: false, done, resolve, reject };
-          this.#window.push(slot);
-          try {
-            slot.ino = (await this.#ds.chunks.stat(r.value)).ino;
-          } catch {
-            slot.ino = Number.MAX_SAFE_INTEGER; // the read reports the error in order
-          }
-          this.#wake?.();
-        }
-      } finally {
-        this.#filling = undefined;
-        if (this.#sourceDone) this.#wake?.();
+        r = await this.#source.next();
+      } catch (err) {
+        this.#sourceDone = true;
+        this.#error = err;
+        break;
       }
-    })();
-    return this.#filling;
+      if (r.done) {
+        this.#sourceDone = true;
+        break;
+      }
+      let resolve!: (b: Uint8Array) => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<Uint8Array>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      done.catch(() => undefined);
+      const slot: Slot = { digest: r.value, ino: undefined, started: false, done, resolve, reject };
+      this.#window.push(slot);
+      try {
+        slot.ino = (await this.#ds.chunks.stat(r.value)).ino;
+      } catch {
+        slot.ino = Number.MAX_SAFE_INTEGER; // the read reports the error in order
+      }
+      this.#wake?.();
+    }
+    if (this.#sourceDone) this.#wake?.();
   }
 
   /** One reader: takes the unstarted chunk with the lowest inode in the window. */

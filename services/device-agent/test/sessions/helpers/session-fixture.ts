@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { Server, ServerCredentials, credentials } from "@grpc/grpc-js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { addService, closeClient, createClient, DeviceAgentService, type Client, type ServiceImpl } from "@tapefleet/proto";
 import { writeMediaLabel } from "@tapefleet/tape-format";
 import { createLibrary, createVtlTransport, type SiteSpec, type VirtualLibrary } from "@tapefleet/vtl";
@@ -105,7 +106,9 @@ export interface WriteOutput {
   };
 }
 
-function* writeRequests(input: WriteInput) {
+type WriteRequest = MessageInitShape<typeof DeviceAgentService.method.writeSession.input>;
+
+function* writeRequests(input: WriteInput): Generator<WriteRequest> {
   yield {
     message: {
       case: "start" as const,
