@@ -29,6 +29,8 @@ export interface Allocation {
   readonly source: AllocSource;
   /** The medium joins the set now (false for `current-set`). */
   readonly assigned: boolean;
+  /** For `expired`: the time the medium expired (epoch seconds, <= now). */
+  readonly expiredAt?: number;
   /** The job's session including this allocation; pass it to the next call. */
   readonly session: WriteSession;
 }
@@ -105,6 +107,7 @@ export function allocWritableMedia(
 
   const empty: Medium[] = [];
   const used: Medium[] = [];
+  const expiredAt = new Map<Medium, number>();
   for (const m of media) {
     if (mediumPool(m) !== name) continue;
     const where = locationRejection(m, driveChanger);
@@ -151,6 +154,7 @@ export function allocWritableMedia(
       reject(m, { reason: "set-locked" });
     } else {
       expired.push(m);
+      expiredAt.set(m, expire);
     }
   }
   expired.sort(
@@ -194,6 +198,7 @@ export function allocWritableMedia(
   throw new NoUsableMediaError(name, rejected, nextExpiry);
 
   function assign(medium: Medium, source: AllocSource): Allocation {
+    const when = expiredAt.get(medium);
     const setLabel: MediaSetLabel = {
       pool: name,
       uuid: set.uuid,
@@ -206,6 +211,7 @@ export function allocWritableMedia(
       setLabel,
       source,
       assigned: true,
+      ...(when === undefined ? {} : { expiredAt: when }),
       session: { ...session, set: { uuid: set.uuid, members: [...set.members, medium.label.uuid] } },
     };
   }

@@ -55,6 +55,8 @@ export interface TapeWrite {
   readonly source: AllocSource;
   /** The tape reached its capacity and was marked full. */
   readonly full: boolean;
+  /** For a reused tape: when it had expired. */
+  readonly expiredAt?: number;
 }
 
 /** What one job did. */
@@ -71,7 +73,11 @@ export interface JournalEntry {
   readonly newSet: boolean;
   readonly newSetReason: NewSetReasonCode | null;
   readonly writes: readonly TapeWrite[];
-  /** Labels of the pool's tapes that were expired when the job started. */
+  /**
+   * Labels of the pool's tapes that were expired when the job started. A tape can also
+   * expire during the job: once the job's new set has its first tape, the previous set
+   * has a newer set (§6.7), which can make its tapes reusable by the same job.
+   */
   readonly expired: readonly string[];
   /** Labels of expired tapes the job overwrote. */
   readonly reused: readonly string[];
@@ -228,7 +234,14 @@ export class Simulator {
         this.#media = this.#media.map((m) =>
           m.label.uuid === uuid ? { ...m, bytesUsed: used + n, ...(full ? { storedStatus: "full" as const } : {}) } : m,
         );
-        writes.push({ labelText: medium.label.labelText, seqNr: alloc.setLabel.seqNr, bytes: n, source: alloc.source, full });
+        writes.push({
+          labelText: medium.label.labelText,
+          seqNr: alloc.setLabel.seqNr,
+          bytes: n,
+          source: alloc.source,
+          full,
+          ...(alloc.expiredAt === undefined ? {} : { expiredAt: alloc.expiredAt }),
+        });
       } while (remaining > 0);
     } catch (err) {
       if (!(err instanceof NoUsableMediaError)) throw err;
