@@ -17,6 +17,11 @@ export class ApiClient {
   get<T = unknown>(path: string): Promise<T> {
     return this.call<T>("GET", path);
   }
+
+  /** GET returning the whole JSON body (for replies with fields beside `data`, e.g. a task log's `active`). */
+  getRaw<T = unknown>(path: string): Promise<T> {
+    return this.call<T>("GET", path, undefined, true);
+  }
   post<T = unknown>(path: string, body: unknown): Promise<T> {
     return this.call<T>("POST", path, body);
   }
@@ -27,7 +32,7 @@ export class ApiClient {
     return this.call<T>("DELETE", path);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, raw = false): Promise<T> {
     const url = `${this.baseUrl}/api2/json${path}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: "application/json" };
     const init: { method: string; headers: Record<string, string>; body?: string } = { method, headers };
@@ -56,6 +61,7 @@ export class ApiClient {
       const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
       throw new CliError(message, fields, typeof e.code === "string" ? e.code : "HTTP", res.status);
     }
+    if (raw) return json as T;
     return (json as { data?: T } | undefined)?.data as T;
   }
 }

@@ -16,6 +16,8 @@ export interface Column {
   key: string;
   /** Header text (defaults to the key). */
   header?: string;
+  /** Right-align the cells (numbers, as the PBS CLI prints them). */
+  align?: "left" | "right";
 }
 
 /** Terminal columns a code point takes: 2 for wide East Asian and emoji, 0 for combining marks. */
@@ -60,8 +62,10 @@ export function renderTable(columns: readonly Column[], rows: readonly Record<st
   const cells = rows.map((r) => columns.map((c) => cellText(r[c.key])));
   const widths = headers.map((h, i) => Math.max(displayWidth(h), ...cells.map((row) => displayWidth(row[i]!))));
   const rule = (left: string, fill: string, mid: string, right: string) => left + widths.map((w) => fill.repeat(w + 2)).join(mid) + right;
-  const line = (texts: readonly string[]) => "│" + texts.map((t, i) => ` ${pad(t, widths[i]!)} `).join("│") + "│";
-  const out = [rule("┌", "─", "┬", "┐"), line(headers), rule("╞", "═", "╪", "╡")];
+  const cell = (t: string, i: number, header: boolean) =>
+    !header && columns[i]!.align === "right" ? " ".repeat(Math.max(0, widths[i]! - displayWidth(t))) + t : pad(t, widths[i]!);
+  const line = (texts: readonly string[], header = false) => "│" + texts.map((t, i) => ` ${cell(t, i, header)} `).join("│") + "│";
+  const out = [rule("┌", "─", "┬", "┐"), line(headers, true), rule("╞", "═", "╪", "╡")];
   cells.forEach((row, i) => {
     if (i > 0) out.push(rule("├", "─", "┼", "┤"));
     out.push(line(row));

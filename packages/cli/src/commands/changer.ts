@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { registerConfigGroup } from "./config-group.ts";
+import { registerChangerOps } from "./tape-ops.ts";
 
 /** `tapectl changer create|update|config|list|remove`. */
 export function registerChanger(program: Command, ctx: CliContext): void {
-  registerConfigGroup(program, ctx, {
+  const group = registerConfigGroup(program, ctx, {
     command: "changer",
     kind: "changer",
     description: "Medium changer (tape library robot) configuration.",
@@ -15,4 +16,5 @@ export function registerChanger(program: Command, ctx: CliContext): void {
     ],
     listColumns: ["path", "export-slots", "eject-before-unload"],
   });
+  registerChangerOps(group, ctx);
 }

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { registerConfigGroup } from "./config-group.ts";
+import { registerDriveOps } from "./tape-ops.ts";
 
 /** `tapectl drive create|update|config|list|remove`. */
 export function registerDrive(program: Command, ctx: CliContext): void {
-  registerConfigGroup(program, ctx, {
+  const group = registerConfigGroup(program, ctx, {
     command: "drive",
     kind: "drive",
     description: "LTO tape drive configuration.",
@@ -15,4 +16,5 @@ export function registerDrive(program: Command, ctx: CliContext): void {
     ],
     listColumns: ["path", "changer", "changer-drivenum"],
   });
+  registerDriveOps(group, ctx);
 }
