@@ -221,6 +221,22 @@ describe("allocWritableMedia (§6.6)", () => {
       expect(() => allocWritableMedia({ name: "p" }, [tape("F")], NOW, { ...lib1(), session })).toThrow(PoolArgumentError);
     });
 
+    it("warns from the 21st tape of a set on (seq_nr >= 20)", () => {
+      const members = Array.from({ length: 20 }, (_, i) => tape(`M${String(i).padStart(2, "0")}`, { set: ["p", s(1), i, 100 + i], status: "full" }));
+      const a = allocWritableMedia({ name: "p" }, [...members, tape("F")], NOW, lib1());
+      expect(a.setLabel.seqNr).toBe(20);
+      expect(a.warning).toBe(`media set ${s(1)} of pool 'p' is large: this is its tape number 21 (seq_nr 20)`);
+      const b = allocWritableMedia({ name: "p" }, [...members.slice(0, 19), tape("F")], NOW, lib1());
+      expect(b.setLabel.seqNr).toBe(19);
+      expect(b.warning).toBeUndefined();
+    });
+
+    it("reports when a reused medium expired", () => {
+      const a = allocWritableMedia(overwrite, [tape("X", { set: ["p", s(1), 0, 500] })], NOW, lib1());
+      expect(a).toMatchObject({ source: "expired", expiredAt: 500 });
+      expect(allocWritableMedia(overwrite, [tape("F")], NOW, lib1()).expiredAt).toBeUndefined();
+    });
+
     it("forceMediaSet starts a new set", () => {
       const media = [tape("A", { set: ["p", s(1), 0, 100] }), tape("F")];
       const a = allocWritableMedia({ name: "p" }, media, NOW, { ...lib1(), forceMediaSet: true });

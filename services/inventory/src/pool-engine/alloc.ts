@@ -16,6 +16,9 @@ import { checkWormIn, poolMediaKind } from "./worm.ts";
 /** Where the chosen tape came from (the step of §6.6). */
 export type AllocSource = "current-set" | "empty" | "expired" | "free";
 
+/** From this sequence number on, an allocation carries a warning (PBS logs one, §6.5). */
+export const LARGE_MEDIA_SET_SEQ_NR = 20;
+
 /** Result of {@link allocWritableMedia}. */
 export interface Allocation {
   /** The chosen medium, as it is in the inventory passed in. */
@@ -31,6 +34,8 @@ export interface Allocation {
   readonly assigned: boolean;
   /** For `expired`: the time the medium expired (epoch seconds, <= now). */
   readonly expiredAt?: number;
+  /** Set when the medium's sequence number is {@link LARGE_MEDIA_SET_SEQ_NR} or more. */
+  readonly warning?: string;
   /** The job's session including this allocation; pass it to the next call. */
   readonly session: WriteSession;
 }
@@ -95,7 +100,7 @@ export function allocWritableMedia(
   if (!check.ok) throw new MediaSetInconsistentError(name, set.uuid, check.inconsistency);
   if (check.lastIsWritable && check.last !== null) {
     const label = assignedSetLabel(check.last) as MediaSetLabel;
-    return { medium: check.last, setLabel: label, source: "current-set", assigned: false, session };
+    return { medium: check.last, setLabel: label, source: "current-set", assigned: false, session, ...largeSetWarning(label) };
   }
 
   const rejected: Rejection[] = [];
@@ -212,9 +217,16 @@ export function allocWritableMedia(
       source,
       assigned: true,
       ...(when === undefined ? {} : { expiredAt: when }),
+      ...largeSetWarning(setLabel),
       session: { ...session, set: { uuid: set.uuid, members: [...set.members, medium.label.uuid] } },
     };
   }
+}
+
+function largeSetWarning(label: MediaSetLabel): { warning?: string } {
+  return label.seqNr < LARGE_MEDIA_SET_SEQ_NR
+    ? {}
+    : { warning: `media set ${label.uuid} of pool '${label.pool}' is large: this is its tape number ${label.seqNr + 1} (seq_nr ${label.seqNr})` };
 }
 
 /**

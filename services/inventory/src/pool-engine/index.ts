@@ -64,7 +64,14 @@ export {
 } from "./write-session.ts";
 export { type ExpiryOptions, isMediumExpired, mediaExpireTime } from "./expiry.ts";
 export { type ListPoolMediaOptions, type PoolMediumView, listPoolMedia } from "./pool-media-list.ts";
-export { type AllocOptions, type AllocSource, type Allocation, allocWritableMedia, applyAllocation } from "./alloc.ts";
+export {
+  type AllocOptions,
+  type AllocSource,
+  type Allocation,
+  LARGE_MEDIA_SET_SEQ_NR,
+  allocWritableMedia,
+  applyAllocation,
+} from "./alloc.ts";
 export { type PoolMediaKind, assertErasable, checkPoolWorm, isErasable, poolMediaKind } from "./worm.ts";
 export { type MediaSetNameOptions, formatStrftime, mediaSetName } from "./media-set-name.ts";
 export { ManualClock, sequentialIds, systemClock, toEpochSeconds } from "./clock.ts";
