@@ -1,0 +1,11 @@
+export { parseDockerfile, instructionsOf, copyOperands, DockerfileError } from "./dockerfile.ts";
+export type { Dockerfile, Instruction, Stage, DockerfileErrorCode } from "./dockerfile.ts";
+export { parseDockerIgnore } from "./dockerignore.ts";
+export type { DockerIgnore } from "./dockerignore.ts";
+export { validateObjects, typeCheckObjects, modelModule, asK8sObject, objectName, SchemaError } from "./k8s-schema.ts";
+export type { K8sObject, SchemaProblem } from "./k8s-schema.ts";
+export { ingressAllowed, egressAllowed, connectionAllowed, PolicyError } from "./network-policy.ts";
+export type { Peer } from "./network-policy.ts";
+export { ensureTool, hasCommand, runTool, runToolOk, TOOL_PACKAGES, ToolError } from "./tools.ts";
+export type { ToolOutput } from "./tools.ts";
+export { REPO_ROOT, DEPLOY_DIR, parseYamlDocuments, readYamlDocuments, YamlFileError } from "./repo.ts";
