@@ -87,6 +87,11 @@ async function applyOne(tx: Tx, received: ReceivedRecord): Promise<ApplyOutcome>
   return { outcome: "applied", recordId: record.recordId, released: 0 };
 }
 
+/** jsonb arrives as text: drizzle switches postgres.js's JSON parsers off on the shared client. */
+export function jsonValue(v: unknown): unknown {
+  return typeof v === "string" ? JSON.parse(v) : v;
+}
+
 function recordIdOf(raw: unknown): string | undefined {
   const id = (raw as { recordId?: unknown } | null)?.recordId;
   return typeof id === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id.toLowerCase() : undefined;
@@ -99,8 +104,8 @@ async function markApplied(tx: Tx, r: CatalogRecord): Promise<void> {
 
 async function hold(tx: Tx, recordId: string, h: Hold, raw: unknown, r: CatalogRecord | null): Promise<void> {
   await tx`
-    insert into catalog.held_records (record_id, reason, message, media_uuid, media_set_uuid, seq_nr, record)
-    values (${recordId}, ${h.reason}, ${h.message}, ${r?.mediaUuid ?? null}, ${r?.mediaSetUuid ?? null}, ${r?.seqNr ?? null}, ${tx.json(raw as never)})
+    insert into catalog.held_records (record_id, reason, message, media_uuid, media_set_uuid, seq_nr, record, received_at)
+    values (${recordId}, ${h.reason}, ${h.message}, ${r?.mediaUuid ?? null}, ${r?.mediaSetUuid ?? null}, ${r?.seqNr ?? null}, ${JSON.stringify(raw)}::jsonb, clock_timestamp())
     on conflict (record_id) do update set reason = excluded.reason, message = excluded.message`;
 }
 
@@ -112,7 +117,7 @@ async function releaseHeld(tx: Tx, joined: CatalogMediaSetJoinedRecord): Promise
     order by received_at, record_id`;
   let released = 0;
   for (const row of rows) {
-    const received = receiveRecord(row.record);
+    const received = receiveRecord(jsonValue(row.record));
     if (!received.ok || received.record.type !== "archive") continue;
     const r = await applyOne(tx, received);
     if (r.outcome === "applied") released += 1;

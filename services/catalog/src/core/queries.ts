@@ -16,16 +16,18 @@ import type {
 } from "@tapefleet/api-types";
 import { CATALOG_DIGEST_PAGE_MAX } from "@tapefleet/api-types";
 import { NotFoundError, type Sql } from "@tapefleet/common";
-import { INGEST_LOCK_KEY, resetMedia } from "./ingest.ts";
+import { INGEST_LOCK_KEY, jsonValue, resetMedia } from "./ingest.ts";
 
-const epoch = (d: Date): number => Math.floor(d.getTime() / 1000);
+/** Timestamps arrive as strings: drizzle switches postgres.js's timestamp parsers off on the shared client. */
+const toDate = (v: Date | string): Date => (v instanceof Date ? v : new Date(v.includes("T") ? v : `${v.replace(" ", "T")}${/[+-]\d\d$/.test(v) ? ":00" : ""}`));
+const epoch = (d: Date | string): number => Math.floor(toDate(d).getTime() / 1000);
 
 /** Rows of PBS `media content`: the complete snapshot archives, filtered. */
 export async function mediaContent(sql: Sql, f: CatalogMediaContentRequest): Promise<CatalogMediaContentEntry[]> {
   const snapshotFilter =
     f.snapshot === undefined ? sql`` : sql`and (s.snapshot = ${f.snapshot} or s.snapshot like ${escapeLike(f.snapshot.replace(/\/+$/, "")) + "/%"})`;
   const rows = await sql<
-    { label_text: string; media_uuid: string; pool: string; name: string | null; set_uuid: string; ctime: Date; seq_nr: number; snapshot: string; backup_time: Date; store: string }[]
+    { label_text: string; media_uuid: string; pool: string; name: string | null; set_uuid: string; ctime: Date | string; seq_nr: number; snapshot: string; backup_time: Date | string; store: string }[]
   >`
     select m.label_text, m.media_uuid, ms.pool, ms.name, ms.uuid as set_uuid, ms.ctime, m.seq_nr, s.snapshot, s.backup_time, s.store
     from catalog.snapshots s
@@ -225,7 +227,7 @@ export async function mediaFiles(sql: Sql, mediaUuid: string): Promise<CatalogMe
   const member = await sql`select 1 from catalog.media_set_members where media_uuid = ${mediaUuid}`;
   if (member.length === 0) throw new NotFoundError("tape in the catalog", mediaUuid);
   const rows = await sql<
-    { file_number: number; kind: CatalogArchiveKind; archive_uuid: string; store: string | null; snapshot: string | null; incomplete: boolean; chunk_count: number; bytes: string | null; committed_at: Date }[]
+    { file_number: number; kind: CatalogArchiveKind; archive_uuid: string; store: string | null; snapshot: string | null; incomplete: boolean; chunk_count: number; bytes: string | null; committed_at: Date | string }[]
   >`
     select file_number, kind, archive_uuid, store, snapshot, incomplete, chunk_count, bytes, committed_at
     from catalog.archives where media_uuid = ${mediaUuid} order by file_number`;
@@ -238,7 +240,7 @@ export async function mediaFiles(sql: Sql, mediaUuid: string): Promise<CatalogMe
     incomplete: r.incomplete,
     chunks: r.chunk_count,
     bytes: r.bytes === null ? null : Number(r.bytes),
-    committedAt: r.committed_at.toISOString(),
+    committedAt: toDate(r.committed_at).toISOString(),
   }));
 }
 
@@ -255,7 +257,7 @@ export async function forgetMedia(sql: Sql, mediaUuid: string): Promise<{ mediaU
 
 /** Records kept because they could not be applied, oldest first. */
 export async function heldRecords(sql: Sql, limit = 1000): Promise<CatalogHeldRecord[]> {
-  const rows = await sql<{ record_id: string; reason: CatalogHoldReason; message: string; media_uuid: string | null; media_set_uuid: string | null; record: unknown; received_at: Date }[]>`
+  const rows = await sql<{ record_id: string; reason: CatalogHoldReason; message: string; media_uuid: string | null; media_set_uuid: string | null; record: unknown; received_at: Date | string }[]>`
     select record_id, reason, message, media_uuid, media_set_uuid, record, received_at from catalog.held_records order by received_at, record_id limit ${limit}`;
   return rows.map((r) => ({
     recordId: r.record_id,
@@ -263,8 +265,8 @@ export async function heldRecords(sql: Sql, limit = 1000): Promise<CatalogHeldRe
     message: r.message,
     mediaUuid: r.media_uuid,
     mediaSetUuid: r.media_set_uuid,
-    record: r.record,
-    receivedAt: r.received_at.toISOString(),
+    record: jsonValue(r.record),
+    receivedAt: toDate(r.received_at).toISOString(),
   }));
 }
 

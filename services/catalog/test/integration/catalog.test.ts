@@ -21,7 +21,7 @@ describe("catalog", () => {
     const bus = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "catalog-test", logger: createLogger({ service: "t", level: "silent" }) });
     try {
       const tables = await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'catalog' order by 1`;
-      expect(tables.map((t) => t.table_name)).toEqual(["__migrations", "archives", "media_set_members", "media_sets"]);
+      expect(tables.map((t) => t.table_name)).toEqual(["__migrations", "applied_records", "archives", "chunks", "held_records", "media_set_members", "media_sets", "snapshots"]);
       const ready = await fetch(`${first.service.healthUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(((await ready.json()) as { checks: Record<string, boolean> }).checks["postgres"]).toBe(true);
@@ -40,8 +40,8 @@ describe("catalog", () => {
         const bad = (await bus.request(CATALOG_SUBJECTS.listMediaSets, { pool: "-bad" }).catch((e: unknown) => e)) as TapefleetError;
         expect(bad.code).toBe("VALIDATION");
         expect(bad.fields?.[0]?.field).toBe("pool");
-        const bogus = await sql`insert into catalog.archives (media_set_uuid, media_uuid, file_number, kind, store) values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000a1', 3, 'bogus', 'store1')`.catch((e: unknown) => e);
-        expect(String(bogus)).toContain("archives_kind_check");
+        const bogus = await sql`insert into catalog.archives (media_set_uuid, media_uuid, file_number, kind, store, archive_uuid, committed_at) values ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-0000000000a1', 3, 'bogus', 'store1', '00000000-0000-4000-8000-0000000000f3', now())`.catch((e: unknown) => e);
+        expect(String(bogus)).toContain("archives_kind_v2_check");
       } finally {
         await second.stop();
       }
