@@ -1,0 +1,147 @@
+/**
+ * Data path benchmark of the device agent, in one run on the same sample
+ * datastore (page cache warm):
+ *   write: a write session of every snapshot (its chunks in chunk archives,
+ *          then the snapshot archives) through ScsiTape onto a file-backed
+ *          virtual tape (the virtual library's in-process transport), against
+ *          `tar -b 512 -cf` of the same chunk files and a raw `cat` of them;
+ *   read:  every chunk archive read back with CRC and SHA-256 digest checks
+ *          against a raw `cat` of the cartridge's data file;
+ * printed as ratios (targets: write ≥ 1.0× tar and ≥ 0.8× raw; read ≥ 0.7×
+ * raw), plus the peak RSS of this process (the agent's side) and the longest
+ * event-loop stall during the write (target < 20 ms).
+ *
+ *   npm run bench:data-path -w @tapefleet/device-agent
+ *   TAPEFLEET_BENCH_SAMPLE_SIZE=256MiB npm run bench:data-path -w @tapefleet/device-agent
+ */
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createSampleDatastore, openDatastore, parseByteSize, snapshotPath, type Datastore } from "@tapefleet/datastore";
+import { writeMediaLabel, readTapeFile } from "@tapefleet/tape-format";
+import { createLibrary, createVtlTransport, type SiteSpec } from "@tapefleet/vtl";
+import { ScsiTape, runWriteSession } from "../src/sessions/index.ts";
+
+const SIZE = parseByteSize(process.env["TAPEFLEET_BENCH_SAMPLE_SIZE"] ?? "2GiB");
+const SEED = 5;
+const MiB = 1024 * 1024;
+
+async function sample(): Promise<Datastore> {
+  const dir = join(tmpdir(), `tapefleet-bench-sample-${SEED}-${SIZE}`);
+  const marker = join(dir, ".sample-complete");
+  if (!existsSync(marker)) {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const t = performance.now();
+    process.stdout.write(`creating the ${(SIZE / MiB).toFixed(0)} MiB sample datastore in ${dir} (cached for later runs)…\n`);
+    await createSampleDatastore(dir, { size: SIZE, seed: SEED, name: "sample" });
+    await writeFile(marker, "");
+    process.stdout.write(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  }
+  return openDatastore(dir, { name: "sample" });
+}
+
+function sh(cmd: string, cwd: string): number {
+  const t = performance.now();
+  const r = spawnSync("sh", ["-c", cmd], { cwd, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error(`${cmd}: exit ${r.status}`);
+  return performance.now() - t;
+}
+
+const mibs = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
+
+const ds = await sample();
+const work = await mkdtemp(join(tmpdir(), "tapefleet-bench-data-path-"));
+try {
+  const snapshots: string[] = [];
+  const digests = new Set<string>();
+  for await (const s of ds.selectSnapshots({})) {
+    snapshots.push(`sample:${snapshotPath(s)}`);
+    for await (const d of ds.snapshotDigests(s)) digests.add(d);
+  }
+  let chunkBytes = 0;
+  const paths: string[] = [];
+  for (const d of digests) {
+    paths.push(relative(ds.path, ds.chunks.chunkPath(d)));
+    chunkBytes += (await ds.chunks.stat(d)).size;
+  }
+  const list = join(work, "chunks.list");
+  await writeFile(list, `${paths.join("\n")}\n`);
+  // warm the page cache
+  sh(`xargs cat < '${list}' > /dev/null`, ds.path);
+
+  const rawMs = sh(`xargs cat < '${list}' > '${join(work, "raw.out")}'`, ds.path);
+  await rm(join(work, "raw.out"));
+  const tarMs = sh(`tar -b 512 -cf '${join(work, "chunks.tar")}' -T '${list}'`, ds.path);
+  await rm(join(work, "chunks.tar"));
+
+  const spec = {
+    drives: [{ name: "bench0", generation: 9, serial: "TFDBENCH01" }],
+    shelf: [{ barcode: "BENCH1L9", capacityBytes: Math.max(4 * SIZE, 1024 * MiB), earlyWarningBytes: 64 * MiB }],
+    timing: { loadMs: 0, powerOnUnitAttention: false },
+  } as SiteSpec;
+  const lib = await createLibrary(join(work, "vtl"), spec);
+  await lib.insertCartridge("bench0", "BENCH1L9");
+  const tape = new ScsiTape(createVtlTransport(lib, "bench0"));
+  await tape.waitReady();
+  await tape.rewind();
+  await writeMediaLabel(tape, { uuid: randomUUID(), labelText: "BENCH1L9", ctime: 1 });
+  await tape.sync();
+
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const t0 = performance.now();
+  const result = await runWriteSession(
+    tape,
+    { datastore: ds, mediaSet: { uuid: randomUUID(), pool: "bench", seqNr: 0, ctime: 1 }, snapshots },
+    { onCommit: async () => undefined },
+  );
+  const writeMs = performance.now() - t0;
+  delay.disable();
+  if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
+
+  // read back every chunk archive with digest verification
+  await tape.locateFile(2);
+  const t1 = performance.now();
+  let verified = 0;
+  let readBytes = 0;
+  for (;;) {
+    const r = await readTapeFile(tape, { verifyDigest: true });
+    if (r.kind === "end-of-stream") break;
+    if (r.kind !== "file") continue;
+    if (r.archive.kind === "chunk-archive") {
+      for await (const e of r.archive.entries) if (e.digestChecked) verified++;
+    } else await r.file.blocks.skipData();
+    readBytes += r.file.blocks.bytesRead;
+  }
+  const readMs = performance.now() - t1;
+  await lib.close();
+  const dataFile = join(work, "vtl", "cartridges", "BENCH1L9.data");
+  const tapeBytes = (await stat(dataFile)).size;
+  sh(`cat '${dataFile}' > /dev/null`, work);
+  const rawReadMs = sh(`cat '${dataFile}' > /dev/null`, work);
+  if (verified !== digests.size) throw new Error(`read back: ${verified} of ${digests.size} chunks verified`);
+
+  const rss = process.resourceUsage().maxRSS * 1024;
+  const stallMs = delay.max / 1e6;
+  const rows = [
+    ["sample", `${(chunkBytes / MiB).toFixed(0)} MiB in ${digests.size} chunks, ${snapshots.length} snapshots`],
+    ["raw cat of the chunk files", `${mibs(chunkBytes, rawMs).toFixed(0)} MiB/s`],
+    ["tar -b 512 of the chunk files", `${mibs(chunkBytes, tarMs).toFixed(0)} MiB/s`],
+    ["write session to the virtual tape", `${mibs(chunkBytes, writeMs).toFixed(0)} MiB/s of chunks (${(result.bytesWritten / MiB).toFixed(0)} MiB on tape incl. snapshot archives)`],
+    ["  ratio to tar (target ≥ 1.0)", (tarMs / writeMs).toFixed(2)],
+    ["  ratio to raw (target ≥ 0.8)", (rawMs / writeMs).toFixed(2)],
+    ["read back, digests verified", `${mibs(readBytes, readMs).toFixed(0)} MiB/s (${verified} chunks)`],
+    ["raw cat of the tape data file", `${mibs(tapeBytes, rawReadMs).toFixed(0)} MiB/s`],
+    ["  ratio to raw (target ≥ 0.7)", (mibs(readBytes, readMs) / mibs(tapeBytes, rawReadMs)).toFixed(2)],
+    ["peak RSS of this process", `${(rss / MiB).toFixed(0)} MiB`],
+    ["longest event-loop stall during the write (target < 20 ms)", `${stallMs.toFixed(1)} ms`],
+  ];
+  for (const [k, v] of rows) process.stdout.write(`${k!.padEnd(60)} ${v}\n`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
