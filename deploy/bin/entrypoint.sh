@@ -36,6 +36,7 @@ case "$service" in
     ;;
   migrate)
     export TAPEFLEET_SERVICE=migrate
+    cd "$app"
     exec node --import tsx "$app/deploy/bin/migrate.ts" "$@"
     ;;
   "")
