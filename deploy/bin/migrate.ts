@@ -30,6 +30,7 @@ export const SERVICE_MIGRATIONS: readonly ServiceMigrations[] = [
   { service: "inventory", folder: "services/inventory/drizzle", journalSchema: "inventory_migrations" },
   { service: "catalog", folder: "services/catalog/migrations", journalSchema: "catalog" },
   { service: "keyvault", folder: "services/keyvault/migrations", journalSchema: "keyvault" },
+  { service: "scheduler", folder: "services/scheduler/drizzle", journalSchema: "scheduler_migrations" },
   { service: "api-gateway", folder: "services/api-gateway/drizzle", journalSchema: "gateway_migrations" },
 ];
 
