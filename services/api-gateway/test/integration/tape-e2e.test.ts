@@ -28,7 +28,7 @@ function librarySpec(name: string, serialDigit: string) {
       {
         name,
         slots: 8,
-        importExportSlots: 1,
+        importExportSlots: 2,
         serial: `TFLIB0000${serialDigit}`,
         drives: [{ generation: 9, serial: `TFD900000${serialDigit}` }],
         cartridges: [
@@ -184,6 +184,7 @@ describe("tape control plane end to end", () => {
       ["slot", "7", "", ""],
       ["slot", "8", "CLN101L1", ""],
       ["import-export", "9", "TF1009L9", ""],
+      ["import-export", "10", "", ""],
     ]);
     // The same, defaulting to the changer of TAPEFLEET_DRIVE's drive.
     const viaDrive = await runCli(["changer", "status"], {
@@ -235,6 +236,40 @@ describe("tape control plane end to end", () => {
     const tasks = await ok("task", "list");
     expect(tasks).toContain("clean-drive");
     expect(tasks).toContain("barcode-label-media");
+  });
+
+  it("reads drive information, moves tapes, formats one and re-reads the labels into the inventory", async () => {
+    // Cleaning put the tape back in its slot: load it again.
+    expect(await ok("changer", "load-media", "TF1002L9", "--drive", "d1")).toContain("TASK OK");
+    const status = await ok("status", "--drive", "d1");
+    expect(status).toMatch(/│ vendor\s+│ IBM\s+│/);
+    expect(status).toMatch(/│ density\s+│ LTO-9\s+│/);
+    expect((await ok("drive", "cartridge-memory", "--drive", "d1")).split("\n").length).toBeGreaterThan(5);
+    expect(await ok("drive", "volume-statistics", "--drive", "d1")).toContain("volume-mounts");
+    expect(await ok("changer", "unload", "--drive", "d1")).toMatch(/unloaded TF1002L9 to slot 2/);
+    await ok("changer", "transfer", "1", "3", "--changer", "lib1");
+    expect(await ok("changer", "status", "lib1")).toMatch(/│ slot\s+│\s+3 │ TF1001L9\s+│/);
+    const format = await ok("drive", "format", "--drive", "d1", "--label-text", "TF1001L9");
+    expect(format).toContain("removed media 'TF1001L9' from the inventory");
+    const inventory = await ok("inventory", "--read-all-labels", "--drive", "d1");
+    expect(inventory).toContain("media 'TF1001L9' is empty");
+    expect(inventory).toMatch(/inventorized media 'TF1002L9'/);
+    expect(inventory).toMatch(/│ TF1001L9\s+│\s+│/);
+    expect(inventory).toMatch(/│ TF1002L9\s+│ [0-9a-f-]{36} │/);
+    await ok("changer", "export", "TF1002L9", "--drive", "d1");
+    expect(await ok("changer", "status", "lib1")).toMatch(/│ import-export │\s+10 │ TF1002L9\s+│/);
+    const media = (await gw.app.inject({ method: "GET", url: "/api2/json/tape/media/list", headers: { authorization: `Bearer ${token}` } })).json() as {
+      data: { "label-text": string; location: string }[];
+    };
+    expect(media.data.map((m) => [m["label-text"], m.location])).toEqual([["TF1002L9", "offline"]]);
+    // Audit tokens read, but may not start operations.
+    const audit = (await gw.app.inject({ method: "POST", url: "/api2/json/access/token", headers: { authorization: `Bearer ${token}` }, payload: { role: "audit" } })).json() as {
+      data: { token: string };
+    };
+    const auth = { authorization: `Bearer ${audit.data.token}` };
+    expect((await gw.app.inject({ method: "GET", url: "/api2/json/tape/changer/lib1/status", headers: auth })).statusCode).toBe(200);
+    expect((await gw.app.inject({ method: "POST", url: "/api2/json/tape/drive/d1/rewind", headers: auth, payload: {} })).statusCode).toBe(403);
+    expect((await gw.app.inject({ method: "GET", url: "/api2/json/tape/changer/lib1/status" })).statusCode).toBe(401);
   });
 
   it("serves the second library through the same gateway; a stopped agent's devices go offline", async () => {
