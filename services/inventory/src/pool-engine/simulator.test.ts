@@ -112,6 +112,30 @@ describe("Simulator", () => {
     expect(sim.clock.now()).toBe(start + 200_000);
   });
 
+  it("evaluates schedules, allocation events, days and set names in its time zone, across a DST change", () => {
+    const sim = new Simulator({
+      pools: [{ name: "w", allocation: "mon", retention: "overwrite", template: "%F %H:%M %z" }],
+      tapes: [{ labelText: "A" }, { labelText: "B" }],
+      start: at("2026-03-22T00:00:00Z"),
+      capacity: 1000,
+      timeZone: "Europe/Berlin",
+    });
+    const out = sim.runSchedule([{ pool: "w", schedule: "mon..fri 01:30", bytes: 100 }], at("2026-04-04T00:00:00Z"));
+    expect(out.map((e) => [e.day, e.weekday, new Date(e.time * 1000).toISOString(), e.newSet, e.setName, e.reused.join()])).toEqual([
+      ["2026-03-23", "Mon", "2026-03-23T00:30:00.000Z", true, "2026-03-23 01:30 +0100", ""],
+      ["2026-03-24", "Tue", "2026-03-24T00:30:00.000Z", false, "2026-03-23 01:30 +0100", ""],
+      ["2026-03-25", "Wed", "2026-03-25T00:30:00.000Z", false, "2026-03-23 01:30 +0100", ""],
+      ["2026-03-26", "Thu", "2026-03-26T00:30:00.000Z", false, "2026-03-23 01:30 +0100", ""],
+      ["2026-03-27", "Fri", "2026-03-27T00:30:00.000Z", false, "2026-03-23 01:30 +0100", ""],
+      // summer time from Sunday 29 March: Monday 01:30 local is Sunday 23:30 UTC
+      ["2026-03-30", "Mon", "2026-03-29T23:30:00.000Z", true, "2026-03-30 01:30 +0200", "A"],
+      ["2026-03-31", "Tue", "2026-03-30T23:30:00.000Z", false, "2026-03-30 01:30 +0200", ""],
+      ["2026-04-01", "Wed", "2026-03-31T23:30:00.000Z", false, "2026-03-30 01:30 +0200", ""],
+      ["2026-04-02", "Thu", "2026-04-01T23:30:00.000Z", false, "2026-03-30 01:30 +0200", ""],
+      ["2026-04-03", "Fri", "2026-04-02T23:30:00.000Z", false, "2026-03-30 01:30 +0200", ""],
+    ]);
+  });
+
   it("rejects unknown pools and tapes, duplicate tapes, bad schedules, capacities and byte counts", () => {
     const sim = new Simulator({ pools, tapes: [{ labelText: "A" }], start, capacity: 100 });
     expect(() => sim.runJob("zz")).toThrow("pool: no pool 'zz' in the simulation");
