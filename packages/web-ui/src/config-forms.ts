@@ -190,7 +190,9 @@ export function updateBody(spec: FormSpec, original: Entry, values: FormValues, 
     if (f.isKey) continue;
     const next = encodeField(f, values[f.key]);
     const before = original[f.key];
-    const beforeEncoded = f.type === "boolean" ? (before === true ? true : undefined) : before;
+    // Lists shown as comma-separated text (export slots) compare as that text.
+    const beforeEncoded =
+      f.type === "boolean" ? (before === true ? true : undefined) : Array.isArray(before) && f.type !== "lines" ? before.map(String).join(",") : before;
     if (sameJson(next, beforeEncoded)) continue;
     if (next === undefined) {
       if (f.required) body[f.key] = "";
