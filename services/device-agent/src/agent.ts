@@ -4,7 +4,7 @@ import { addService, createHealthService, DeviceAgentService, DeviceChangeKind, 
 import { splitHostPort, type DeviceAgentConfig } from "./config.ts";
 import { CLEANING_REQUEST_FLAGS, DeviceService } from "./core/device-service.ts";
 import { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, type AgentDevice, type DeviceSource } from "./devices.ts";
-import { ANNOUNCE_REFRESH_MS, announceDevice, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer, type AnnouncedDevice, type CleanRequestedEvent } from "./fleet.ts";
+import { ANNOUNCE_REFRESH_MS, announceDevices, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer, type AnnouncedDevice, type CleanRequestedEvent } from "./fleet.ts";
 import { operationsImpl, type OperationsImpl } from "./handlers/operations.ts";
 import { serviceSessionDrives } from "./session-drives-adapter.ts";
 import { natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl } from "./sessions/index.ts";
@@ -146,7 +146,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   }
   grpcAddress = `${host}:${port}`;
   let service: RunningService<Record<string, never>>;
-  const listAnnounced = async (): Promise<AnnouncedDevice[]> => (await source.list()).map(announceDevice);
+  const listAnnounced = async (): Promise<AnnouncedDevice[]> => announceDevices(await source.list());
   // The heartbeat carries this object: its device list is refreshed in place.
   const info: { hostId: string; grpcAddress: string; deviceSource: string; devices: AnnouncedDevice[] } = {
     hostId: config.hostId,

@@ -1,4 +1,4 @@
-import type { AgentDevice } from "./devices.ts";
+import { selectDevices, type AgentDevice } from "./devices.ts";
 
 /** Scatter-gather subject every device agent answers (payload `{kind?: "drive" | "changer"}`). */
 export const DEVICE_SCAN_SUBJECT = "device.scan";
@@ -27,6 +27,11 @@ export interface DeviceScanAnswer {
   devices: AnnouncedDevice[];
 }
 
+/** Announced order: drives first, then changers, each by path (as ListDevices). */
+export function announceDevices(devices: readonly AgentDevice[]): AnnouncedDevice[] {
+  return selectDevices(devices, { kinds: [], includeOffline: true }).map(announceDevice);
+}
+
 export function announceDevice(d: AgentDevice): AnnouncedDevice {
   return {
     serial: d.serial || d.id,
@@ -45,7 +50,7 @@ export function announceDevice(d: AgentDevice): AnnouncedDevice {
 export function scanAnswer(hostId: string, grpcAddress: string, devices: readonly AgentDevice[], payload: unknown): DeviceScanAnswer {
   const kind = typeof payload === "object" && payload !== null ? (payload as { kind?: unknown }).kind : undefined;
   const want = kind === "drive" || kind === "tape-drive" ? "drive" : kind === "changer" || kind === "medium-changer" ? "changer" : undefined;
-  const list = devices.map(announceDevice).filter((d) => want === undefined || d.kind === want);
+  const list = announceDevices(devices).filter((d) => want === undefined || d.kind === want);
   return { hostId, grpcAddress, devices: list };
 }
 

@@ -10,7 +10,7 @@ export type { SgDevicesOptions } from "./sg-devices.ts";
 export * as sg from "./sg/index.ts";
 export { openOrCreateLibrary, virtualLibraryDevices, virtualLibrarySource, VTL_SOCKET_NAME, VTL_STATE_FILE } from "./vtl-devices.ts";
 export type { VirtualLibrarySource } from "./vtl-devices.ts";
-export { ANNOUNCE_REFRESH_MS, announceDevice, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer } from "./fleet.ts";
+export { ANNOUNCE_REFRESH_MS, announceDevice, announceDevices, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer } from "./fleet.ts";
 export type { AnnouncedDevice, CleanRequestedEvent, DeviceScanAnswer } from "./fleet.ts";
 export { operationsImpl } from "./handlers/operations.ts";
 export type { OperationsImpl, OperationsOptions } from "./handlers/operations.ts";
