@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PoolConfigError } from "./errors.ts";
-import { poolPolicy } from "./pool-policy.ts";
+import { MAX_EPOCH_SECONDS, checkTime, poolPolicy } from "./pool-policy.ts";
 
 describe("poolPolicy (§6.1)", () => {
   it("applies PBS's defaults: continue, keep, %c, no encryption", () => {
@@ -42,5 +42,15 @@ describe("poolPolicy (§6.1)", () => {
     expect(err).toMatchObject({ code: "INVALID_POOL_CONFIG", pool: "p", field: "retention" });
     expect((err as Error).message).toBe("pool 'p': retention: must be 'keep', 'overwrite' or a time span: empty time span at 0");
     expect(() => poolPolicy({ name: "p", allocation: "sometimes" })).toThrow(/^pool 'p': allocation: must be 'continue', 'always' or a calendar event: /);
+  });
+});
+
+describe("checkTime", () => {
+  it("accepts integer epoch seconds within the Date range only", () => {
+    expect(checkTime("now", -5)).toBe(-5);
+    expect(checkTime("now", MAX_EPOCH_SECONDS)).toBe(MAX_EPOCH_SECONDS);
+    expect(() => checkTime("now", MAX_EPOCH_SECONDS + 1)).toThrow(/^now: must be within/);
+    expect(() => checkTime("now", Number.POSITIVE_INFINITY)).toThrow(/^now: must be an integer number of epoch seconds, got Infinity/);
+    expect(() => checkTime("now", "1" as unknown as number)).toThrow(/^now: must be an integer/);
   });
 });

@@ -124,10 +124,16 @@ export function nextEventAfter(event: CalendarEvent, after: number, timeZone: st
   return next === null ? null : Math.floor(next.getTime() / 1000);
 }
 
-/** @throws {PoolArgumentError} unless `now` is an integer number of epoch seconds. */
+/** Largest time the engine accepts, in epoch seconds (the range of a JavaScript `Date`). */
+export const MAX_EPOCH_SECONDS = 8_640_000_000_000;
+
+/** @throws {PoolArgumentError} unless `value` is an integer number of epoch seconds within the `Date` range. */
 export function checkTime(field: string, value: number): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value)) {
     throw new PoolArgumentError(field, `must be an integer number of epoch seconds, got ${String(value)}`);
+  }
+  if (Math.abs(value) > MAX_EPOCH_SECONDS) {
+    throw new PoolArgumentError(field, `must be within ±${MAX_EPOCH_SECONDS} epoch seconds, got ${value}`);
   }
   return value;
 }
