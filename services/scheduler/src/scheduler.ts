@@ -95,7 +95,7 @@ export async function startScheduler(
   try {
     const recovered = await tasks.recover();
     if (recovered > 0) service.logger.warn({ recovered }, "tasks left running by a stopped scheduler ended with status unknown");
-    registerDeviceHandlers(service.bus, { ops: () => new DeviceOps(inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));
+    registerDeviceHandlers(service.bus, { ops: (requestId) => new DeviceOps(requestId ? inventory.withRequestId(requestId) : inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));
     await service.bus.nc.flush();
   } catch (err) {
     await service.stop();

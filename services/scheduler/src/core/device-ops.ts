@@ -33,6 +33,16 @@ export const WORKER_TYPES: Partial<Record<DeviceOp, string>> = {
   inventory: "inventory-update",
 };
 
+/** Operations that go through the drive's changer. */
+const CHANGER_OPS: ReadonlySet<DeviceOp> = new Set(["load-media", "load-slot", "unload", "export-media", "clean", "barcode-label", "inventory"]);
+
+/** A task's drive, resolved before it starts (with its changer when the operation needs one). */
+interface Resolved {
+  config: DriveConfig;
+  drive: DeviceTarget;
+  cd?: ChangerDrive;
+}
+
 /** The agent refuses to label a tape holding data with this reason. */
 export const MEDIUM_NOT_EMPTY = "MEDIUM_NOT_EMPTY";
 
@@ -168,21 +178,27 @@ export class DeviceOps {
   }
 
   private async startTask(op: DeviceOp, req: Record<string, unknown>, user: string): Promise<TaskStarted> {
-    const drive = req["drive"] as string;
+    const name = req["drive"] as string;
     // Resolve before the task starts, so a bad name or an absent agent is the request's error.
-    const needsChanger = ["load-media", "load-slot", "unload", "export-media", "clean", "barcode-label", "inventory"].includes(op);
-    const resolved = needsChanger ? await this.changerDrive(drive, op) : { ...(await this.driveTarget(drive)), changer: undefined };
+    let resolved: Resolved;
+    if (CHANGER_OPS.has(op)) {
+      const cd = await this.changerDrive(name, op);
+      resolved = { config: cd.config, drive: cd.drive, cd };
+    } else {
+      const { config, target } = await this.driveTarget(name);
+      resolved = { config, drive: target };
+    }
     const upid = await this.tasks.start(
-      { workerType: WORKER_TYPES[op]!, workerId: drive, user, lock: `drive:${drive}`, lockTitle: `drive '${drive}'` },
-      (ctx) => this.task(op, req, resolved as never, ctx),
+      { workerType: WORKER_TYPES[op]!, workerId: name, user, lock: `drive:${name}`, lockTitle: `drive '${name}'` },
+      (ctx) => this.task(op, req, resolved, ctx),
     );
     return { upid };
   }
 
-  private async task(op: DeviceOp, req: Record<string, unknown>, r: { config: DriveConfig; drive?: DeviceTarget; target?: DeviceTarget } & Partial<ChangerDrive>, ctx: TaskContext): Promise<void> {
-    const drive = (r.drive ?? r.target)!;
+  private async task(op: DeviceOp, req: Record<string, unknown>, r: Resolved, ctx: TaskContext): Promise<void> {
+    const drive = r.drive;
     const call = { signal: ctx.signal, progress: (t: string) => ctx.log(t) };
-    const cd = r.changer ? ({ changer: r.changer, driveNumber: r.driveNumber!, drive } as ChangerDrive) : undefined;
+    const cd = r.cd;
     switch (op) {
       case "rewind":
         ctx.log(`rewind drive '${r.config.name}'`);

@@ -23,14 +23,14 @@ function intOf(v: unknown, field: string): number | undefined {
   return v;
 }
 
-function serveLogged(bus: Bus, logger: Logger, subject: string, handler: (payload: unknown) => Promise<unknown>): void {
+function serveLogged(bus: Bus, logger: Logger, subject: string, handler: (payload: unknown, requestId: string) => Promise<unknown>): void {
   bus.serve(
     subject,
     async (payload, meta) => {
       const started = performance.now();
       let outcome = "ok";
       try {
-        return await handler(payload);
+        return await handler(payload, meta.requestId);
       } catch (err) {
         outcome = err instanceof TapefleetError ? err.code : "INTERNAL";
         throw err;
@@ -48,9 +48,9 @@ function serveLogged(bus: Bus, logger: Logger, subject: string, handler: (payloa
  */
 export function registerDeviceHandlers(bus: Bus, deps: { ops: (requestId?: string) => DeviceOps; tasks: TaskRegistry }, logger: Logger): void {
   for (const op of DEVICE_OP_NAMES) {
-    serveLogged(bus, logger, schedulerDeviceSubject(op), async (payload) => {
+    serveLogged(bus, logger, schedulerDeviceSubject(op), async (payload, requestId) => {
       const { user, params } = splitUser(payload);
-      return deps.ops().run(op as DeviceOp, params, user);
+      return deps.ops(requestId).run(op as DeviceOp, params, user);
     });
   }
   serveLogged(bus, logger, taskSubject("list"), async (p) => {
