@@ -56,8 +56,7 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 ENV NODE_ENV=production \
     TAPEFLEET_HTTP_HOST=0.0.0.0 \
-    TAPEFLEET_ADMIN_TOKEN_FILE=/var/lib/tapefleet/admin-token \
-    TAPEFLEET_VAR_DIR=/var/lib/tapefleet
+    TAPEFLEET_ADMIN_TOKEN_FILE=/var/lib/tapefleet/admin-token
 # 8007: API gateway (API + /healthz + /readyz); 8080: health listener of the other
 # services; 8008: device-agent gRPC. The agent announces the address it binds, so
 # TAPEFLEET_GRPC_ADDRESS is set per deployment to an address its callers can reach

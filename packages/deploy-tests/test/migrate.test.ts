@@ -84,7 +84,7 @@ describe("migrate one-shot", () => {
     const out: Record<string, number> = {};
     for (const m of SERVICE_MIGRATIONS) {
       const rows = await sql.unsafe(`select count(*)::int as n from "${m.journalSchema}"."__migrations"`);
-      out[m.service] = (rows[0] as { n: number }).n;
+      out[m.service] = Number(rows[0]?.["n"]);
     }
     return out;
   }
