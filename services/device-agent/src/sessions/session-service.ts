@@ -81,15 +81,31 @@ function rate(bytes: number, ms: number): bigint {
   return ms > 0 ? BigInt(Math.round((bytes * 1000) / ms)) : 0n;
 }
 
-/** A tiny single-consumer queue between callbacks and an async generator. */
+/**
+ * A single-consumer queue between a producer and an async generator. `send`
+ * waits while `capacity` items are queued, so a slow client slows the tape
+ * reads down instead of filling memory.
+ */
 class Channel<T> {
   #items: T[] = [];
   #wake: (() => void) | undefined;
+  #space: (() => void) | undefined;
   #closed = false;
   #error: unknown;
+  readonly #capacity: number;
+  constructor(capacity = 64) {
+    this.#capacity = capacity;
+  }
   push(item: T): void {
     this.#items.push(item);
     this.#wake?.();
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+  async send(item: T): Promise<void> {
+    while (this.#items.length >= this.#capacity && !this.#closed) await new Promise<void>((r) => (this.#space = r));
+    this.push(item);
   }
   close(error?: unknown): void {
     this.#closed = true;
@@ -97,14 +113,30 @@ class Channel<T> {
     this.#wake?.();
   }
   async *drain(): AsyncGenerator<T> {
-    for (;;) {
-      while (this.#items.length > 0) yield this.#items.shift()!;
-      if (this.#closed) {
-        if (this.#error !== undefined) throw this.#error;
-        return;
+    try {
+      for (;;) {
+        while (this.#items.length > 0) {
+          const item = this.#items.shift()!;
+          if (this.#items.length < this.#capacity) {
+            const s = this.#space;
+            this.#space = undefined;
+            s?.();
+          }
+          yield item;
+        }
+        if (this.#closed) {
+          if (this.#error !== undefined) throw this.#error;
+          return;
+        }
+        await new Promise<void>((r) => (this.#wake = r));
+        this.#wake = undefined;
       }
-      await new Promise<void>((r) => (this.#wake = r));
-      this.#wake = undefined;
+    } finally {
+      // the consumer left (cancel or error): release a waiting producer
+      this.#closed = true;
+      const s = this.#space;
+      this.#space = undefined;
+      s?.();
     }
   }
 }
@@ -219,32 +251,32 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       const ch = new Channel<ReadOut>();
       const run = withDrive(req.drive, `ReadTapeFile (request ${ctx.requestId})`, async (tape) => {
         for await (const e of readArchive(tape, Number(req.fileNumber), { verifyDigests: req.verifyDigests })) {
-          if (ctx.signal.aborted) throw new SessionError("cancelled", "read cancelled by the caller");
+          if (ctx.signal.aborted || ch.closed) throw new SessionError("cancelled", "read cancelled by the caller");
           switch (e.kind) {
             case "media-label":
             case "media-set-label":
-              ch.push({ message: { case: "header", value: { labelJson: JSON.stringify(e.label) } } });
+              await ch.send({ message: { case: "header", value: { labelJson: JSON.stringify(e.label) } } });
               break;
             case "chunk-archive":
-              ch.push({ message: { case: "header", value: { kind: archiveKindToProto("chunk-archive"), archiveUuid: e.archiveUuid, store: e.store } } });
+              await ch.send({ message: { case: "header", value: { kind: archiveKindToProto("chunk-archive"), archiveUuid: e.archiveUuid, store: e.store } } });
               break;
             case "snapshot-archive":
-              ch.push({ message: { case: "header", value: { kind: archiveKindToProto("snapshot-archive"), archiveUuid: e.archiveUuid, store: e.store, snapshot: e.snapshot } } });
+              await ch.send({ message: { case: "header", value: { kind: archiveKindToProto("snapshot-archive"), archiveUuid: e.archiveUuid, store: e.store, snapshot: e.snapshot } } });
               break;
             case "catalog-archive":
-              ch.push({ message: { case: "header", value: { kind: archiveKindToProto("catalog-archive"), archiveUuid: e.archiveUuid, snapshot: e.mediaUuid } } });
+              await ch.send({ message: { case: "header", value: { kind: archiveKindToProto("catalog-archive"), archiveUuid: e.archiveUuid, snapshot: e.mediaUuid } } });
               break;
             case "chunk":
-              ch.push({ message: { case: "chunk", value: { digest: Buffer.from(e.digest, "hex"), blob: e.blob, digestChecked: e.digestChecked } } });
+              await ch.send({ message: { case: "chunk", value: { digest: Buffer.from(e.digest, "hex"), blob: e.blob, digestChecked: e.digestChecked } } });
               break;
             case "snapshot-file":
-              ch.push({ message: { case: "file", value: { name: e.name, offset: BigInt(e.offset), data: e.data, last: e.last } } });
+              await ch.send({ message: { case: "file", value: { name: e.name, offset: BigInt(e.offset), data: e.data, last: e.last } } });
               break;
             case "catalog-data":
-              ch.push({ message: { case: "catalogData", value: e.data } });
+              await ch.send({ message: { case: "catalogData", value: e.data } });
               break;
             case "end":
-              ch.push({ message: { case: "end", value: { hasEndMarker: e.hasEndMarker, incomplete: e.incomplete, bytesRead: BigInt(e.bytes) } } });
+              await ch.send({ message: { case: "end", value: { hasEndMarker: e.hasEndMarker, incomplete: e.incomplete, bytesRead: BigInt(e.bytes) } } });
               break;
           }
         }
@@ -271,7 +303,7 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
           owner: req.owner,
           signal: ctx.signal,
         })) {
-          ch.push({ progress: progressToProto(p) });
+          await ch.send({ progress: progressToProto(p) });
         }
       });
       run.then(() => ch.close(), (err) => ch.close(toSessionError(err)));
