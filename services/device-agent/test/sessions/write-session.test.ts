@@ -123,6 +123,36 @@ describe("write sessions on a SCSI drive of the virtual library", () => {
     expect(commits[2]!.snapshot).toBe(t2.mediaUuid);
   }, 60_000);
 
+  it("stops at a medium error on write naming file and block, and keeps every archive committed before it", async () => {
+    const lib = await library([{ barcode: "TM0001L9", capacityBytes: 512 * MiB, earlyWarningBytes: 8 * MiB }]);
+    await loadAndLabel(lib, "TM0001L9");
+    const src = await tmpDir("mesrc");
+    dirs.push(src);
+    const ds = (await createSampleDatastore(src.path, { size: 4 * MiB, seed: 9 })).datastore;
+    const snaps: string[] = [];
+    for await (const s of ds.selectSnapshots({})) snaps.push(`sample:${snapshotPath(s)}`);
+    const tape = new ScsiTape(createVtlTransport(lib, DRIVE), { readyPollMs: 10 });
+    await tape.waitReady();
+    const start = (await tape.position()).blockNumber;
+    // labels: 2 blocks + 2 filemarks; fail a block a few archives in
+    lib.injectMediumError("TM0001L9", start + 4 + 12, "write");
+    const commits: CommitRecord[] = [];
+    const err = await runWriteSession(
+      tape,
+      { datastore: ds, mediaSet: { uuid: randomUUID(), pool: "p", seqNr: 0, ctime: 1 }, snapshots: snaps, maxChunkArchiveSize: 128 * 1024 },
+      { onCommit: async (r) => void commits.push(...r) },
+    ).catch((e: unknown) => e);
+    lib.clearMediumErrors();
+    expect(err).toMatchObject({ code: "medium-error" });
+    const e = err as { fileNumber: number; block: number; message: string };
+    expect(e.fileNumber).toBeGreaterThanOrEqual(2);
+    expect(e.message).toContain(`tape file ${e.fileNumber}, block ${e.block}`);
+    expect(commits.length).toBeGreaterThan(0);
+    expect(commits.every((c) => c.fileNumber < e.fileNumber)).toBe(true);
+    const scan = await scanTape(tape);
+    for (const c of commits) expect(scan.records).toContainEqual(c);
+  });
+
   it("refuses a blank tape, a tape of another media set and a wrong member number", async () => {
     const lib = await library([{ barcode: "TR0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB }]);
     const src = await tmpDir("rfsrc");
