@@ -313,12 +313,13 @@ describe("WORM (§6.8)", () => {
 describe("bad input", () => {
   it("names the malformed field of a medium", () => {
     const cases: [unknown, string][] = [
-      [{ ...tape("A"), label: { ...tape("A").label, ctime: 1.5 } }, "media[0].label.ctime: must be an integer, got 1.5"],
+      [{ ...tape("A"), label: { ...tape("A").label, ctime: 1.5 } }, "media[0].label.ctime: must be an integer from -8640000000000 to 8640000000000, got 1.5"],
       [{ ...tape("A"), setLabel: { pool: "p", uuid: s(1), seqNr: -1, ctime: 1 } }, "media[0].setLabel.seqNr: must be an integer from 0 to 999999, got -1"],
       [{ ...tape("A"), setLabel: { pool: "", uuid: s(1), seqNr: 0, ctime: 1 } }, 'media[0].setLabel.pool: must be a non-empty string, got ""'],
       [{ ...tape("A"), location: { kind: "moon" } }, 'media[0].location.kind: must be \'online\', \'offline\' or \'vault\', got "moon"'],
       [{ ...tape("A"), location: { kind: "vault" } }, "media[0].location.name: must be a non-empty string, got undefined"],
       [{ ...tape("A"), storedStatus: "writable" }, "media[0].storedStatus: must be 'full', 'damaged' or 'retired', got \"writable\""],
+      [{ ...tape("A"), setLabel: { pool: "p", uuid: s(1), seqNr: 0, ctime: 9e12 } }, "media[0].setLabel.ctime: must be an integer from -8640000000000 to 8640000000000, got 9000000000000"],
       [{ ...tape("A"), bytesUsed: -1 }, "media[0].bytesUsed: must be a number >= 0, got -1"],
       [{ location: { kind: "offline" } }, "media[0].label: is required"],
       [null, "media[0]: must be an object, got null"],

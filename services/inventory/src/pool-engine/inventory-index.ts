@@ -3,6 +3,7 @@
  * pool), so that each public function looks at every medium a bounded number of times.
  */
 import { InvalidMediumError } from "./errors.ts";
+import { MAX_EPOCH_SECONDS } from "./pool-policy.ts";
 import { type MediaSetInfo, type MediaSetLabel, type Medium, ZERO_UUID } from "./types.ts";
 
 const STORED_STATUSES: ReadonlySet<string> = new Set(["full", "damaged", "retired"]);
@@ -44,7 +45,7 @@ function checkString(v: unknown, field: string, optional = false): void {
 
 function checkInt(v: unknown, field: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): void {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) {
-    const range = min === 0 ? (max === Number.MAX_SAFE_INTEGER ? " >= 0" : ` from 0 to ${max}`) : "";
+    const range = min === Number.MIN_SAFE_INTEGER ? "" : max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`;
     fail(field, `must be an integer${range}, got ${describe(v)}`);
   }
 }
@@ -65,7 +66,7 @@ export function validateMedium(m: unknown, at: string): asserts m is Medium {
   if (!isObject(label)) fail(`${at}.label`, "is required");
   checkString(label["uuid"], `${at}.label.uuid`);
   checkString(label["labelText"], `${at}.label.labelText`);
-  checkInt(label["ctime"], `${at}.label.ctime`);
+  checkInt(label["ctime"], `${at}.label.ctime`, -MAX_EPOCH_SECONDS, MAX_EPOCH_SECONDS);
   checkString(label["pool"], `${at}.label.pool`, true);
   const set = m["setLabel"];
   if (set !== undefined) {
@@ -73,7 +74,7 @@ export function validateMedium(m: unknown, at: string): asserts m is Medium {
     checkString(set["pool"], `${at}.setLabel.pool`);
     checkString(set["uuid"], `${at}.setLabel.uuid`);
     checkInt(set["seqNr"], `${at}.setLabel.seqNr`, 0, MAX_SEQ_NR);
-    checkInt(set["ctime"], `${at}.setLabel.ctime`);
+    checkInt(set["ctime"], `${at}.setLabel.ctime`, -MAX_EPOCH_SECONDS, MAX_EPOCH_SECONDS);
     checkString(set["encryptionKeyFingerprint"], `${at}.setLabel.encryptionKeyFingerprint`, true);
   }
   const status = m["storedStatus"];
