@@ -65,6 +65,26 @@ export const CHUNK_DIGEST_RE = /^[0-9a-fA-F]{64}$/;
 
 export const chunkDigestHex = z.string().regex(CHUNK_DIGEST_RE, "must be a chunk digest (64 hex digits)");
 
+/**
+ * A list of chunk digests (hex), checked in one loop: records carry
+ * thousands, and a per-element schema would dominate the ingest cost.
+ */
+export function chunkDigestList(max: number, tooMany: string) {
+  return z.custom<string[]>((v) => Array.isArray(v), { message: "must be a list of chunk digests" }).superRefine((list, ctx) => {
+    if (list.length > max) {
+      ctx.addIssue({ code: "custom", message: tooMany });
+      return;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i];
+      if (typeof d !== "string" || d.length !== 64 || !CHUNK_DIGEST_RE.test(d)) {
+        ctx.addIssue({ code: "custom", path: [i], message: "must be a chunk digest (64 hex digits)" });
+        return;
+      }
+    }
+  });
+}
+
 /** RFC 3339 time (`2026-01-02T03:04:05Z`, fractions and offsets allowed). */
 const RFC3339_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -187,7 +207,7 @@ export const catalogArchiveRecord = z
     /** Snapshot archives: the snapshot in PBS print form. */
     snapshot: snapshotPath.optional(),
     /** Chunk archives: digests (hex) of the fully written chunks only (at most `CATALOG_MAX_DIGESTS_PER_RECORD`). */
-    digests: z.array(chunkDigestHex).max(CATALOG_MAX_DIGESTS_PER_RECORD, `must hold at most ${CATALOG_MAX_DIGESTS_PER_RECORD} digests: publish the archive in several records`).optional(),
+    digests: chunkDigestList(CATALOG_MAX_DIGESTS_PER_RECORD, `must hold at most ${CATALOG_MAX_DIGESTS_PER_RECORD} digests: publish the archive in several records`).optional(),
     /** The archive was cut off (END_OF_STREAM | INCOMPLETE, or LEOM). */
     incomplete: z.boolean().optional(),
     /** Bytes the archive takes on tape, when known. */
@@ -303,7 +323,7 @@ export const catalogRestorePlanRequest = z.strictObject({
   /** Snapshots to restore, `store:snapshot`. */
   snapshots: z.array(storeSnapshotSpec).max(100_000),
   /** Chunk digests the snapshots need (after dropping those the target store has), per store. */
-  digests: z.record(catalogStoreName, z.array(chunkDigestHex)).optional(),
+  digests: z.record(catalogStoreName, chunkDigestList(1_000_000, "must hold at most 1000000 digests")).optional(),
 });
 export type CatalogRestorePlanRequest = z.output<typeof catalogRestorePlanRequest>;
 
@@ -342,7 +362,7 @@ export const catalogDigestsRequest = z.strictObject({
   mediaSetUuid: catalogUuid,
   store: catalogStoreName,
   /** Cursor from the previous page. */
-  after: z.string().regex(/^\d+:[0-9a-f]{64}$/, "must be the 'next' cursor of the previous page").optional(),
+  after: z.string().regex(/^\d{1,15}:\d{1,10}$/, "must be the 'next' cursor of the previous page").optional(),
   limit: z
     .number()
     .int("must be an integer")

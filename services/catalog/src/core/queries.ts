@@ -122,17 +122,29 @@ export async function restorePlan(sql: Sql, req: CatalogRestorePlanRequest): Pro
   for (const [store, list] of Object.entries(req.digests ?? {})) {
     const wanted = [...new Set(list.map((d) => d.toLowerCase()))];
     if (wanted.length === 0) continue;
-    const rows = await sql<{ digest: string; media_uuid: string; label_text: string; seq_nr: number; file_number: number }[]>`
-      with want as (
-        select distinct on (d.digest) encode(d.digest, 'hex') as digest, a.media_uuid, a.file_number, m.label_text, m.seq_nr
-        from (select substring(b from i * 32 + 1 for 32) as digest
-              from (select decode(${wanted.join("")}, 'hex') as b) x, generate_series(0, ${wanted.length - 1}) i) d
-        join catalog.chunks c on c.digest = d.digest
-        join catalog.archives a on a.id = c.archive_id and a.media_set_uuid = ${req.mediaSetUuid} and a.store = ${store} and a.kind = 'chunk-archive'
-        join catalog.media_set_members m on m.media_uuid = a.media_uuid
-        order by d.digest, m.seq_nr, a.file_number
-      )
-      select * from want`;
+    // The set's chunk archives of this store, then their digests (BRIN on archive_id) joined with the wanted ones.
+    const archs = await sql<{ id: string; media_uuid: string; label_text: string; seq_nr: number; file_number: number }[]>`
+      select a.id, a.media_uuid, m.label_text, m.seq_nr, a.file_number
+      from catalog.archives a join catalog.media_set_members m on m.media_uuid = a.media_uuid
+      where a.media_set_uuid = ${req.mediaSetUuid} and a.store = ${store} and a.kind = 'chunk-archive'`;
+    const byId = new Map(archs.map((a) => [String(a.id), a]));
+    const hits =
+      archs.length === 0
+        ? []
+        : await sql<{ digest: string; archive_id: string }[]>`
+      with x as materialized (select decode(${wanted.join("")}, 'hex') as b),
+      w as materialized (select substring(b from i * 32 + 1 for 32) as digest from x, generate_series(0, ${wanted.length - 1}) i)
+      select encode(c.digest, 'hex') as digest, c.archive_id
+      from catalog.chunks c join w on w.digest = c.digest
+      where c.archive_id = any(${sql.array(archs.map((a) => a.id))}::bigint[])`;
+    // A digest held by several archives (a chunk rewritten after LEOM): the first tape, the first file.
+    const best = new Map<string, { media_uuid: string; label_text: string; seq_nr: number; file_number: number }>();
+    for (const hit of hits) {
+      const a = byId.get(String(hit.archive_id))!;
+      const prev = best.get(hit.digest);
+      if (prev === undefined || a.seq_nr < prev.seq_nr || (a.seq_nr === prev.seq_nr && a.file_number < prev.file_number)) best.set(hit.digest, a);
+    }
+    const rows = [...best].map(([digest, a]) => ({ digest, ...a }));
     const have = new Set<string>();
     for (const r of rows) {
       have.add(r.digest);
@@ -153,22 +165,38 @@ export async function restorePlan(sql: Sql, req: CatalogRestorePlanRequest): Pro
   return { mediaSetUuid: req.mediaSetUuid, tapes: ordered, missingSnapshots: specs.filter((s) => !found.has(s)), missingDigests };
 }
 
-/** One page of a media set's digests for one store (cursor: archive id and digest). */
+/**
+ * One page of a media set's digests for one store, archive by archive in
+ * write order (cursor: archive id and position). Only the archives the page
+ * needs are read (BRIN on archive_id).
+ */
 export async function mediaSetDigests(sql: Sql, req: CatalogDigestsRequest): Promise<CatalogDigestsPage> {
   const limit = req.limit ?? CATALOG_DIGEST_PAGE_MAX;
   let afterId = 0;
-  let afterDigest = Buffer.alloc(0);
+  let afterOrd = -1;
   if (req.after !== undefined) {
-    const [id, hex] = req.after.split(":") as [string, string];
+    const [id, ord] = req.after.split(":") as [string, string];
     afterId = Number(id);
-    afterDigest = Buffer.from(hex, "hex");
+    afterOrd = Number(ord);
   }
-  const rows = await sql<{ archive_id: string; digest: Buffer }[]>`
-    select c.archive_id, c.digest
-    from catalog.chunks c
-    where c.archive_id in (select id from catalog.archives where media_set_uuid = ${req.mediaSetUuid} and store = ${req.store} and kind = 'chunk-archive')
-      and (c.archive_id, c.digest) > (${afterId}::bigint, ${afterDigest}::bytea)
-    order by c.archive_id, c.digest
+  const archs = await sql<{ id: string; chunk_count: number }[]>`
+    select id, chunk_count from catalog.archives
+    where media_set_uuid = ${req.mediaSetUuid} and store = ${req.store} and kind = 'chunk-archive' and id >= ${afterId} and chunk_count > 0
+    order by id`;
+  const chosen: string[] = [];
+  let rowsAhead = 0;
+  for (const a of archs) {
+    if (rowsAhead >= limit) break;
+    chosen.push(a.id);
+    rowsAhead += Number(a.id) === afterId ? a.chunk_count - afterOrd - 1 : a.chunk_count;
+  }
+  const rows =
+    chosen.length === 0
+      ? []
+      : await sql<{ archive_id: string; ord: number; digest: Buffer }[]>`
+    select archive_id, ord, digest from catalog.chunks
+    where archive_id = any(${sql.array(chosen)}::bigint[]) and (archive_id, ord) > (${afterId}::bigint, ${afterOrd}::int)
+    order by archive_id, ord
     limit ${limit}`;
   const blob = Buffer.allocUnsafe(rows.length * 32);
   rows.forEach((r, i) => r.digest.copy(blob, i * 32));
@@ -176,7 +204,7 @@ export async function mediaSetDigests(sql: Sql, req: CatalogDigestsRequest): Pro
   return {
     digests: blob.toString("base64"),
     count: rows.length,
-    ...(rows.length === limit && last !== undefined ? { next: `${last.archive_id}:${last.digest.toString("hex")}` } : {}),
+    ...(rows.length === limit && last !== undefined ? { next: `${last.archive_id}:${last.ord}` } : {}),
   };
 }
 

@@ -104,17 +104,20 @@ export const snapshots = catalogSchema.table("snapshots", {
 ]);
 
 /**
- * Chunk digests per chunk archive. The archive row says which media set, tape,
- * file and datastore; rows are kept narrow (8 + 32 + 4 bytes) for ingest speed.
+ * Chunk digests per chunk archive, in write order. The archive row says which
+ * media set, tape, file and datastore. Rows are narrow (8 + 4 + 32 bytes) and
+ * carry no btree index: ingest appends at COPY-like speed. An archive's rows
+ * are written together, so a BRIN index on `archive_id` finds them; digest
+ * lookups (restore plans) scan the rows of one media set's archives, as PBS
+ * reads a set's media catalogs.
  */
 export const chunks = catalogSchema.table("chunks", {
   archiveId: bigint("archive_id", { mode: "number" }).notNull(),
-  digest: bytea("digest").notNull(),
   /** Position in the archive (write order: the media catalog lists chunks in this order). */
   ord: integer("ord").notNull(),
+  digest: bytea("digest").notNull(),
 }, (t) => [
-  primaryKey({ columns: [t.archiveId, t.digest] }),
-  index("chunks_digest_idx").on(t.digest),
+  index("chunks_archive_brin_idx").using("brin", t.archiveId),
   check("chunks_digest_length_check", sql`octet_length(${t.digest}) = 32`),
 ]);
 
