@@ -1,4 +1,4 @@
-import type { ChangerStatus, TapeAlertActive } from "@tapefleet/scsi";
+import { TAPE_ALERT_FLAGS, type ChangerStatus, type TapeAlertActive } from "@tapefleet/scsi";
 import type { MediaLabel } from "@tapefleet/tape-format";
 import type { AgentDevice, DeviceSource } from "../devices.ts";
 import { cleanDrive, exportMedia, loadMedia, onlineLabels, transferMedia, unloadDrive, CLEAN_TIMEOUT_MS, type ChangerSession, type CleanOutcome, type LoadOutcome, type LoadRequest, type MoveSerializer, type UnloadOutcome } from "./changer-operations.ts";
@@ -228,12 +228,8 @@ export class DeviceService {
     if (req.labelText === "") throw new DeviceError("INVALID_ARGUMENT", "label_text: required", { field: "label_text" });
     const config = req.config ?? DEFAULT_CHANGER_CONFIG;
     const inDrive = await this.withChanger(req.changer, async (changer) => (await changer.status(config.exportSlots)).drives.find((d) => d.full && d.volumeTag === req.labelText));
-    if (inDrive) return this.withChangerDrive(req, inDrive.index, (session) => exportMedia({ ...session, moves: this.movesFor(session, req) }, req.labelText, req.signal ? { signal: req.signal } : {}));
+    if (inDrive) return this.withChangerDrive(req, inDrive.index, (session) => exportMedia(session, req.labelText, req.signal ? { signal: req.signal } : {}));
     return this.withChanger(req.changer, (changer, device) => exportMedia({ changer, config, moves: this.moves(device, req.owner, req.waitMs ?? 0) }, req.labelText, req.signal ? { signal: req.signal } : {}));
-  }
-
-  private movesFor(session: ChangerSession, _req: ChangerRequestBase): MoveSerializer {
-    return session.moves;
   }
 
   async inventoryScan(req: ChangerRequestBase): Promise<{ status: ChangerStatus; identity: ChangerIdentity; drivePaths: Map<number, string> }> {
@@ -261,10 +257,10 @@ export class DeviceService {
   async driveStatus(ref: string) {
     return this.withDrive(ref, false, async (drive, device) => {
       const s = await drive.status();
-      if (s.alertFlags.length > 0) {
-        const flags = await drive.tapeAlertFlags().catch(() => []);
-        this.noteAlerts(device, flags);
-      }
+      const flags = TAPE_ALERT_FLAGS.filter((f) => s.alertFlags.includes(f.name)).map((f) => ({ number: f.number, name: f.name }));
+      // Only a status that read the TapeAlert page tells whether the flags are set or clear.
+      const read = s.ready && !s.notes.some((n) => n.startsWith("drive active") || n.startsWith("TapeAlert"));
+      if (read) this.noteAlerts(device, flags);
       return s;
     });
   }
