@@ -14,7 +14,7 @@ export {
   type WriteSessionStarted,
 } from "./write-session.ts";
 export { readArchive, restoreFromTape, scanTape, type RestoreOptions, type RestoreProgress, type ScanResult, type TapeEntry } from "./read-session.ts";
-export { virtualLibraryDrives, type SessionDrive, type SessionDrives } from "./session-drives.ts";
+export { sessionDrivesFrom, virtualLibraryDrives, type SessionDrive, type SessionDrives } from "./session-drives.ts";
 export {
   archiveKindFromProto,
   archiveKindToProto,

@@ -40,3 +40,30 @@ export function virtualLibraryDrives(library: VirtualLibrary): SessionDrives {
     },
   };
 }
+
+/**
+ * `SessionDrives` over the agent's own drive registry and locks: `resolve`
+ * gives the drive's transport (throw for an unknown id), `acquire` takes the
+ * drive's lock for `owner` and returns its release (throw when busy). The
+ * registry's errors pass through unchanged (they carry their own codes).
+ */
+export function sessionDrivesFrom(registry: {
+  resolve(drive: string): Promise<ScsiTransport> | ScsiTransport;
+  acquire(drive: string, owner: string): Promise<() => void>;
+}): SessionDrives {
+  return {
+    async acquire(drive, owner) {
+      const transport = await registry.resolve(drive);
+      const release = await registry.acquire(drive, owner);
+      let released = false;
+      return {
+        transport,
+        release: () => {
+          if (released) return;
+          released = true;
+          release();
+        },
+      };
+    },
+  };
+}
