@@ -1,0 +1,526 @@
+/**
+ * deploy/k8s: the example overlay (and the base) built with `kubectl kustomize`,
+ * every object checked against the Kubernetes schemas, then what the manifests
+ * promise: privileges, probes, replicas, budgets, who may reach whom, and an
+ * environment each service's own configuration check accepts.
+ *
+ * kubectl comes from the machine, or from Debian's kubernetes-client when it is
+ * missing. Debian 12's kubectl (1.20) embeds kustomize 2.0.3, which cannot read
+ * current kustomizations (`labels`, `patches`, directories in `resources`); with
+ * it, the objects are the manifest files the kustomizations list, each file
+ * validated on its own, and the kustomizations' references are checked instead
+ * of the built result (see `mode` below).
+ */
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  asK8sObject,
+  DEPLOY_DIR,
+  egressAllowed,
+  ensureTool,
+  ingressAllowed,
+  objectName,
+  parseYamlDocuments,
+  readYamlDocuments,
+  runTool,
+  runToolOk,
+  typeCheckObjects,
+  validateObjects,
+  type K8sObject,
+  type Peer,
+} from "../src/index.ts";
+import { SERVICE_CONFIG, SERVICES, unknownVariables, type ServiceName } from "./helpers/service-config.ts";
+
+const K8S = join(DEPLOY_DIR, "k8s");
+const BASE = join(K8S, "base");
+const OVERLAY = join(K8S, "overlays/example");
+const MAKE_SECRETS = join(DEPLOY_DIR, "bin/make-secrets.sh");
+const KUBECTL = process.env["TAPEFLEET_KUBECTL"] ?? "kubectl";
+const PLACEHOLDER = "REPLACE-ME-run-deploy-bin-make-secrets-sh";
+const IMAGE = "registry.example.com/tapefleet/tapefleet:0.1.0";
+
+interface Kustomization {
+  namespace?: string;
+  resources?: string[];
+  images?: { name: string; newName?: string; newTag?: string }[];
+  configMapGenerator?: { name: string; behavior?: string; literals?: string[] }[];
+  secretGenerator?: { name: string; type?: string; envs?: string[]; files?: string[] }[];
+  patches?: { path: string }[];
+}
+
+/** `built`: kubectl kustomize output. `files`: the listed manifest files (old kustomize). */
+let mode: "built" | "files";
+let overlay: K8sObject[];
+let base: K8sObject[];
+let scratch: string;
+
+function kustomization(dir: string): Kustomization {
+  return readYamlDocuments(join(dir, "kustomization.yaml"))[0] as Kustomization;
+}
+
+/** The objects of the manifest files a kustomization lists, its bases' first (old-kustomize path). */
+function listedObjects(dir: string): K8sObject[] {
+  const k = kustomization(dir);
+  const out: K8sObject[] = [];
+  for (const r of k.resources ?? []) {
+    const p = join(dir, r);
+    expect(existsSync(p), `${dir}: resource ${r}`).toBe(true);
+    if (statSync(p).isDirectory()) out.push(...listedObjects(p));
+    else out.push(...readYamlDocuments(p).map((d) => asK8sObject(d, p)));
+  }
+  for (const o of out) if (k.namespace !== undefined && o.kind !== "Namespace") o.metadata = { ...o.metadata, namespace: k.namespace };
+  return out;
+}
+
+function parseEnvFile(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Secret name → key → value: from the built Secrets, or from the overlay's generator sources. */
+function secretValues(objects: readonly K8sObject[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  if (mode === "built") {
+    for (const o of objects.filter((x) => x.kind === "Secret")) {
+      const data = (o["data"] ?? {}) as Record<string, string>;
+      out.set(baseName(o.metadata!.name!), Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v.replace(/\s/g, ""), "base64").toString("utf8")])));
+    }
+    return out;
+  }
+  for (const g of kustomization(OVERLAY).secretGenerator ?? []) {
+    const values: Record<string, string> = {};
+    for (const e of g.envs ?? []) Object.assign(values, parseEnvFile(join(OVERLAY, e)));
+    for (const f of g.files ?? []) {
+      const [key, path] = f.includes("=") ? (f.split("=") as [string, string]) : [f.split("/").at(-1)!, f];
+      values[key] = readFileSync(join(OVERLAY, path), "utf8").trim();
+    }
+    out.set(g.name, values);
+  }
+  return out;
+}
+
+/** The object of a kind whose name is `name` or `name-<kustomize hash>`. */
+function find(objects: readonly K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && (o.metadata?.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata?.name ?? "")));
+}
+
+function baseName(name: string): string {
+  return name.replace(/-[a-z0-9]{10}$/, "");
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "tf-k8s-"));
+  if (process.env["TAPEFLEET_KUBECTL"] === undefined) await ensureTool("kubectl");
+  const version = await runTool(KUBECTL, ["version", "--client"]);
+  const m = /Kustomize Version: v(\d+)/.exec(version.stdout);
+  mode = m !== null && Number(m[1]) >= 4 ? "built" : "files";
+  if (mode === "built") {
+    const parse = (out: string, where: string) => parseYamlDocuments(out, where).map((d) => asK8sObject(d, where));
+    overlay = parse(await runToolOk(KUBECTL, ["kustomize", OVERLAY]), "overlay");
+    base = parse(await runToolOk(KUBECTL, ["kustomize", BASE]), "base");
+  } else {
+    base = listedObjects(BASE);
+    overlay = listedObjects(OVERLAY);
+  }
+}, 300_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe("kubernetes manifests", () => {
+  it("build into the objects of a site", () => {
+    const kinds = (objs: K8sObject[]) => objs.map((o) => `${o.kind}/${baseName(o.metadata?.name ?? "")}`).sort();
+    const expectedBase = [
+      "ConfigMap/tapefleet-config",
+      "DaemonSet/device-agent",
+      ...["api-gateway", "catalog", "inventory", "keyvault", "scheduler"].map((n) => `Deployment/${n}`),
+      "Job/migrate",
+      "Namespace/tapefleet",
+      ...["api-gateway-ingress", "default-deny", "device-agent-grpc-egress", "device-agent-grpc-ingress", "dns-egress", "nats-egress", "postgres-egress", "redis-egress"].map((n) => `NetworkPolicy/${n}`),
+      ...["api-gateway", "catalog", "inventory", "keyvault"].map((n) => `PodDisruptionBudget/${n}`),
+      "Service/api-gateway",
+      "ServiceAccount/tapefleet",
+    ].sort();
+    expect(kinds(base)).toEqual(expectedBase);
+    const secrets = ["tapefleet-api-token", "tapefleet-database", "tapefleet-gateway-tls", "tapefleet-keyvault", "tapefleet-nats", "tapefleet-redis"].map((n) => `Secret/${n}`);
+    expect(kinds(overlay)).toEqual([...expectedBase, "Ingress/api-gateway", ...(mode === "built" ? secrets : [])].sort());
+    for (const o of overlay) if (o.kind !== "Namespace") expect(o.metadata?.namespace, objectName(o)).toBe("tapefleet");
+  });
+
+  it("match the Kubernetes OpenAPI schemas", async () => {
+    // Secret data as kustomize writes it: base64 folded over lines, which the API server's decoder accepts.
+    const normalized = overlay.map((o) =>
+      o.kind === "Secret" ? { ...o, data: Object.fromEntries(Object.entries((o["data"] ?? {}) as Record<string, string>).map(([k, v]) => [k, v.replace(/\s/g, "")])) } : o,
+    );
+    expect(await validateObjects(normalized)).toEqual([]);
+    expect(await validateObjects(base)).toEqual([]);
+  });
+
+  it("have no unknown or misspelt field anywhere", () => {
+    expect(typeCheckObjects(overlay)).toEqual([]);
+  });
+
+  it("catch a misspelt field and a wrong type (the checks can fail)", async () => {
+    const dep = structuredClone(find(overlay, "Deployment", "inventory")!) as K8sObject & { spec: { replicas: unknown; template: { spec: { containers: Record<string, unknown>[] } } } };
+    dep.spec.template.spec.containers[0]!["readinessProbes"] = {};
+    dep.spec.replicas = "2";
+    const typed = typeCheckObjects([dep]).map((p) => p.message).join("\n");
+    expect(typed).toContain("readinessProbes");
+    expect(typed).toContain("not assignable to type 'number'");
+    expect((await validateObjects([dep])).map((p) => p.message).join("\n")).toContain("replicas must be integer");
+  });
+});
+
+// --- workloads ----------------------------------------------------------------
+
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: Record<string, Record<string, unknown>> }[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  ports?: { name?: string; containerPort: number }[];
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  startupProbe?: { httpGet?: { path: string; port: string | number } };
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; privileged?: boolean; capabilities?: { drop?: string[]; add?: string[] } };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+}
+
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: { name: string; hostPath?: { path: string; type?: string }; emptyDir?: unknown; secret?: { secretName: string; defaultMode?: number } }[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; supplementalGroups?: number[]; seccompProfile?: { type: string } };
+  automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  nodeSelector?: Record<string, string>;
+  restartPolicy?: string;
+}
+
+interface Workload {
+  object: K8sObject;
+  name: string;
+  labels: Record<string, string>;
+  pod: PodSpec;
+}
+
+function workloads(objects: readonly K8sObject[]): Workload[] {
+  return objects
+    .filter((o) => ["Deployment", "DaemonSet", "Job"].includes(o.kind))
+    .map((o) => {
+      const tpl = (o["spec"] as { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }).template;
+      return { object: o, name: o.metadata!.name!, labels: tpl.metadata.labels, pod: tpl.spec };
+    });
+}
+
+function workload(name: string): Workload {
+  const w = workloads(overlay).find((x) => x.name === name);
+  expect(w, name).toBeDefined();
+  return w!;
+}
+
+describe("workloads", () => {
+  it("run the services as Deployments, replicated where that is safe", () => {
+    const replicas = Object.fromEntries(overlay.filter((o) => o.kind === "Deployment").map((o) => [o.metadata!.name!, (o["spec"] as { replicas: number }).replicas]));
+    expect(replicas).toEqual({ "api-gateway": 2, inventory: 2, catalog: 2, keyvault: 2, scheduler: 1 });
+    expect((find(overlay, "Deployment", "scheduler")!["spec"] as { strategy: { type: string } }).strategy.type).toBe("Recreate");
+    for (const name of ["api-gateway", "inventory", "catalog", "keyvault"]) {
+      const strategy = (find(overlay, "Deployment", name)!["spec"] as { strategy: { rollingUpdate: { maxUnavailable: number } } }).strategy;
+      expect(strategy.rollingUpdate.maxUnavailable, name).toBe(0);
+    }
+    for (const w of workloads(overlay)) expect(w.pod.containers.map((c) => c.args), w.name).toEqual([[w.name === "migrate" ? "migrate" : w.name]]);
+  });
+
+  it("run every pod as uid 10001 without privileges, capabilities or a service account token", () => {
+    for (const w of workloads(overlay)) {
+      expect(w.pod.securityContext, w.name).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } });
+      expect(w.pod.automountServiceAccountToken, w.name).toBe(false);
+      expect(w.pod.serviceAccountName, w.name).toBe("tapefleet");
+      expect(w.pod.hostNetwork ?? false, w.name).toBe(false);
+      expect(w.pod.hostPID ?? false, w.name).toBe(false);
+      for (const c of [...w.pod.containers, ...(w.pod.initContainers ?? [])]) {
+        expect(c.securityContext, `${w.name}/${c.name}`).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+        expect(c.securityContext?.privileged ?? false).toBe(false);
+        expect(c.securityContext?.capabilities?.add).toBeUndefined();
+        // A read-only root: tsx's cache and Node's temporary files go to an emptyDir.
+        expect(c.volumeMounts?.find((m) => m.mountPath === "/tmp"), `${w.name}: /tmp`).toBeDefined();
+        expect(c.image, w.name).toBe(mode === "built" ? IMAGE : "tapefleet");
+      }
+      for (const v of w.pod.volumes ?? []) if (v.hostPath !== undefined) expect(w.name).toBe("device-agent");
+    }
+    if (mode === "files") expect(kustomization(OVERLAY).images).toEqual([{ name: "tapefleet", newName: IMAGE.split(":")[0], newTag: IMAGE.split(":")[1] }]);
+  });
+
+  it("probe /readyz and /healthz on the port the service listens on", () => {
+    for (const w of workloads(overlay).filter((x) => x.object.kind !== "Job")) {
+      const c = w.pod.containers[0]!;
+      const portName = c.readinessProbe?.httpGet?.port;
+      expect(c.readinessProbe?.httpGet?.path, w.name).toBe("/readyz");
+      expect(c.livenessProbe?.httpGet?.path, w.name).toBe("/healthz");
+      expect(c.startupProbe?.httpGet?.path, w.name).toBe("/healthz");
+      expect(c.livenessProbe?.httpGet?.port, w.name).toBe(portName);
+      const port = c.ports?.find((p) => p.name === portName)?.containerPort;
+      expect(port, `${w.name}: port ${String(portName)}`).toBe(w.name === "api-gateway" ? 8007 : 8080);
+      expect(c.env?.find((e) => e.name === "TAPEFLEET_HTTP_PORT")?.value, w.name).toBe(String(port));
+    }
+  });
+
+  it("runs the device agent on tape hosts only, with the by-id links and the sg group, and nothing more", () => {
+    const agent = workload("device-agent");
+    expect(agent.object.kind).toBe("DaemonSet");
+    expect(agent.pod.nodeSelector).toEqual({ "tapefleet.io/tape-host": "true" });
+    expect(agent.pod.securityContext?.supplementalGroups).toEqual([6]);
+    const byId = agent.pod.volumes!.find((v) => v.hostPath !== undefined)!;
+    expect(byId.hostPath).toEqual({ path: "/dev/tape/by-id", type: "Directory" });
+    expect(agent.pod.volumes!.filter((v) => v.hostPath !== undefined)).toHaveLength(1);
+    const c = agent.pod.containers[0]!;
+    expect(c.volumeMounts!.find((m) => m.name === byId.name)).toEqual({ name: byId.name, mountPath: "/dev/tape/by-id", readOnly: true });
+    const env = c.env!;
+    const podIp = env.findIndex((e) => e.name === "POD_IP");
+    const grpc = env.findIndex((e) => e.name === "TAPEFLEET_GRPC_ADDRESS");
+    expect(env[podIp]!.valueFrom).toEqual({ fieldRef: { fieldPath: "status.podIP" } });
+    // $(POD_IP) expands only from variables defined before it.
+    expect(podIp).toBeLessThan(grpc);
+    expect(env[grpc]!.value).toBe("$(POD_IP):8008");
+    expect(c.ports!.find((p) => p.name === "grpc")!.containerPort).toBe(8008);
+    if (mode === "built") expect(c.resources?.limits?.["squat.ai/sg"]).toBe("1");
+    else expect(readYamlDocuments(join(OVERLAY, kustomization(OVERLAY).patches![0]!.path))[0]).toMatchObject({ kind: "DaemonSet", metadata: { name: "device-agent" } });
+  });
+
+  it("runs the migration as a Job of the same image", () => {
+    const job = workload("migrate");
+    expect(job.object.kind).toBe("Job");
+    expect(job.pod.restartPolicy).toBe("OnFailure");
+    expect(job.pod.containers[0]!.env!.map((e) => e.name)).toContain("TAPEFLEET_DATABASE_URL");
+  });
+
+  it("keeps at least one replica of each replicated service through voluntary disruptions", () => {
+    const pdbs = overlay.filter((o) => o.kind === "PodDisruptionBudget");
+    for (const pdb of pdbs) {
+      const spec = pdb["spec"] as { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+      const targets = workloads(overlay).filter((w) => Object.entries(spec.selector.matchLabels).every(([k, v]) => w.labels[k] === v));
+      expect(targets.map((t) => t.name), objectName(pdb)).toEqual([pdb.metadata!.name]);
+      const replicas = (targets[0]!.object["spec"] as { replicas: number }).replicas;
+      expect(spec.minAvailable).toBe(1);
+      expect(replicas, objectName(pdb)).toBeGreaterThan(spec.minAvailable);
+    }
+    expect(pdbs.map((p) => p.metadata!.name).sort()).toEqual(["api-gateway", "catalog", "inventory", "keyvault"]);
+  });
+
+  it("finds every Secret and ConfigMap a pod refers to", () => {
+    const secrets = secretValues(overlay);
+    const configMaps = new Set(overlay.filter((o) => o.kind === "ConfigMap").map((o) => baseName(o.metadata!.name!)));
+    for (const w of workloads(overlay)) {
+      for (const c of w.pod.containers) {
+        for (const e of c.env ?? []) {
+          const s = e.valueFrom?.["secretKeyRef"] as { name: string; key: string; optional?: boolean } | undefined;
+          if (s !== undefined) {
+            const values = secrets.get(baseName(s.name));
+            expect(values, `${w.name}: Secret ${s.name}`).toBeDefined();
+            expect(values![s.key], `${w.name}: Secret ${s.name} key ${s.key}`).toBeDefined();
+          }
+          const cm = e.valueFrom?.["configMapKeyRef"] as { name: string } | undefined;
+          if (cm !== undefined) expect(configMaps.has(baseName(cm.name)), `${w.name}: ConfigMap ${cm.name}`).toBe(true);
+        }
+        for (const f of c.envFrom ?? []) expect(configMaps.has(baseName(f.configMapRef!.name)), w.name).toBe(true);
+      }
+      for (const v of w.pod.volumes ?? []) if (v.secret !== undefined) expect(secrets.has(baseName(v.secret.secretName)), `${w.name}: ${v.secret.secretName}`).toBe(true);
+    }
+    // The master key file: root-owned, readable by the service's group only (0440).
+    const kv = workload("keyvault").pod.volumes!.find((v) => v.secret !== undefined)!;
+    expect(kv.secret!.defaultMode).toBe(0o440);
+    const ingress = find(overlay, "Ingress", "api-gateway")!["spec"] as { tls: { secretName: string }[]; rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[] };
+    expect(secrets.has(baseName(ingress.tls[0]!.secretName))).toBe(true);
+    const backend = ingress.rules[0]!.http.paths[0]!.backend.service;
+    const svc = find(overlay, "Service", backend.name)!["spec"] as { ports: { name: string; targetPort: string }[]; type: string; selector: Record<string, string> };
+    expect(svc.type).toBe("ClusterIP");
+    expect(svc.ports.map((p) => p.name)).toContain(backend.port.name);
+    expect(svc.selector).toEqual({ "app.kubernetes.io/name": "api-gateway" });
+  });
+
+  it("hands each service an environment its own configuration check accepts, with no variable it does not read", () => {
+    const secrets = secretValues(overlay);
+    const configMap = (find(overlay, "ConfigMap", "tapefleet-config")!["data"] ?? {}) as Record<string, string>;
+    if (mode === "files") for (const l of kustomization(OVERLAY).configMapGenerator?.[0]?.literals ?? []) configMap[l.split("=")[0]!] = l.slice(l.indexOf("=") + 1);
+    const fields: Record<string, string> = { "metadata.name": "pod-0", "spec.nodeName": "tapehost-1", "status.podIP": "10.1.2.3" };
+    for (const name of SERVICES) {
+      const c = workload(name).pod.containers[0]!;
+      const env: Record<string, string> = { ...configMap };
+      for (const e of c.env ?? []) {
+        let value = e.value;
+        const s = e.valueFrom?.["secretKeyRef"] as { name: string; key: string } | undefined;
+        const cm = e.valueFrom?.["configMapKeyRef"] as { key: string } | undefined;
+        const field = e.valueFrom?.["fieldRef"] as { fieldPath: string } | undefined;
+        if (s !== undefined) value = secrets.get(baseName(s.name))?.[s.key];
+        if (cm !== undefined) value = configMap[cm.key];
+        if (field !== undefined) value = fields[field.fieldPath];
+        if (value === undefined) continue;
+        env[e.name] = value.replace(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (_, v: string) => env[v] ?? `$(${v})`);
+      }
+      const tapefleet = Object.fromEntries(Object.entries(env).filter(([k]) => k !== "POD_IP"));
+      expect(unknownVariables(name as ServiceName, tapefleet), name).toEqual([]);
+      expect(() => SERVICE_CONFIG[name as ServiceName].load(tapefleet), name).not.toThrow();
+    }
+    // Database credentials only where a database is used.
+    for (const name of ["device-agent"]) expect(workload(name).pod.containers[0]!.env!.some((e) => e.name === "TAPEFLEET_DATABASE_URL"), name).toBe(false);
+  });
+});
+
+// --- network ------------------------------------------------------------------
+
+describe("network policies", () => {
+  const labelsOf = (name: string) => workload(name).labels;
+  const external: Peer = { kind: "external" };
+  const dns: Peer = { kind: "pod", labels: { "k8s-app": "kube-dns" }, namespace: { labels: { "kubernetes.io/metadata.name": "kube-system" } } };
+  const policies = () => overlay.filter((o) => o.kind === "NetworkPolicy");
+  const all = [...SERVICES, "migrate"];
+
+  it("let only the gateway be reached from outside", () => {
+    expect(ingressAllowed(policies(), labelsOf("api-gateway"), external, 8007)).toBe(true);
+    for (const name of all) {
+      for (const port of [8080, 8008, 8007]) {
+        if (name === "api-gateway" && port === 8007) continue;
+        expect(ingressAllowed(policies(), labelsOf(name), external, port), `${name}:${port}`).toBe(false);
+      }
+    }
+  });
+
+  it("let only the scheduler and the keyvault reach the agents' gRPC port", () => {
+    const agent = labelsOf("device-agent");
+    for (const name of all) {
+      const from = labelsOf(name);
+      const both = egressAllowed(policies(), from, { kind: "pod", labels: agent, namespace: "same" }, 8008) && ingressAllowed(policies(), agent, { kind: "pod", labels: from, namespace: "same" }, 8008);
+      expect(both, `${name} -> device-agent:8008`).toBe(name === "scheduler" || name === "keyvault");
+    }
+  });
+
+  it("let each service reach DNS and the backing servers it uses, and no others", () => {
+    const uses: Record<string, number[]> = {
+      "api-gateway": [4222, 5432],
+      inventory: [4222, 5432],
+      catalog: [4222, 5432],
+      keyvault: [4222, 5432],
+      scheduler: [4222, 5432, 6379],
+      "device-agent": [4222],
+      migrate: [5432],
+    };
+    for (const name of all) {
+      expect(egressAllowed(policies(), labelsOf(name), dns, 53), `${name}: DNS`).toBe(true);
+      for (const port of [4222, 5432, 6379, 443]) {
+        expect(egressAllowed(policies(), labelsOf(name), external, port), `${name} -> :${port}`).toBe(uses[name]!.includes(port));
+      }
+    }
+    // What a pod's environment names agrees with what its policy allows.
+    for (const name of SERVICES) {
+      const env = workload(name).pod.containers[0]!.env!.map((e) => e.name);
+      expect(env.includes("TAPEFLEET_DATABASE_URL"), name).toBe(uses[name]!.includes(5432));
+      expect(env.includes("TAPEFLEET_REDIS_URL"), name).toBe(uses[name]!.includes(6379));
+    }
+  });
+});
+
+// --- secrets and external dependencies ----------------------------------------
+
+describe("secrets", () => {
+  it("ship as obvious placeholders, exactly what make-secrets.sh --placeholders writes", async () => {
+    const dir = join(scratch, "placeholders");
+    await runToolOk("sh", [MAKE_SECRETS, "k8s", dir, "--placeholders"]);
+    const committed = join(OVERLAY, "secrets");
+    expect(readdirSync(committed).sort()).toEqual(readdirSync(dir).sort());
+    for (const f of readdirSync(dir)) {
+      expect(readFileSync(join(committed, f), "utf8"), f).toBe(readFileSync(join(dir, f), "utf8"));
+      expect(readFileSync(join(committed, f), "utf8"), f).toContain(PLACEHOLDER);
+    }
+    // The keyvault refuses the placeholder master key: it is not base64 of 32 bytes.
+    expect(Buffer.from(readFileSync(join(committed, "master-key"), "utf8").trim(), "base64").length).not.toBe(32);
+  });
+
+  it("are generated with fresh random values by make-secrets.sh k8s", async () => {
+    const a = join(scratch, "a");
+    const b = join(scratch, "b");
+    const out = await runToolOk("sh", [MAKE_SECRETS, "k8s", a]);
+    await runToolOk("sh", [MAKE_SECRETS, "k8s", b]);
+    expect(out).toContain("wrote");
+    const key = readFileSync(join(a, "master-key"), "utf8").trim();
+    expect(Buffer.from(key, "base64").length).toBe(32);
+    expect(key).not.toBe(readFileSync(join(b, "master-key"), "utf8").trim());
+    const db = new URL(parseEnvFile(join(a, "database.env"))["url"]!);
+    expect(db.protocol).toBe("postgres:");
+    expect(db.password.length).toBeGreaterThanOrEqual(32);
+    expect(db.password).not.toBe(new URL(parseEnvFile(join(b, "database.env"))["url"]!).password);
+    expect(db.hostname).toBe("tapefleet-db-rw.tapefleet-infra.svc");
+    expect(new URL(parseEnvFile(join(a, "redis.env"))["url"]!).hostname).toBe("redis-master.tapefleet-infra.svc");
+    expect(parseEnvFile(join(a, "nats.env"))["password"]!.length).toBeGreaterThanOrEqual(32);
+    for (const f of ["database.env", "redis.env", "nats.env", "master-key", "tls.key"]) expect(statSync(join(a, f)).mode & 0o077, f).toBe(0);
+    const cert = new X509Certificate(readFileSync(join(a, "tls.crt")));
+    expect(cert.subjectAltName).toBe("DNS:tapefleet.example.com");
+    expect(cert.checkPrivateKey((await import("node:crypto")).createPrivateKey(readFileSync(join(a, "tls.key"))))).toBe(true);
+    // A second run keeps what exists: a new master key would orphan every wrapped tape key.
+    const again = await runToolOk("sh", [MAKE_SECRETS, "k8s", a]);
+    expect(again).not.toContain("wrote");
+    expect(readFileSync(join(a, "master-key"), "utf8").trim()).toBe(key);
+  });
+
+  it("for compose: a PostgreSQL password in .env and a master key file", async () => {
+    const dir = join(scratch, "compose");
+    await runToolOk("sh", [MAKE_SECRETS, "compose", dir]);
+    expect(readFileSync(join(dir, ".env"), "utf8")).toMatch(/^TAPEFLEET_POSTGRES_PASSWORD=[A-Za-z0-9_-]{32}\n$/);
+    expect(Buffer.from(readFileSync(join(dir, "secrets/master-key"), "utf8"), "base64").length).toBe(32);
+    expect(statSync(join(dir, "secrets/master-key")).mode & 0o777).toBe(0o400);
+  });
+
+  it("refuses a call it does not understand", async () => {
+    for (const args of [[], ["k8s"], ["k8s", join(scratch, "x"), "--bogus"], ["helm"]]) {
+      const r = await runTool("sh", [MAKE_SECRETS, ...args]);
+      expect(r.code, args.join(" ")).toBe(64);
+      expect(r.stderr).toContain("usage:");
+    }
+  });
+});
+
+describe("external dependencies", () => {
+  const ext = (f: string) => readYamlDocuments(join(K8S, "external", f))[0] as Record<string, unknown>;
+
+  it("give a CloudNativePG cluster whose read/write service the database URL names", () => {
+    const cluster = ext("postgres-cloudnativepg.yaml") as { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: { instances: number; bootstrap: { initdb: { database: string; owner: string } } } };
+    expect([cluster.apiVersion, cluster.kind]).toEqual(["postgresql.cnpg.io/v1", "Cluster"]);
+    expect(cluster.spec.instances).toBeGreaterThanOrEqual(3);
+    expect(cluster.spec.bootstrap.initdb).toEqual({ database: "tapefleet", owner: "tapefleet" });
+    const url = new URL(parseEnvFile(join(OVERLAY, "secrets/database.env"))["url"]!);
+    expect(url.hostname).toBe(`${cluster.metadata.name}-rw.${cluster.metadata.namespace}.svc`);
+    expect(url.pathname).toBe("/tapefleet");
+    expect(url.username).toBe("tapefleet");
+  });
+
+  it("give NATS with JetStream on persistent storage, where the ConfigMap points", () => {
+    const nats = ext("nats-values.yaml") as { config: { jetstream: { enabled: boolean; fileStore: { enabled: boolean; pvc: { enabled: boolean } } }; cluster: { enabled: boolean; replicas: number } } };
+    expect(nats.config.jetstream.enabled).toBe(true);
+    expect(nats.config.jetstream.fileStore.pvc.enabled).toBe(true);
+    expect(nats.config.cluster.replicas).toBeGreaterThanOrEqual(3);
+    const cm = find(overlay, "ConfigMap", "tapefleet-config")!["data"] as Record<string, string>;
+    expect(cm["TAPEFLEET_NATS_URL"]).toBe("nats://nats.tapefleet-infra.svc:4222");
+  });
+
+  it("give Redis that keeps every key and survives restarts", () => {
+    const redis = ext("redis-values.yaml") as { commonConfiguration: string; auth: { enabled: boolean }; master: { persistence: { enabled: boolean } } };
+    expect(redis.commonConfiguration.split("\n")).toEqual(expect.arrayContaining(["appendonly yes", "maxmemory-policy noeviction"]));
+    expect(redis.auth.enabled).toBe(true);
+    expect(redis.master.persistence.enabled).toBe(true);
+  });
+
+  it("are not part of any kustomization (their kinds need operators and charts)", () => {
+    const listed = [...(kustomization(BASE).resources ?? []), ...(kustomization(OVERLAY).resources ?? [])].map((r) => r.replace(/^(\.\.\/)+/, ""));
+    expect(listed.some((r) => r.includes("external"))).toBe(false);
+    expect(dirname(join(K8S, "external", "x"))).toBe(join(K8S, "external"));
+  });
+});
