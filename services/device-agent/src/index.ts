@@ -5,7 +5,7 @@ export type { DeviceAgentParts, RunningDeviceAgent, StartDeviceAgentOptions } fr
 export { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, staticDevices } from "./devices.ts";
 export type { AgentDevice, DeviceFilter, DeviceSource } from "./devices.ts";
 export { deviceSourceFor } from "./device-source.ts";
-export { combineSources, generationFromProduct, sgDevicesSource } from "./sg-devices.ts";
+export { combineSources, generationFromProduct, PROBE_TTL_MS, sgDevicesSource } from "./sg-devices.ts";
 export type { SgDevicesOptions } from "./sg-devices.ts";
 export * as sg from "./sg/index.ts";
 export { openOrCreateLibrary, virtualLibraryDevices, virtualLibrarySource, VTL_SOCKET_NAME, VTL_STATE_FILE } from "./vtl-devices.ts";

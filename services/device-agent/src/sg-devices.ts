@@ -12,19 +12,28 @@ export function generationFromProduct(product: string): string | undefined {
   return m ? `LTO-${Number(m[1])}` : undefined;
 }
 
+/** How long an identity probe of a real device stays fresh (ms). */
+export const PROBE_TTL_MS = 10_000;
+
 export interface SgDevicesOptions {
   /** Shared library with realpath/open/ioctl (default libc; tests pass the forwarding library). */
   systemLibrary?: string;
+  /** How long a probe result is reused before the path is opened again (default {@link PROBE_TTL_MS}). */
+  probeTtlMs?: number;
 }
 
 /**
- * Real devices given by persistent path (`/dev/tape/by-id/...`). Each list()
- * opens every path again (a renumbered /dev/sgN does no harm), reads INQUIRY
- * and the unit serial (VPD 0x80), and reports devices that do not answer as
- * offline with their last known identity.
+ * Real devices given by persistent path (`/dev/tape/by-id/...`). list()
+ * opens each path again once its last probe is older than `probeTtlMs` (a
+ * renumbered /dev/sgN does no harm), reads INQUIRY and the unit serial (VPD
+ * 0x80), and reports devices that do not answer as offline with their last
+ * known identity. Probes are cached so that listing never waits behind a
+ * drive busy with a long command; operations open the path again anyway.
  */
 export function sgDevicesSource(paths: readonly string[], options: SgDevicesOptions = {}): DeviceSource {
   const known = new Map<string, AgentDevice>();
+  const probes = new Map<string, { at: number; result: Promise<AgentDevice> }>();
+  const ttl = options.probeTtlMs ?? PROBE_TTL_MS;
   const open = (path: string): Promise<ScsiTransport> => openSgDevice(path, options.systemLibrary === undefined ? {} : { library: options.systemLibrary });
   const probe = async (path: string): Promise<AgentDevice> => {
     let transport: ScsiTransport | undefined;
@@ -48,7 +57,16 @@ export function sgDevicesSource(paths: readonly string[], options: SgDevicesOpti
   };
   return {
     name: "sg",
-    list: async () => Promise.all(paths.map(probe)),
+    list: async () =>
+      Promise.all(
+        paths.map((path) => {
+          const cached = probes.get(path);
+          if (cached && Date.now() - cached.at < ttl) return cached.result;
+          const result = probe(path);
+          probes.set(path, { at: Date.now(), result });
+          return result;
+        }),
+      ),
     open: (device) => open(device.path),
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MamAttribute } from "@tapefleet/scsi";
-import { writeMediaLabel } from "@tapefleet/tape-format";
+import { writeMediaLabel, writeMediaSetLabel } from "@tapefleet/tape-format";
 import { DeviceService } from "../../src/core/device-service.ts";
 import type { ChangerConfig } from "../../src/core/media-changer.ts";
 import type { Progress } from "../../src/core/tape-drive.ts";
@@ -115,6 +115,14 @@ export function describeConformance(name: string, factory: TargetFactory): void 
       expect(mam2.get(MamAttribute.USER_MEDIUM_TEXT_LABEL) ?? "").toBe("");
       const r2 = await service.label(DRIVE0_SERIAL, lock, { labelText: "TC0001L9", uuid: UUID2, ctime: 1700000001 }, "1.2.3");
       expect(r2.label.uuid).toBe(UUID2);
+      const setLabel = { pool: "daily", uuid: UUID1, seqNr: 2, ctime: 1700000100, encryptionKeyFingerprint: Array.from({ length: 32 }, () => "ab").join(":") };
+      await service.withDrive(DRIVE0_SERIAL, lock, async (d) => {
+        expect((await d.locateFile(1)).position.fileNumber).toBe(1);
+        await writeMediaSetLabel(d, { ...setLabel, keyConfig: { kdf: null, created: 1, modified: 1, data: "AAAA" } });
+        await d.sync();
+      });
+      const withSet = await service.withDrive(DRIVE0_SERIAL, lock, (d) => d.readLabel());
+      expect(withSet).toMatchObject({ empty: false, mediaLabel: { uuid: UUID2 }, mediaSetLabel: setLabel });
       const stats = await service.withDrive(DRIVE0_SERIAL, false, (d) => d.volumeStatistics());
       expect(stats.pageValid).toBe(true);
       expect(stats.totalNativeCapacity! % 1_000_000).toBe(0);
@@ -145,7 +153,10 @@ export function describeConformance(name: string, factory: TargetFactory): void 
       expect(progress.at(-1)).toMatchObject({ activity: "ready", percent: 100 });
       const waiting = progress.slice(0, -1);
       expect(waiting.length).toBeGreaterThan(0);
-      expect(waiting.some((p) => p.activity === "calibrating" || p.activity === "loading" || p.activity === "becoming-ready")).toBe(true);
+      expect(waiting.some((p) => p.activity === "calibrating")).toBe(true);
+      const percents = waiting.flatMap((p) => (p.percent === undefined ? [] : [p.percent]));
+      expect(percents.length).toBeGreaterThan(0);
+      expect(percents.every((p) => p >= 0 && p <= 100)).toBe(true);
       expect((await service.driveStatus(DRIVE0_SERIAL)).ready).toBe(true);
     });
 
