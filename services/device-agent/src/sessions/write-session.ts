@@ -4,6 +4,7 @@ import {
   TapeFileWriter,
   formatUuid,
   isUnassignedMediaSet,
+  isUuidText,
   readLabels,
   writeMediaSetLabel,
   type MediaSetLabel,
@@ -112,6 +113,9 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
   const commitBytes = options.commitBytes ?? DEFAULT_COMMIT_BYTES;
   const known = options.knownDigests ?? new Set<string>();
   const members = options.memberCatalogs ?? [];
+  if (!isUuidText(set.uuid)) throw new SessionError("invalid-request", `media_set.uuid: '${set.uuid}' is not a UUID`, { field: "media_set.uuid" });
+  if (set.pool === "") throw new SessionError("invalid-request", "media_set.pool: required", { field: "media_set.pool" });
+  if (!Number.isSafeInteger(set.seqNr) || set.seqNr < 0) throw new SessionError("invalid-request", `media_set.seq_nr: ${set.seqNr}`, { field: "media_set.seq_nr" });
   const snapshots = options.snapshots.map((text, i) => {
     let parsed: { store: string; ref: SnapshotRef };
     try {

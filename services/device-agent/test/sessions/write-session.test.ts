@@ -169,6 +169,7 @@ describe("write sessions on a SCSI drive of the virtual library", () => {
     await expect(runWriteSession(tape, { datastore: ds, mediaSet: { ...set, uuid: randomUUID() }, snapshots: [] }, noop)).rejects.toMatchObject({ code: "wrong-medium" });
     await expect(runWriteSession(tape, { datastore: ds, mediaSet: { ...set, seqNr: 2 }, snapshots: [] }, noop)).rejects.toMatchObject({ code: "wrong-medium" });
     await expect(runWriteSession(tape, { datastore: ds, mediaSet: set, snapshots: ["other:vm/1/2020-01-01T00:00:00Z"] }, noop)).rejects.toMatchObject({ code: "invalid-request", field: "snapshots" });
+    await expect(runWriteSession(tape, { datastore: ds, mediaSet: { ...set, uuid: "not-a-uuid" }, snapshots: [] }, noop)).rejects.toMatchObject({ code: "invalid-request", field: "media_set.uuid" });
     // a new set may take the tape when asked to
     const other = await runWriteSession(tape, { datastore: ds, mediaSet: { ...set, uuid: randomUUID() }, snapshots: [], overwriteMediaSet: true }, noop);
     expect(other.status).toBe("complete");
