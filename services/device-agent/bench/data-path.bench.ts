@@ -6,7 +6,8 @@
  *          virtual tape (the virtual library's in-process transport), against
  *          `tar -b 512 -cf` of the same chunk files and a raw `cat` of them;
  *   read:  every chunk archive read back with CRC and SHA-256 digest checks
- *          against a raw `cat` of the cartridge's data file;
+ *          against a raw `cat` of the cartridge's data file, and against a
+ *          raw READ(6) of the same blocks through the drive (no decoding);
  * printed as ratios (targets: write ≥ 1.0× tar and ≥ 0.8× raw; read ≥ 0.7×
  * raw), plus the peak RSS of this process (the agent's side) and the longest
  * event-loop stall during the write (target < 20 ms).
@@ -119,6 +120,16 @@ try {
     readBytes += r.file.blocks.bytesRead;
   }
   const readMs = performance.now() - t1;
+  // the same tape files read raw through the drive (READ(6) of every block, no decoding)
+  await tape.locateFile(2);
+  const t2 = performance.now();
+  let rawDriveBytes = 0;
+  for (;;) {
+    const b = await tape.readBlock();
+    if (b.kind === "end-of-data") break;
+    if (b.kind === "data") rawDriveBytes += b.data.length;
+  }
+  const rawDriveMs = performance.now() - t2;
   await lib.close();
   const dataFile = join(work, "vtl", "cartridges", "BENCH1L9.data");
   const tapeBytes = (await stat(dataFile)).size;
@@ -138,6 +149,8 @@ try {
     ["read back, digests verified", `${mibs(readBytes, readMs).toFixed(0)} MiB/s (${verified} chunks)`],
     ["raw cat of the tape data file", `${mibs(tapeBytes, rawReadMs).toFixed(0)} MiB/s`],
     ["  ratio to raw (target ≥ 0.7)", (mibs(readBytes, readMs) / mibs(tapeBytes, rawReadMs)).toFixed(2)],
+    ["raw READ(6) of the same files through the drive", `${mibs(rawDriveBytes, rawDriveMs).toFixed(0)} MiB/s`],
+    ["  ratio of the verified read to it", (mibs(readBytes, readMs) / mibs(rawDriveBytes, rawDriveMs)).toFixed(2)],
     ["peak RSS of this process", `${(rss / MiB).toFixed(0)} MiB`],
     ["longest event-loop stall during the write (target < 20 ms)", `${stallMs.toFixed(1)} ms`],
   ];
