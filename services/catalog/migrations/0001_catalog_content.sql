@@ -43,7 +43,7 @@ ALTER TABLE "catalog"."archives" ADD COLUMN "committed_at" timestamp with time z
 ALTER TABLE "catalog"."media_set_members" ADD COLUMN "joined_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
 ALTER TABLE "catalog"."media_sets" ADD COLUMN "name" text;--> statement-breakpoint
 ALTER TABLE "catalog"."snapshots" ADD CONSTRAINT "snapshots_archive_id_archives_id_fk" FOREIGN KEY ("archive_id") REFERENCES "catalog"."archives"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "chunks_archive_brin_idx" ON "catalog"."chunks" USING brin ("archive_id");--> statement-breakpoint
+CREATE INDEX "chunks_archive_brin_idx" ON "catalog"."chunks" USING brin ("archive_id") WITH (pages_per_range=16,autosummarize=true);--> statement-breakpoint
 CREATE INDEX "held_records_media_idx" ON "catalog"."held_records" USING btree ("media_uuid","media_set_uuid");--> statement-breakpoint
 CREATE INDEX "snapshots_set_store_snapshot_idx" ON "catalog"."snapshots" USING btree ("media_set_uuid","store","snapshot");--> statement-breakpoint
 CREATE INDEX "snapshots_store_snapshot_idx" ON "catalog"."snapshots" USING btree ("store","snapshot");--> statement-breakpoint

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
 import { CATALOG_STREAM, CATALOG_STREAM_SUBJECTS } from "@tapefleet/api-types";
 import type { Bus, Logger, Sql } from "@tapefleet/common";
-import { ingestBatch, receiveRecord, type ApplyOutcome } from "./ingest.ts";
+import { ingestBatch, receiveRecord, summarizeChunkRanges, type ApplyOutcome } from "./ingest.ts";
 
 /** Durable JetStream consumer the catalog ingests records with (shared by every instance). */
 export const INGEST_DURABLE = "catalog-ingest";
@@ -63,6 +63,9 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
       return;
     }
     for (const m of batch) m.ack();
+    if (received.some((r) => r.ok && r.record.type === "archive" && (r.record.digests?.length ?? 0) > 0)) {
+      await summarizeChunkRanges(sql).catch((err: unknown) => logger.warn({ err }, "BRIN summarization failed"));
+    }
     stats.batches += 1;
     for (const o of outcomes) stats[o.outcome] += 1;
     const held = outcomes.filter((o) => o.outcome === "held");

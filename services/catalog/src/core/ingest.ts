@@ -41,57 +41,173 @@ export function receiveRecord(body: Uint8Array | unknown): ReceivedRecord {
 
 type Tx = Sql;
 
-/** Digests waiting to be written in one statement at the end of the batch (or before a tape is reset). */
-interface PendingDigests {
-  spans: Array<{ archiveId: number; firstOrd: number; hex: string[] }>;
-  count: number;
-}
-
-const pendingOf = new WeakMap<object, PendingDigests>();
-
-function pending(tx: Tx): PendingDigests {
-  let p = pendingOf.get(tx);
-  if (p === undefined) {
-    p = { spans: [], count: 0 };
-    pendingOf.set(tx, p);
-  }
-  return p;
-}
-
-/** Writes the digests queued in this transaction: one statement for every archive of the batch. */
-async function flushDigests(tx: Tx): Promise<void> {
-  const p = pendingOf.get(tx);
-  if (p === undefined || p.spans.length === 0) return;
-  const ids: number[] = [];
-  const firsts: number[] = [];
-  const counts: number[] = [];
-  const offsets: number[] = [];
-  const hex: string[] = [];
-  let off = 0;
-  for (const span of p.spans) {
-    ids.push(span.archiveId);
-    firsts.push(span.firstOrd);
-    counts.push(span.hex.length);
-    offsets.push(off);
-    off += span.hex.length;
-    for (const h of span.hex) hex.push(h);
-  }
-  p.spans = [];
-  p.count = 0;
-  await tx`
-    with x as materialized (select decode(${hex.join("")}, 'hex') as b),
-    s as (select * from unnest(${tx.array(ids)}::bigint[], ${tx.array(firsts)}::int[], ${tx.array(counts)}::int[], ${tx.array(offsets)}::int[]) as s(archive_id, first_ord, n, off))
-    insert into catalog.chunks (archive_id, ord, digest)
-    select s.archive_id, s.first_ord + i, substring(x.b from (s.off + i) * 32 + 1 for 32)
-    from x, s, generate_series(0, s.n - 1) as i`;
-}
-
-/** Most digests queued before they are written (bounds the statement's size). */
-const FLUSH_DIGESTS = 262_144;
-
 interface Hold {
   reason: CatalogHoldReason;
   message: string;
+}
+
+interface Membership {
+  mediaSetUuid: string;
+  seqNr: number;
+}
+
+interface ArchiveState {
+  id: number;
+  archiveUuid: string;
+  kind: string;
+  incomplete: boolean;
+  chunkCount: number;
+}
+
+/** Most digests queued before they are written (bounds one statement's size). */
+const FLUSH_DIGESTS = 262_144;
+
+const fileKey = (mediaUuid: string, fileNumber: number) => `${mediaUuid}/${fileNumber}`;
+
+/**
+ * What one ingest transaction knows: the state its records need, read for the
+ * whole batch in a few queries and kept current as records apply; the writes
+ * that need no answer, pipelined; the digests, queued for one bulk insert.
+ */
+class Batch {
+  readonly known = new Set<string>();
+  /** Record ids whose applied state was read by `prefetch`. */
+  private readonly covered = new Set<string>();
+  readonly members = new Map<string, Membership | null>();
+  readonly archives = new Map<string, ArchiveState | null>();
+  private ids: number[] = [];
+  private writes: Promise<unknown>[] = [];
+  private spans: Array<{ archiveId: number; firstOrd: number; hex: readonly string[] }> = [];
+  private queued = 0;
+
+  constructor(readonly tx: Tx) {}
+
+  /** Reads the state of every archive record of the batch: known ids, memberships, files, new archive ids. */
+  async prefetch(records: ReceivedRecord[]): Promise<void> {
+    const archives = records.flatMap((r) => (r.ok && r.record.type === "archive" ? [r.record] : []));
+    if (archives.length === 0) return;
+    const recordIds = archives.map((r) => r.recordId);
+    const media = [...new Set(archives.map((r) => r.mediaUuid))];
+    const tx = this.tx;
+    const [known, members, files, ids] = await Promise.all([
+      tx<{ record_id: string }[]>`select record_id from catalog.applied_records where record_id = any(${tx.array(recordIds)}::uuid[])`.execute(),
+      tx<{ media_uuid: string; media_set_uuid: string; seq_nr: number }[]>`
+        select media_uuid, media_set_uuid, seq_nr from catalog.media_set_members where media_uuid = any(${tx.array(media)}::uuid[])`.execute(),
+      tx<{ media_uuid: string; file_number: number; id: string; archive_uuid: string; kind: string; incomplete: boolean; chunk_count: number }[]>`
+        select a.media_uuid, a.file_number, a.id, a.archive_uuid, a.kind, a.incomplete, a.chunk_count
+        from unnest(${tx.array(archives.map((r) => r.mediaUuid))}::uuid[], ${tx.array(archives.map((r) => r.fileNumber))}::int[]) as f(media_uuid, file_number)
+        join catalog.archives a on a.media_uuid = f.media_uuid and a.file_number = f.file_number`.execute(),
+      tx<{ id: string }[]>`select nextval(pg_get_serial_sequence('catalog.archives', 'id')) as id from generate_series(1, ${archives.length})`.execute(),
+    ]);
+    for (const id of recordIds) this.covered.add(id);
+    for (const k of known) this.known.add(k.record_id);
+    for (const m of media) this.members.set(m, null);
+    for (const m of members) this.members.set(m.media_uuid, { mediaSetUuid: m.media_set_uuid, seqNr: m.seq_nr });
+    for (const r of archives) this.archives.set(fileKey(r.mediaUuid, r.fileNumber), null);
+    for (const f of files) {
+      this.archives.set(fileKey(f.media_uuid, f.file_number), { id: Number(f.id), archiveUuid: f.archive_uuid, kind: f.kind, incomplete: f.incomplete, chunkCount: f.chunk_count });
+    }
+    this.ids = ids.map((r) => Number(r.id));
+  }
+
+  async isKnown(recordId: string): Promise<boolean> {
+    if (this.known.has(recordId)) return true;
+    if (this.covered.has(recordId)) return false;
+    const rows = await this.tx`select 1 from catalog.applied_records where record_id = ${recordId}`;
+    return rows.length > 0;
+  }
+
+  async member(mediaUuid: string): Promise<Membership | null> {
+    const cached = this.members.get(mediaUuid);
+    if (cached !== undefined) return cached;
+    const [m] = await this.tx<{ media_set_uuid: string; seq_nr: number }[]>`
+      select media_set_uuid, seq_nr from catalog.media_set_members where media_uuid = ${mediaUuid}`;
+    const v = m === undefined ? null : { mediaSetUuid: m.media_set_uuid, seqNr: m.seq_nr };
+    this.members.set(mediaUuid, v);
+    return v;
+  }
+
+  async archive(mediaUuid: string, fileNumber: number): Promise<ArchiveState | null> {
+    const key = fileKey(mediaUuid, fileNumber);
+    const cached = this.archives.get(key);
+    if (cached !== undefined) return cached;
+    const [a] = await this.tx<{ id: string; archive_uuid: string; kind: string; incomplete: boolean; chunk_count: number }[]>`
+      select id, archive_uuid, kind, incomplete, chunk_count from catalog.archives where media_uuid = ${mediaUuid} and file_number = ${fileNumber}`;
+    const v = a === undefined ? null : { id: Number(a.id), archiveUuid: a.archive_uuid, kind: a.kind, incomplete: a.incomplete, chunkCount: a.chunk_count };
+    this.archives.set(key, v);
+    return v;
+  }
+
+  async newArchiveId(): Promise<number> {
+    const id = this.ids.shift();
+    if (id !== undefined) return id;
+    const [r] = await this.tx<{ id: string }[]>`select nextval(pg_get_serial_sequence('catalog.archives', 'id')) as id`;
+    return Number(r!.id);
+  }
+
+  /** A write whose answer nobody waits for: sent at once, checked at the end of the batch. */
+  write(query: { execute(): Promise<unknown> }): void {
+    const p = query.execute();
+    p.catch(() => {}); // awaited (and its error thrown) in settle()
+    this.writes.push(p);
+  }
+
+  /** A tape was reset (set join): forget what was read of it. */
+  async forgetMedia(mediaUuid: string, now: Membership): Promise<void> {
+    await this.settle();
+    this.members.set(mediaUuid, now);
+    for (const key of [...this.archives.keys()]) if (key.startsWith(`${mediaUuid}/`)) this.archives.delete(key);
+  }
+
+  queueDigests(archiveId: number, firstOrd: number, hex: readonly string[]): void {
+    this.spans.push({ archiveId, firstOrd, hex });
+    this.queued += hex.length;
+    if (this.queued >= FLUSH_DIGESTS) this.flushDigests();
+  }
+
+  /** Queued digests: one statement for every archive of the batch. */
+  private flushDigests(): void {
+    if (this.spans.length === 0) return;
+    const ids: number[] = [];
+    const firsts: number[] = [];
+    const counts: number[] = [];
+    const offsets: number[] = [];
+    let off = 0;
+    for (const span of this.spans) {
+      ids.push(span.archiveId);
+      firsts.push(span.firstOrd);
+      counts.push(span.hex.length);
+      offsets.push(off);
+      off += span.hex.length;
+    }
+    const hex = this.spans.map((span) => span.hex.join("")).join("");
+    this.spans = [];
+    this.queued = 0;
+    const tx = this.tx;
+    this.write(tx`
+      with x as materialized (select decode(${hex}, 'hex') as b),
+      s as (select * from unnest(${tx.array(ids)}::bigint[], ${tx.array(firsts)}::int[], ${tx.array(counts)}::int[], ${tx.array(offsets)}::int[]) as s(archive_id, first_ord, n, off))
+      insert into catalog.chunks (archive_id, ord, digest)
+      select s.archive_id, s.first_ord + i, substring(x.b from (s.off + i) * 32 + 1 for 32)
+      from x, s, generate_series(0, s.n - 1) as i`);
+  }
+
+  /** Sends the queued digests and waits for every pipelined write (throws the first error). */
+  async settle(): Promise<void> {
+    this.flushDigests();
+    const writes = this.writes;
+    this.writes = [];
+    await Promise.all(writes);
+  }
+}
+
+/**
+ * Summarizes the BRIN ranges the last batches filled, so that reads of an
+ * archive's digests skip every other range at once (outside the ingest
+ * transaction; cheap: it reads only unsummarized ranges).
+ */
+export async function summarizeChunkRanges(sql: Sql): Promise<void> {
+  await sql`select brin_summarize_new_values('catalog.chunks_archive_brin_idx'::regclass)`;
 }
 
 /**
@@ -102,13 +218,16 @@ interface Hold {
  */
 export async function applyRecords(tx: Tx, records: ReceivedRecord[]): Promise<ApplyOutcome[]> {
   await tx`select pg_advisory_xact_lock(${INGEST_LOCK_KEY})`;
+  const batch = new Batch(tx);
+  await batch.prefetch(records);
   const out: ApplyOutcome[] = [];
-  for (const r of records) out.push(await applyOne(tx, r));
-  await flushDigests(tx);
+  for (const r of records) out.push(await applyOne(batch, r));
+  await batch.settle();
   return out;
 }
 
-async function applyOne(tx: Tx, received: ReceivedRecord): Promise<ApplyOutcome> {
+async function applyOne(batch: Batch, received: ReceivedRecord): Promise<ApplyOutcome> {
+  const tx = batch.tx;
   if (!received.ok) {
     const recordId = recordIdOf(received.raw) ?? randomUUID();
     await hold(tx, recordId, { reason: "invalid", message: received.message }, received.raw, null);
@@ -118,22 +237,24 @@ async function applyOne(tx: Tx, received: ReceivedRecord): Promise<ApplyOutcome>
   if (record.type === "media-set-joined") {
     const known = await tx`select 1 from catalog.applied_records where record_id = ${record.recordId}`;
     if (known.length > 0) return { outcome: "duplicate", recordId: record.recordId };
+    await batch.settle();
     const problem = await joinMediaSet(tx, record);
     if (problem) {
       await hold(tx, record.recordId, problem, record, record);
       return { outcome: "held", recordId: record.recordId, ...problem };
     }
+    await batch.forgetMedia(record.mediaUuid, { mediaSetUuid: record.mediaSetUuid, seqNr: record.seqNr });
     await markApplied(tx, record);
-    const released = await releaseHeld(tx, record);
+    const released = await releaseHeld(batch, record);
     return { outcome: "applied", recordId: record.recordId, released };
   }
-  const problem = await applyArchive(tx, record);
-  if (problem === "duplicate") return { outcome: "duplicate", recordId: record.recordId };
+  if (await batch.isKnown(record.recordId)) return { outcome: "duplicate", recordId: record.recordId };
+  const problem = await applyArchive(batch, record);
   if (problem) {
     await hold(tx, record.recordId, problem, record, record);
     return { outcome: "held", recordId: record.recordId, ...problem };
   }
-  // applyArchive recorded the id with its changes.
+  batch.known.add(record.recordId);
   return { outcome: "applied", recordId: record.recordId, released: 0 };
 }
 
@@ -161,8 +282,8 @@ async function hold(tx: Tx, recordId: string, h: Hold, raw: unknown, r: CatalogR
 }
 
 /** Records held because their tape had not joined this set: applied now, in arrival order. */
-async function releaseHeld(tx: Tx, joined: CatalogMediaSetJoinedRecord): Promise<number> {
-  const rows = await tx<{ record: unknown }[]>`
+async function releaseHeld(batch: Batch, joined: CatalogMediaSetJoinedRecord): Promise<number> {
+  const rows = await batch.tx<{ record: unknown }[]>`
     select record from catalog.held_records
     where media_uuid = ${joined.mediaUuid} and media_set_uuid = ${joined.mediaSetUuid} and reason = 'not-a-member'
     order by received_at, record_id`;
@@ -170,7 +291,7 @@ async function releaseHeld(tx: Tx, joined: CatalogMediaSetJoinedRecord): Promise
   for (const row of rows) {
     const received = receiveRecord(jsonValue(row.record));
     if (!received.ok || received.record.type !== "archive") continue;
-    const r = await applyOne(tx, received);
+    const r = await applyOne(batch, received);
     if (r.outcome === "applied") released += 1;
   }
   return released;
@@ -198,7 +319,6 @@ async function joinMediaSet(tx: Tx, r: CatalogMediaSetJoinedRecord): Promise<Hol
 
 /** Drops everything the catalog holds of one tape; returns what was dropped. */
 export async function resetMedia(tx: Tx, mediaUuid: string): Promise<{ archives: number; snapshots: number; chunks: number; member: boolean }> {
-  await flushDigests(tx);
   const ids = (await tx<{ id: string }[]>`select id from catalog.archives where media_uuid = ${mediaUuid}`).map((r) => r.id);
   let chunks = 0;
   let snapshots = 0;
@@ -212,71 +332,58 @@ export async function resetMedia(tx: Tx, mediaUuid: string): Promise<{ archives:
   return { archives: archives.count, snapshots, chunks, member: member.count > 0 };
 }
 
-async function applyArchive(tx: Tx, r: CatalogArchiveRecord): Promise<Hold | "duplicate" | undefined> {
-  // One round trip: whether the record is known, the tape's membership and what its file already holds.
-  const [state] = await tx<{ known: boolean; media_set_uuid: string | null; seq_nr: number | null; id: string | null; archive_uuid: string | null; kind: string | null; incomplete: boolean | null; chunk_count: number | null }[]>`
-    select exists (select 1 from catalog.applied_records where record_id = ${r.recordId}) as known,
-      m.media_set_uuid, m.seq_nr, a.id, a.archive_uuid, a.kind, a.incomplete, a.chunk_count
-    from (select 1) one
-    left join catalog.media_set_members m on m.media_uuid = ${r.mediaUuid}
-    left join catalog.archives a on a.media_uuid = ${r.mediaUuid} and a.file_number = ${r.fileNumber}`;
-  if (state?.known) return "duplicate";
-  if (state === undefined || state.media_set_uuid !== r.mediaSetUuid || state.seq_nr !== r.seqNr) {
-    const now = state?.media_set_uuid == null ? "is in no media set" : `is in media set ${state.media_set_uuid} at seq nr ${state.seq_nr}`;
+async function applyArchive(batch: Batch, r: CatalogArchiveRecord): Promise<Hold | undefined> {
+  const tx = batch.tx;
+  const m = await batch.member(r.mediaUuid);
+  if (m === null || m.mediaSetUuid !== r.mediaSetUuid || m.seqNr !== r.seqNr) {
+    const now = m === null ? "is in no media set" : `is in media set ${m.mediaSetUuid} at seq nr ${m.seqNr}`;
     return { reason: "not-a-member", message: `tape ${r.mediaUuid} ${now}, not in ${r.mediaSetUuid} at seq nr ${r.seqNr}` };
   }
   const incomplete = r.incomplete === true;
   const digests = r.kind === "chunk-archive" ? (r.digests ?? []) : [];
-  if (state.id !== null) {
-    if (state.archive_uuid !== r.archiveUuid || state.kind !== r.kind) {
-      return { reason: "conflict", message: `file ${r.fileNumber} of tape ${r.mediaUuid} already holds ${state.kind} ${state.archive_uuid}` };
+  const prev = await batch.archive(r.mediaUuid, r.fileNumber);
+  if (prev !== null) {
+    if (prev.archiveUuid !== r.archiveUuid || prev.kind !== r.kind) {
+      return { reason: "conflict", message: `file ${r.fileNumber} of tape ${r.mediaUuid} already holds ${prev.kind} ${prev.archiveUuid}` };
     }
     // Another part of the same archive: its digests follow; the archive is incomplete when any part says so.
-    const archiveId = Number(state.id);
-    if (digests.length > 0) await insertDigests(tx, archiveId, digests, state.chunk_count ?? 0);
-    await tx`
+    if (digests.length > 0) batch.queueDigests(prev.id, prev.chunkCount, digests);
+    batch.write(tx`
+      with applied as (
+        insert into catalog.applied_records (record_id, media_uuid) values (${r.recordId}, ${r.mediaUuid}) on conflict do nothing
+      ), released as (
+        delete from catalog.held_records where record_id = ${r.recordId}
+      )
       update catalog.archives set
         chunk_count = chunk_count + ${digests.length},
         incomplete = incomplete or ${incomplete},
         bytes = coalesce(${r.bytes ?? null}::bigint, bytes)
-      where id = ${archiveId}`;
-    if (incomplete && state.incomplete === false) await tx`delete from catalog.snapshots where archive_id = ${archiveId}`;
-    await markApplied(tx, r);
+      where id = ${prev.id}`);
+    if (incomplete && !prev.incomplete) batch.write(tx`delete from catalog.snapshots where archive_id = ${prev.id}`);
+    prev.chunkCount += digests.length;
+    prev.incomplete ||= incomplete;
     return undefined;
   }
   const snap = r.kind === "snapshot-archive" && !incomplete ? parseSnapshotPath(r.snapshot!) : undefined;
   if (typeof snap === "string") return { reason: "invalid", message: `snapshot: ${snap}` };
-  // The archive and the record's id in one round trip.
-  const inserted = await tx<{ id: string }[]>`
+  const id = await batch.newArchiveId();
+  // The archive, its snapshot and the record's id in one pipelined statement.
+  batch.write(tx`
     with applied as (
       insert into catalog.applied_records (record_id, media_uuid) values (${r.recordId}, ${r.mediaUuid}) on conflict do nothing
     ), released as (
       delete from catalog.held_records where record_id = ${r.recordId}
+    ), archive as (
+      insert into catalog.archives (id, media_set_uuid, media_uuid, file_number, kind, store, snapshot, archive_uuid, incomplete, chunk_count, bytes, committed_at)
+      values (${id}, ${r.mediaSetUuid}, ${r.mediaUuid}, ${r.fileNumber}, ${r.kind}, ${r.store ?? null}, ${r.snapshot ?? null}, ${r.archiveUuid}, ${incomplete}, ${digests.length}, ${r.bytes ?? null}, ${r.committedAt})
+      returning id
     )
-    insert into catalog.archives (media_set_uuid, media_uuid, file_number, kind, store, snapshot, archive_uuid, incomplete, chunk_count, bytes, committed_at)
-    values (${r.mediaSetUuid}, ${r.mediaUuid}, ${r.fileNumber}, ${r.kind}, ${r.store ?? null}, ${r.snapshot ?? null}, ${r.archiveUuid}, ${incomplete}, ${digests.length}, ${r.bytes ?? null}, ${r.committedAt})
-    returning id`;
-  const archiveId = Number(inserted[0]!.id);
-  if (snap !== undefined) {
-    await tx`
-      insert into catalog.snapshots (archive_id, media_set_uuid, store, snapshot, namespace, backup_type, backup_id, backup_time)
-      values (${archiveId}, ${r.mediaSetUuid}, ${r.store!}, ${r.snapshot!}, ${snap.namespace}, ${snap.type}, ${snap.id}, ${snap.time})`;
-  }
-  if (digests.length > 0) await insertDigests(tx, archiveId, digests, 0);
+    insert into catalog.snapshots (archive_id, media_set_uuid, store, snapshot, namespace, backup_type, backup_id, backup_time)
+    select id, ${r.mediaSetUuid}, ${r.store ?? ""}, ${r.snapshot ?? ""}, ${snap?.namespace ?? ""}, ${snap?.type ?? ""}, ${snap?.id ?? ""}, ${snap?.time ?? r.committedAt}
+    from archive where ${snap !== undefined}`);
+  batch.archives.set(fileKey(r.mediaUuid, r.fileNumber), { id, archiveUuid: r.archiveUuid, kind: r.kind, incomplete, chunkCount: digests.length });
+  if (digests.length > 0) batch.queueDigests(id, 0, digests);
   return undefined;
-}
-
-/**
- * Queues one archive's digests for the bulk insert: every digest of a batch
- * goes in one statement with one hex parameter, decoded once (materialized:
- * inlined, it would be decoded again for every row) and split in SQL (no
- * per-row parameters, no per-row round trips).
- */
-export async function insertDigests(tx: Tx, archiveId: number, digestsHex: readonly string[], firstOrd: number): Promise<void> {
-  const p = pending(tx);
-  p.spans.push({ archiveId, firstOrd, hex: digestsHex as string[] });
-  p.count += digestsHex.length;
-  if (p.count >= FLUSH_DIGESTS) await flushDigests(tx);
 }
 
 /** Runs `applyRecords` in a transaction; on a database error, each record alone, holding the ones that fail. */

@@ -190,21 +190,23 @@ export async function mediaSetDigests(sql: Sql, req: CatalogDigestsRequest): Pro
     chosen.push(a.id);
     rowsAhead += Number(a.id) === afterId ? a.chunk_count - afterOrd - 1 : a.chunk_count;
   }
-  const rows =
-    chosen.length === 0
-      ? []
-      : await sql<{ archive_id: string; ord: number; digest: Buffer }[]>`
-    select archive_id, ord, digest from catalog.chunks
-    where archive_id = any(${sql.array(chosen)}::bigint[]) and (archive_id, ord) > (${afterId}::bigint, ${afterOrd}::int)
-    order by archive_id, ord
-    limit ${limit}`;
-  const blob = Buffer.allocUnsafe(rows.length * 32);
-  rows.forEach((r, i) => r.digest.copy(blob, i * 32));
-  const last = rows[rows.length - 1];
+  if (chosen.length === 0) return { digests: "", count: 0 };
+  // One bytea per page (not one row per digest): the client-side cost stays per page.
+  const [page] = await sql<{ blob: Buffer | null; n: string; last: string | null }[]>`
+    with page as (
+      select archive_id, ord, digest from catalog.chunks
+      where archive_id = any(${sql.array(chosen)}::bigint[]) and (archive_id, ord) > (${afterId}::bigint, ${afterOrd}::int)
+      order by archive_id, ord
+      limit ${limit}
+    )
+    select string_agg(digest, ''::bytea order by archive_id, ord) as blob, count(*) as n,
+      (select archive_id || ':' || ord from page order by archive_id desc, ord desc limit 1) as last
+    from page`;
+  const count = Number(page?.n ?? 0);
   return {
-    digests: blob.toString("base64"),
-    count: rows.length,
-    ...(rows.length === limit && last !== undefined ? { next: `${last.archive_id}:${last.ord}` } : {}),
+    digests: page?.blob ? page.blob.toString("base64") : "",
+    count,
+    ...(count === limit && page?.last ? { next: page.last } : {}),
   };
 }
 

@@ -117,7 +117,8 @@ export const chunks = catalogSchema.table("chunks", {
   ord: integer("ord").notNull(),
   digest: bytea("digest").notNull(),
 }, (t) => [
-  index("chunks_archive_brin_idx").using("brin", t.archiveId),
+  // Small ranges, summarized as they fill (the ingest also summarizes after each batch).
+  index("chunks_archive_brin_idx").using("brin", t.archiveId).with({ pages_per_range: 16, autosummarize: true }),
   check("chunks_digest_length_check", sql`octet_length(${t.digest}) = 32`),
 ]);
 
