@@ -140,6 +140,9 @@ export async function loadMedia(session: ChangerSession, req: LoadRequest, ctx: 
   if ((req.slot === undefined) === (req.labelText === undefined)) {
     throw new DeviceError("INVALID_ARGUMENT", "source: give exactly one of slot or label_text", { field: "source" });
   }
+  if (req.waitReady && !session.drive) {
+    throw new DeviceError("INVALID_ARGUMENT", `drive: wait_ready needs drive ${req.driveNumber} on this agent (give its serial or path)`, { field: "drive" });
+  }
   let status = await session.changer.status(session.config.exportSlots);
   const d = driveAt(status, req.driveNumber);
   let source: ChangerSlot;
