@@ -34,14 +34,17 @@ RUN npm ci \
  && test -f node_modules/tsx/package.json \
  && npm cache clean --force
 
-# --- build: the sources beside the pruned dependencies (per-workspace node_modules kept).
+# --- build: the sources beside the pruned dependencies (per-workspace node_modules kept),
+# then the workspaces' own build scripts (the web UI's bundle: the image is read-only
+# at run time, so nothing may build there).
 FROM deps AS build
 COPY tsconfig.base.json tsconfig.json ./
 COPY proto/ ./proto/
 COPY packages/ ./packages/
 COPY services/ ./services/
 COPY deploy/bin/ ./deploy/bin/
-RUN chmod 0755 deploy/bin/entrypoint.sh
+RUN npm run build --workspaces --if-present \
+ && chmod 0755 deploy/bin/entrypoint.sh
 
 # --- runtime
 FROM ${NODE_IMAGE} AS runtime

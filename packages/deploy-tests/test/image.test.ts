@@ -65,6 +65,15 @@ describe("Dockerfile stages", () => {
     expect(root.devDependencies["tsx"]).toBeDefined();
   });
 
+  it("runs the workspaces' build scripts on the sources, before the runtime stage copies them", () => {
+    const build = df.stages.find((s) => s.name === "build")!;
+    expect(instructionsOf(build, "RUN").map((i) => i.args)).toEqual(["npm run build --workspaces --if-present && chmod 0755 deploy/bin/entrypoint.sh"]);
+    const lastCopy = Math.max(...instructionsOf(build, "COPY").map((i) => i.line));
+    expect(instructionsOf(build, "RUN")[0]!.line).toBeGreaterThan(lastCopy);
+    // Bundles are built in the image, never taken from the checkout.
+    expect(ignore.ignores("packages/web-ui/dist/index.html")).toBe(true);
+  });
+
   it("runs as uid 10001 in the final stage, never as root", () => {
     const users = instructionsOf(runtime, "USER").map((u) => u.args.trim());
     expect(users.at(-1)).toBe("10001:10001");

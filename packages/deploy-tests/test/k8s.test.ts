@@ -376,6 +376,42 @@ describe("workloads", () => {
   });
 });
 
+describe("deploy/README.md", () => {
+  const readme = readFileSync(join(DEPLOY_DIR, "README.md"), "utf8");
+  const table = (heading: string) => {
+    const at = readme.indexOf(heading);
+    expect(at, heading).toBeGreaterThan(0);
+    const rows: string[][] = [];
+    for (const line of readme.slice(at).split("\n").slice(1)) {
+      const t = line.trim();
+      if (t === "" && rows.length > 0) break;
+      if (!t.startsWith("|") || /^\|\s*-/.test(t)) continue;
+      rows.push(t.split("|").slice(1, -1).map((c) => c.trim()));
+    }
+    return rows.slice(1);
+  };
+
+  it("states the replicas the manifests have", () => {
+    const rows = table("**Replicas.**");
+    const stated = Object.fromEntries(rows.map((r) => [r[0]!, r[1]!]));
+    for (const o of overlay.filter((x) => x.kind === "Deployment")) {
+      const replicas = (o["spec"] as { replicas: number }).replicas;
+      expect(stated[o.metadata!.name!], o.metadata!.name).toMatch(new RegExp(`^${replicas}\\b`));
+    }
+    expect(stated["device-agent"]).toMatch(/^DaemonSet/);
+  });
+
+  it("lists the Secrets and keys the overlay generates", () => {
+    const rows = table("The secretGenerator makes:");
+    const secrets = secretValues(overlay);
+    expect(rows.map((r) => r[0]!.replace(/`/g, "")).sort()).toEqual([...secrets.keys()].sort());
+    for (const r of rows) {
+      const keys = [...r[1]!.matchAll(/`([a-z.-]+)`/g)].map((m) => m[1]!);
+      expect(keys.sort(), r[0]).toEqual(Object.keys(secrets.get(r[0]!.replace(/`/g, ""))!).sort());
+    }
+  });
+});
+
 // --- network ------------------------------------------------------------------
 
 describe("network policies", () => {
