@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { Bus, createLogger } from "@tapefleet/common";
-import { Datastore, MANIFEST_BLOB_NAME, createSampleDatastore, decodeManifestBlob, ingestFiles, snapshotPath, verifyDatastore, type SnapshotRef } from "@tapefleet/datastore";
+import { Datastore, MANIFEST_BLOB_NAME, parseSnapshotPath, createSampleDatastore, decodeManifestBlob, ingestFiles, snapshotPath, verifyDatastore, type SnapshotRef } from "@tapefleet/datastore";
 import { GrpcError } from "@tapefleet/proto";
 import { createVtlTransport, type VirtualLibrary } from "@tapefleet/vtl";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
@@ -183,6 +183,38 @@ describe("tape write and read sessions over gRPC against the virtual library", (
     expect(report.bad).toEqual([]);
     expect(report.missing).toEqual([]);
   }, 240_000);
+
+  it("restores selected snapshots into mapped namespaces and skips the unmapped ones", async () => {
+    const dst = await tmpDir("dstns");
+    dirs.push(dst);
+    const target = new Datastore(dst.path, "mapped");
+    await target.chunks.create();
+    await loadAndLabel(lib, "TS0002L9", { label: false });
+    const onTape2 = allCommits.filter((c) => c.kind === "snapshot-archive" && c.mediaUuid === mediaUuids[1]).map((c) => c.snapshot!);
+    const prod = onTape2.filter((p) => p.startsWith("ns/prod/"));
+    const chosen = [...prod, ...onTape2.filter((p) => !p.startsWith("ns/prod/")).slice(0, 1)];
+    expect(prod.length).toBeGreaterThan(0);
+    const restored: string[] = [];
+    const notes: string[] = [];
+    for await (const r of server.client.restoreFromTape({
+      drive: DRIVE,
+      datastorePath: dst.path,
+      store: "mapped",
+      owner: "root@pam",
+      namespaces: ["store=sample,source=prod,target=copy/of-prod"],
+      snapshots: chosen,
+    })) {
+      restored.push(...r.progress!.snapshots);
+      if (r.progress!.note) notes.push(r.progress!.note);
+    }
+    expect(restored.sort()).toEqual(prod.map((p) => p.replace(/^ns\/prod\//, "ns/copy/ns/of-prod/")).sort());
+    expect(notes.some((n) => n.endsWith("no namespace mapping"))).toBe(true);
+    expect(notes.some((n) => n.endsWith("not selected"))).toBe(true);
+    for (const p of prod) {
+      const ref = parseSnapshotPath(p.replace(/^ns\/prod\//, "ns/copy/ns/of-prod/"));
+      expect((await target.listSnapshots(ref)).some((s) => s.time === ref.time && s.finished)).toBe(true);
+    }
+  });
 
   it("streams one archive back as typed entries", async () => {
     const chunkArchive = allCommits.find((c) => c.kind === "chunk-archive" && c.mediaUuid === mediaUuids[1])!;
