@@ -76,6 +76,8 @@ export interface DeviceTrackerOptions {
 export class DeviceTracker {
   /** Hosts known alive in this process; a heartbeat from any other host triggers a scan. */
   private readonly alive = new Set<string>();
+  /** The last device list recorded per host (JSON), so unchanged heartbeats only touch `last_seen`. */
+  private readonly lastDevices = new Map<string, string>();
   private scanning: Promise<void> | undefined;
 
   constructor(
@@ -115,21 +117,31 @@ export class DeviceTracker {
         .where(and(eq(deviceLocations.hostId, answer.hostId), listed.length > 0 ? notInArray(deviceLocations.serial, listed) : undefined));
     });
     this.alive.add(answer.hostId);
+    this.lastDevices.set(answer.hostId, JSON.stringify([answer.grpcAddress, answer.devices]));
   }
 
   /** A heartbeat of a device agent (`ServiceAnnouncement`). */
   async onHeartbeat(announcement: unknown): Promise<void> {
     const info = isObj(announcement) ? parseScanAnswer(announcement["info"]) : undefined;
     if (!info) return;
-    if (info.devices) {
-      await this.record({ hostId: info.hostId, grpcAddress: info.grpcAddress, devices: info.devices });
+    const answer = info.devices ? { hostId: info.hostId, grpcAddress: info.grpcAddress, devices: info.devices } : undefined;
+    if (answer && (!this.alive.has(info.hostId) || this.lastDevices.get(info.hostId) !== JSON.stringify([info.grpcAddress, info.devices]))) {
+      await this.record(answer);
       return;
     }
-    await this.db
+    // Unchanged: touch the host's rows. Rows whose online flag disagrees (another replica's sweep
+    // took the host offline) are stored again from the heartbeat, or by a scan when it lists none.
+    const rows = await this.db
       .update(deviceLocations)
       .set({ lastSeen: new Date(), grpcAddress: info.grpcAddress })
-      .where(eq(deviceLocations.hostId, info.hostId));
-    if (!this.alive.has(info.hostId)) await this.scan();
+      .where(eq(deviceLocations.hostId, info.hostId))
+      .returning({ serial: deviceLocations.serial, online: deviceLocations.online });
+    if (answer) {
+      const stale = rows.some((r) => answer.devices.find((d) => d.serial === r.serial)?.online !== r.online);
+      if (stale) await this.record(answer);
+      return;
+    }
+    if (!this.alive.has(info.hostId) || rows.length === 0 || rows.some((r) => !r.online)) await this.scan();
   }
 
   /** Ask every agent (`device.scan`), store the answers, return them. Concurrent calls share one gather. */
@@ -173,7 +185,10 @@ export class DeviceTracker {
       .where(and(eq(deviceLocations.online, true), lt(deviceLocations.lastSeen, cutoff)))
       .returning();
     if (rows.length === 0) return [];
-    for (const r of rows) this.alive.delete(r.hostId);
+    for (const r of rows) {
+      this.alive.delete(r.hostId);
+      this.lastDevices.delete(r.hostId);
+    }
     const gone = rows.map(deviceLocationFromRow);
     const changers = (await this.config.list("changer")).filter((c) => gone.some((d) => d.kind === "changer" && matchesConfiguredPath(c.path, d)));
     const media = await this.mediaStore.setChangersOffline(changers.map((c) => c.name));

@@ -138,4 +138,31 @@ describe("device locations", () => {
       await agent.close();
     }
   });
+
+  it("stores devices listed in heartbeats, and restores rows another replica's sweep took offline", async () => {
+    const agent = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "fake-agent-c", logger });
+    const devices = [{ serial: "TFD7000003", path: "vtl:tape0", kind: "drive", vendor: "IBM", model: "ULT3580-TD7", online: true, revision: "x", virtual: true }];
+    const beat = () => agent.publish(AGENT_HEARTBEAT_SUBJECT, { service: "device-agent", info: { hostId: "host-c", grpcAddress: "127.0.0.1:18009", devices } });
+    const onlineC = async () => (await bus.request<DeviceLocation[]>(deviceLocationSubject("list"), { online: true })).filter((d) => d["host-id"] === "host-c").length;
+    try {
+      beat();
+      let n = 0;
+      for (let i = 0; i < 50 && n === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        n = await onlineC();
+      }
+      expect(n).toBe(1);
+      await inv.service.database!.sql`update inventory.device_location set online = false where host_id = 'host-c'`;
+      expect(await onlineC()).toBe(0);
+      n = 0;
+      beat();
+      for (let i = 0; i < 50 && n === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        n = await onlineC();
+      }
+      expect(n).toBe(1);
+    } finally {
+      await agent.close();
+    }
+  });
 });
