@@ -98,8 +98,18 @@ export async function unloadDrive(session: ChangerSession, driveNumber: number, 
   checkpoint(ctx.signal, `before unloading drive ${driveNumber} (${describe(d.volumeTag)} is still in the drive)`);
   await ejectIfConfigured(session, driveNumber);
   ctx.progress?.({ message: `unloading ${describe(d.volumeTag)} from drive ${driveNumber} to slot ${target.slot}`, activity: "unloading" });
-  const dest = target;
+  let dest = target;
+  const explicit = targetSlot !== undefined;
   await session.moves.run(async () => {
+    // Another move may have filled the slot since the status was read: look again under the move lock.
+    const now = await session.changer.status(session.config.exportSlots);
+    const fresh = now.slots.find((s) => s.slot === dest.slot);
+    if (fresh?.full) {
+      if (explicit) throw new DeviceError("SLOT_FULL", `target_slot: slot ${dest.slot} was filled meanwhile (${describe(fresh.volumeTag)}); ${describe(d.volumeTag)} stays in drive ${driveNumber}`, { field: "target_slot" });
+      const other = firstFreeStorageSlot(now);
+      if (!other) throw new DeviceError("NO_FREE_SLOT", `no free slot to unload ${describe(d.volumeTag)} from drive ${driveNumber} to (it stays in the drive)`);
+      dest = other;
+    }
     try {
       await session.changer.moveMedium(d.address, dest.address, transportOf(status));
     } catch (err) {
@@ -175,6 +185,13 @@ export async function loadMedia(session: ChangerSession, req: LoadRequest, ctx: 
   ctx.progress?.({ message: `loading ${describe(source.volumeTag)} from slot ${source.slot} into drive ${req.driveNumber}`, activity: "loading" });
   const drive = driveAt(status, req.driveNumber);
   await session.moves.run(async () => {
+    // Another caller may have moved the cartridge or filled the drive since the status was read.
+    const now = await session.changer.status(session.config.exportSlots);
+    const still = now.slots.find((s) => s.slot === source.slot);
+    if (!still?.full || still.volumeTag !== source.volumeTag) {
+      throw new DeviceError("SLOT_EMPTY", `${describe(source.volumeTag)} left slot ${source.slot} meanwhile (another operation moved it); drive ${req.driveNumber} is empty`);
+    }
+    if (now.drives[req.driveNumber]?.full) throw new DeviceError("DRIVE_BUSY", `drive ${req.driveNumber} was loaded meanwhile with ${describe(now.drives[req.driveNumber]?.volumeTag)}`);
     try {
       await session.changer.moveMedium(source.address, drive.address, transportOf(status));
     } catch (err) {

@@ -88,6 +88,15 @@ export function describeConformance(name: string, factory: TargetFactory): void 
       await expect(service.unloadMedia({ ...base, driveNumber: 1, targetSlot: 1 })).rejects.toMatchObject({ code: "SLOT_FULL" });
     });
 
+    it("lets exactly one of two concurrent loads of the same cartridge win", async () => {
+      const { t, load } = await setup();
+      const results = await Promise.allSettled([load(0, { labelText: "TC0005L8" }), load(1, { labelText: "TC0005L8" })]);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(["SLOT_EMPTY", "MEDIUM_IN_OTHER_DRIVE"]).toContain((lost.reason as { code: string }).code);
+      expect(t.library.locate("TC0005L8").drive).toMatch(/drive[01]$/);
+    });
+
     it("labels an empty tape, reads the label back, refuses a tape with data, formats and relabels; MAM holds the application attributes", async () => {
       const { service, load } = await setup();
       await load(0, { labelText: "TC0001L9" });
