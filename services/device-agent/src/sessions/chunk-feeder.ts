@@ -27,8 +27,9 @@ interface Slot {
  * Feeds chunks to a tape writer in index order while `readers` readers load
  * chunk files concurrently, in inode order (from `stat`) within a window of
  * `queueDepth` chunks, so that a slow or seeky source still keeps the drive
- * streaming. Memory: at most `queueDepth` chunk blobs (each ≤ the datastore's
- * largest chunk; PBS's limit is 128 MiB, fixed-size chunks are ≤ 4 MiB).
+ * streaming. Memory: at most `queueDepth` chunk blobs in the window, plus the
+ * one the consumer holds (each ≤ the datastore's largest chunk; PBS's limit
+ * is 128 MiB, fixed-size chunks are ≤ 4 MiB).
  * `readBytes` counts the bytes read from the datastore.
  */
 export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
