@@ -7,6 +7,8 @@ import type { OperationContext, TapeDrive } from "./tape-drive.ts";
 export const CLEANING_PREFIX = "CLN";
 /** Longest wait for a drive to finish cleaning when the caller gives none (PBS wait-ready default). */
 export const CLEAN_TIMEOUT_MS = 600_000;
+/** MAM attribute 0x0003: load count (SPC-4 table 337). */
+const MAM_LOAD_COUNT = 0x0003;
 /** ASC/ASCQ 30/03: cleaning cartridge installed (the drive is cleaning). */
 const ASC_CLEANING = 0x30;
 const ASCQ_CLEANING_CARTRIDGE_INSTALLED = 0x03;
@@ -244,6 +246,8 @@ export interface CleanOutcome {
   cleaningSlot: number;
   alertFlags: string[];
   unloadedToSlot?: number;
+  /** Load count of the cleaning cartridge (MAM 0x0003) after this load, when readable. */
+  cleaningMounts?: number;
 }
 
 /**
@@ -271,6 +275,12 @@ export async function cleanDrive(session: ChangerSession, driveNumber: number, t
   const d = driveAt(status, driveNumber);
   await session.moves.run(() => session.changer.moveMedium(cln.address, d.address, transportOf(status)), ctx.signal);
   const where = `cleaning cartridge ${clnTag} is in drive ${driveNumber}`;
+  // Wear of the cleaning cartridge (PBS logs mounts × 2 %, 50 uses): its MAM load count.
+  const loads = await drive
+    .cartridgeMemory()
+    .then((attrs) => attrs.find((a) => a.id === MAM_LOAD_COUNT)?.value)
+    .catch(() => undefined);
+  if (loads !== undefined && /^\d+$/.test(loads)) out.cleaningMounts = Number(loads);
   // Cleaning runs to its end even when the caller leaves: cancel is honoured once the cartridge is back.
   let cancelled = false;
   try {

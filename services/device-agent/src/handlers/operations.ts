@@ -269,7 +269,13 @@ export function operationsImpl(service: DeviceService, options: OperationsOption
         (r) => ({
           event: {
             case: "result" as const,
-            value: { cleaningLabelText: r.cleaningLabelText, cleaningSlot: r.cleaningSlot, alertFlags: r.alertFlags, ...(r.unloadedToSlot !== undefined ? { unloadedToSlot: r.unloadedToSlot } : {}) },
+            value: {
+              cleaningLabelText: r.cleaningLabelText,
+              cleaningSlot: r.cleaningSlot,
+              alertFlags: r.alertFlags,
+              ...(r.unloadedToSlot !== undefined ? { unloadedToSlot: r.unloadedToSlot } : {}),
+              ...(r.cleaningMounts !== undefined ? { cleaningMounts: big(r.cleaningMounts) } : {}),
+            },
           },
         }),
       );

@@ -214,7 +214,7 @@ export function describeConformance(name: string, factory: TargetFactory): void 
       const before = t.library.cartridge("CLN001L1");
       const progress: Progress[] = [];
       const r = await service.cleanDrive({ ...base, driveNumber: 0, timeoutMs: 30_000 }, { progress: (p) => progress.push(p) });
-      expect(r).toMatchObject({ cleaningLabelText: "CLN001L1", cleaningSlot: 8, unloadedToSlot: 1 });
+      expect(r).toMatchObject({ cleaningLabelText: "CLN001L1", cleaningSlot: 8, unloadedToSlot: 1, cleaningMounts: 1 });
       expect(r.alertFlags.filter((f) => f === "EXPIRED_CLEANING_MEDIA")).toEqual([]);
       expect(progress.map((p) => p.activity)).toEqual(expect.arrayContaining(["loading", "unloading", "done"]));
       expect(t.library.locate("CLN001L1")).toMatchObject({ slot: 8 });

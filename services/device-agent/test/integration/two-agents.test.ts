@@ -117,7 +117,7 @@ describe("two device agents as processes over gRPC and NATS", () => {
 
   it("runs a cleaning cycle end to end", async () => {
     const clean = await collect(b.client.cleanDrive({ device: "TFLIBB0001", driveNumber: 1 }));
-    expect(clean.result).toMatchObject({ cleaningLabelText: "CLNB01L1", cleaningSlot: 8 });
+    expect(clean.result).toMatchObject({ cleaningLabelText: "CLNB01L1", cleaningSlot: 8, cleaningMounts: 1n });
     expect(clean.progress.map((p) => p.activity)).toEqual(expect.arrayContaining(["loading", "unloading", "done"]));
     const st = await b.client.getChangerStatus({ device: "TFLIBB0001" });
     expect(st.status?.slots.find((s) => s.slot === 8)).toMatchObject({ full: true, labelText: "CLNB01L1" });
