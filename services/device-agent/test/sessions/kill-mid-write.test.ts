@@ -9,8 +9,8 @@ import { createSampleDatastore, parseRestoreSnapshot, snapshotPath, type Datasto
 import { closeClient, createClient, DeviceAgentService } from "@tapefleet/proto";
 import { createVtlTransport, openLibrary } from "@tapefleet/vtl";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
-import { COMMIT_STREAM, ScsiTape, commitSubject, memoryCommitPublisher, runWriteSession, scanTape } from "../../src/sessions/index.ts";
-import { DRIVE, MiB, createSessionLibrary, loadAndLabel, readPublishedCommits, runWrite, sessionSiteSpec, tmpDir } from "./helpers/session-fixture.ts";
+import { COMMIT_STREAM, ScsiTape, commitSubject, memoryCommitPublisher, runWriteSession, scanTape, virtualLibraryDrives } from "../../src/sessions/index.ts";
+import { DRIVE, MiB, createSessionLibrary, loadAndLabel, readPublishedCommits, runWrite, sessionSiteSpec, startSessionServer, tmpDir } from "./helpers/session-fixture.ts";
 
 let env: TestEnv;
 let bus: Bus;
@@ -123,4 +123,43 @@ describe("an agent killed in the middle of an archive", () => {
       await reopened.close();
     }
   }, 180_000);
+
+  it("a client that cancels mid-session stops the write at the next archive, frees the drive, and the tape stays appendable", async () => {
+    const vtl = await tmpDir("cancelvtl");
+    const src = await tmpDir("cancelsrc");
+    dirs.push(vtl, src);
+    const lib = await createSessionLibrary(vtl.path, sessionSiteSpec([{ barcode: "TC0001L9", capacityBytes: 512 * MiB, earlyWarningBytes: 8 * MiB }], 8 * MiB));
+    const publisher = memoryCommitPublisher();
+    const server = await startSessionServer({ drives: virtualLibraryDrives(lib), publisher });
+    try {
+      await loadAndLabel(lib, "TC0001L9");
+      const ds = (await createSampleDatastore(src.path, { size: 6 * MiB, seed: 8 })).datastore;
+      const snapshots: string[] = [];
+      for await (const s of ds.selectSnapshots({})) snapshots.push(`sample:${snapshotPath(s)}`);
+      const mediaSet = { uuid: randomUUID(), pool: "p", seqNr: 0 };
+      class Stop extends Error {}
+      const stopped = await runWrite(server.client, { datastorePath: src.path, store: "sample", mediaSet, snapshots, commitBytes: 1, maxChunkArchiveBytes: 256 * 1024 }, (_r, all) => {
+        if (all.length === 2) throw new Stop();
+      }).catch((e: unknown) => e);
+      expect(stopped).toBeInstanceOf(Stop);
+      // the session ends at its next archive boundary and releases the drive
+      let second: Awaited<ReturnType<typeof runWrite>> | undefined;
+      for (let i = 0; i < 200 && second === undefined; i++) {
+        second = await runWrite(server.client, { datastorePath: src.path, store: "sample", mediaSet, snapshots, memberCatalogs: [] }).catch((e: unknown) => {
+          if ((e as { reason?: string }).reason !== "drive-busy") throw e;
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 50));
+        });
+      }
+      expect(second?.started?.appended).toBe(true);
+      expect(second?.end?.status).toBeGreaterThan(0);
+      const scan = await scanTape(new ScsiTape(createVtlTransport(lib, DRIVE)));
+      // every commit that reached the publisher is on tape; the tape holds every snapshot once complete
+      for (const r of publisher.records) expect(scan.records).toContainEqual(r);
+      const snaps = scan.records.filter((r) => r.kind === "snapshot-archive").map((r) => `sample:${r.snapshot}`);
+      expect(new Set(snaps)).toEqual(new Set(snapshots));
+    } finally {
+      await server.close();
+      await lib.close();
+    }
+  }, 120_000);
 });
