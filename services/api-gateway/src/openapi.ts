@@ -22,6 +22,7 @@ const PATH_PARAM_TEXT: Record<string, string> = {
   name: "Changer name.",
   node: "Node name (any; tasks of every node are served).",
   upid: "Task UPID.",
+  uuid: "Medium UUID.",
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -7,10 +7,11 @@ import { registerDiag } from "./diag.ts";
 import { registerDrive } from "./drive.ts";
 import { registerPool } from "./pool.ts";
 import { registerTask } from "./task.ts";
+import { registerMedia } from "./media.ts";
 import { registerTapeTopLevel } from "./tape-ops.ts";
 
 /** A command group: adds its commands to the program. */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
 /** Every command group, in help order. Add new groups here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerTapeTopLevel, registerTask, registerCalendar, registerDiag];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerTapeTopLevel, registerMedia, registerTask, registerCalendar, registerDiag];

@@ -144,6 +144,25 @@ export const TAPE_ROUTES: readonly TapeRoute[] = [
     body: { pool: { type: "string", description: "Media pool." } },
   },
   { method: "GET", path: "/tape/media/list", operationId: "listMedia", summary: "Media of the inventory", tag: "tape-media", query: { pool: "string", location: "string" } },
+  {
+    method: "POST",
+    path: "/tape/media/move",
+    operationId: "moveMedia",
+    summary: "Set a medium's location to a vault, or offline",
+    tag: "tape-media",
+    body: {
+      "label-text": { ...labelText, required: true },
+      "vault-name": { type: "string", description: "Vault name; absent: offline." },
+    },
+  },
+  {
+    method: "POST",
+    path: "/tape/media/list/{uuid}/status",
+    operationId: "setMediaStatus",
+    summary: "Set or clear a medium's status (full, damaged, retired)",
+    tag: "tape-media",
+    body: { status: { type: "string", description: "full, damaged or retired; absent: clear (unknown)." } },
+  },
   { method: "GET", path: "/nodes/{node}/tasks", operationId: "listTasks", summary: "Tasks, newest first", tag: "tasks", taskOp: "list", query: { running: "bool", limit: "int", start: "int" } },
   { method: "GET", path: "/nodes/{node}/tasks/{upid}/status", operationId: "taskStatus", summary: "Status of a task", tag: "tasks", taskOp: "status" },
   { method: "GET", path: "/nodes/{node}/tasks/{upid}/log", operationId: "taskLog", summary: "Log lines of a task", tag: "tasks", taskOp: "log", query: { start: "int", limit: "int" } },
@@ -214,6 +233,17 @@ export function registerTapeRoutes(app: FastifyInstance, deps: { bus: Bus; reque
           return { data };
         }
         if (r.operationId === "listMedia") return { data: await ask(req, mediaSubject("list"), input) };
+        if (r.operationId === "moveMedia") {
+          const vault = input["vault-name"];
+          if (vault !== undefined && (typeof vault !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/.test(vault))) {
+            throw ValidationError.field("vault-name", "must be a safe id of 3-32 characters");
+          }
+          const location = vault === undefined ? "offline" : `vault-${vault}`;
+          return { data: await ask(req, mediaSubject("update"), { "label-text": input["label-text"], location }) };
+        }
+        if (r.operationId === "setMediaStatus") {
+          return { data: await ask(req, mediaSubject("update"), { uuid: params["uuid"], status: input["status"] ?? "unknown" }) };
+        }
         const kind = r.operationId === "listTapeDrives" ? "drive" : "changer";
         const [configs, locations] = await Promise.all([
           ask(req, inventorySubject(kind, "list"), undefined) as Promise<(DriveConfig | ChangerConfig)[]>,
