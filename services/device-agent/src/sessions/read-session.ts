@@ -57,15 +57,12 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
           if (e === null) break;
           if (e.kind !== "file") continue;
           let offset = 0;
-          let sent = false;
           for await (const piece of e.payload) {
             const data = piece.slice();
             yield { kind: "snapshot-file", name: e.name, offset, data, last: false };
             offset += data.length;
-            sent = true;
           }
           yield { kind: "snapshot-file", name: e.name, offset, data: new Uint8Array(0), last: true };
-          void sent;
         }
         break;
       }
