@@ -15,9 +15,9 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { CATALOG_REQUESTS, CATALOG_STREAM, CATALOG_STREAM_SUBJECTS, catalogCommitSubject, type CatalogDigestsPage, type CatalogRecordInput } from "@tapefleet/api-types";
-import { Bus, createLogger } from "@tapefleet/common";
+import { Bus, createLogger, runMigrations } from "@tapefleet/common";
 import { provisionTestEnv } from "@tapefleet/testkit";
-import { loadCatalogConfig, startCatalog, startIngestConsumer } from "../src/index.ts";
+import { CATALOG_MIGRATIONS, loadCatalogConfig, startCatalog, startIngestConsumer } from "../src/index.ts";
 
 const N = Number(process.env["BENCH_DIGESTS"] ?? 2_000_000);
 /** Digests per chunk archive (≈ 4 GiB of 4 MiB chunks, as PBS closes archives at 4 GiB). */
@@ -41,7 +41,7 @@ function digestsHex(n: number, seed: string): string[] {
 
 const env = await provisionTestEnv("catalogbench");
 const bus = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "catalog-bench", logger: createLogger({ service: "bench", level: "silent" }) });
-const sql = postgres(env.databaseUrl, { max: 2, onnotice: () => {} });
+const sql = postgres(env.databaseUrl, { max: 4, onnotice: () => {} });
 try {
   await bus.ensureStream(CATALOG_STREAM, CATALOG_STREAM_SUBJECTS);
   const js = bus.nc.jetstream();
@@ -61,10 +61,10 @@ try {
       records.push({ type: "archive", recordId: uuid(`rec-${index}`), ...base, fileNumber: 2 + a, kind: "chunk-archive", archiveUuid: uuid(`archive-${index}`), store: "store1", digests, committedAt: now });
     }
   }
-  // The catalog runs; its ingest consumer is stopped while the records are published.
+  // The schema is migrated; no consumer runs while the records are published.
   const config = loadCatalogConfig({ env: { ...env.serviceEnv(), TAPEFLEET_LOG_LEVEL: "warn" } });
-  const catalog = await startCatalog(config, { installSignalHandlers: false });
-  await catalog.ingest.stop();
+  const logger = createLogger({ service: "catalog-bench", level: "warn" });
+  await runMigrations({ url: env.databaseUrl, migrationsFolder: CATALOG_MIGRATIONS, schema: "catalog", logger });
   let t0 = performance.now();
   const enc = new TextEncoder();
   const acks: Promise<unknown>[] = [];
@@ -76,15 +76,19 @@ try {
   const publishS = (performance.now() - t0) / 1000;
 
   // Real ingest path: the durable consumer takes the waiting records.
+  const batchSizes: number[] = [];
+  const batchTimes: number[] = [];
   t0 = performance.now();
-  const ingest = await startIngestConsumer(catalog.service.bus, catalog.service.database!.sql, catalog.service.logger, {
+  const ingest = await startIngestConsumer(bus, sql, logger, {
     batchSize: config.ingestBatch,
     ackWaitSeconds: config.ingestAckWaitSeconds,
+    onBatch: (o) => { batchSizes.push(o.length); batchTimes.push(performance.now() - t0); },
   });
   const s = ingest.stats;
   while (s.applied + s.duplicate + s.held < records.length) await new Promise((r) => setTimeout(r, 5));
   const ingestS = (performance.now() - t0) / 1000;
   await ingest.stop();
+  if (process.env["BENCH_VERBOSE"]) console.log("batches", batchSizes.join(","), batchTimes.map((t) => t.toFixed(0)).join(","), "parse ms", s.parseMs.toFixed(0), "apply ms", s.applyMs.toFixed(0));
   if (s.held > 0) throw new Error(`${s.held} records held`);
   const [{ n }] = (await sql<{ n: string }[]>`select count(*) as n from catalog.chunks`) as [{ n: string }];
   if (Number(n) !== N) throw new Error(`catalog holds ${n} digests, expected ${N}`);
@@ -103,6 +107,23 @@ try {
   await pipeline(lines, writable);
   const copyS = (performance.now() - t0) / 1000;
 
+  // Second baseline: COPY into a logged table shaped like catalog.chunks (WAL, BRIN, check), in one transaction.
+  await sql`create table bench_copy_logged (like catalog.chunks including all)`;
+  t0 = performance.now();
+  await sql.begin(async (tx) => {
+    const w = await tx`copy bench_copy_logged (archive_id, ord, digest) from stdin`.writable();
+    const rows = async function* () {
+      for (let i = 0; i < N; i += 10_000) {
+        let chunk = "";
+        for (let j = i; j < Math.min(N, i + 10_000); j++) chunk += `${Math.floor(j / PER_ARCHIVE) + 1}\t${j % PER_ARCHIVE}\t\\\\x${all[j]}\n`;
+        yield chunk;
+      }
+    };
+    await pipeline(rows, w);
+  });
+  const copyLoggedS = (performance.now() - t0) / 1000;
+
+  const catalog = await startCatalog(config, { installSignalHandlers: false });
   // Digest set load through the catalog (paged over NATS) vs COPY TO STDOUT of the same digests.
   t0 = performance.now();
   let loaded = 0;
@@ -127,6 +148,7 @@ try {
   console.log(`ingest (JetStream → catalog → PostgreSQL)        : ${rate(N, ingestS)} digests/s (${ingestS.toFixed(1)} s)`);
   console.log(`baseline COPY into an unindexed table:            ${rate(N, copyS)} digests/s (${copyS.toFixed(1)} s)`);
   console.log(`ingest / baseline: ${(copyS / ingestS).toFixed(2)}`);
+  console.log(`baseline COPY into a logged table like chunks:    ${rate(N, copyLoggedS)} digests/s (${copyLoggedS.toFixed(1)} s); ingest / this: ${(copyLoggedS / ingestS).toFixed(2)}`);
   console.log(`digest set load (catalog.media-set.digests pages): ${rate(N, loadS)} digests/s (${loadS.toFixed(1)} s)`);
   console.log(`baseline COPY TO STDOUT of the digests:             ${rate(N, copyOutS)} digests/s (${copyOutS.toFixed(1)} s, ${bytes} bytes)`);
   console.log(`load / baseline: ${(copyOutS / loadS).toFixed(2)}`);

@@ -17,7 +17,7 @@ export interface IngestConsumerOptions {
 
 export interface IngestConsumer {
   /** Records applied, duplicates skipped, records held, since start. */
-  readonly stats: { batches: number; applied: number; duplicate: number; held: number };
+  readonly stats: { batches: number; applied: number; duplicate: number; held: number; parseMs: number; applyMs: number };
   stop(): Promise<void>;
 }
 
@@ -49,13 +49,17 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
   }
   const consumer = await bus.nc.jetstream().consumers.get(stream, INGEST_DURABLE);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: opts.batchSize * 2 });
-  const stats = { batches: 0, applied: 0, duplicate: 0, held: 0 };
+  const stats = { batches: 0, applied: 0, duplicate: 0, held: 0, parseMs: 0, applyMs: 0 };
 
   const flush = async (batch: JsMsg[]): Promise<void> => {
+    const t0 = performance.now();
     const received = batch.map((m) => receiveRecord(m.data));
+    const t1 = performance.now();
     let outcomes: ApplyOutcome[];
     try {
       outcomes = await ingestBatch(sql, received, logger);
+      stats.parseMs += t1 - t0;
+      stats.applyMs += performance.now() - t1;
     } catch (err) {
       // The database is unreachable: nothing was applied; JetStream delivers the batch again.
       logger.error({ err, records: batch.length }, "catalog batch not applied; will be redelivered");

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { pipeline } from "node:stream/promises";
 import {
   catalogRecord,
   fieldErrorsOf,
@@ -7,6 +8,7 @@ import {
   type CatalogHoldReason,
   type CatalogMediaSetJoinedRecord,
   type CatalogRecord,
+  type SnapshotPath,
 } from "@tapefleet/api-types";
 import { hashLockKey, type Logger, type Sql } from "@tapefleet/common";
 
@@ -77,6 +79,10 @@ class Batch {
   readonly archives = new Map<string, ArchiveState | null>();
   private ids: number[] = [];
   private writes: Promise<unknown>[] = [];
+  /** New archives, their snapshots and the ids of the records applied: inserted in one statement each by settle(). */
+  private newArchives: Array<{ id: number; r: CatalogArchiveRecord; incomplete: boolean; chunkCount: number }> = [];
+  private newSnapshots: Array<{ archiveId: number; r: CatalogArchiveRecord; snap: SnapshotPath }> = [];
+  private appliedIds: Array<{ recordId: string; mediaUuid: string }> = [];
   private spans: Array<{ archiveId: number; firstOrd: number; hex: readonly string[] }> = [];
   private queued = 0;
 
@@ -160,44 +166,108 @@ class Batch {
   }
 
   queueDigests(archiveId: number, firstOrd: number, hex: readonly string[]): void {
+    // Written by settle(): at the end of the batch, before a tape is reset, or once FLUSH_DIGESTS are queued.
     this.spans.push({ archiveId, firstOrd, hex });
     this.queued += hex.length;
-    if (this.queued >= FLUSH_DIGESTS) this.flushDigests();
   }
 
-  /** Queued digests: one statement for every archive of the batch. */
-  private flushDigests(): void {
+  /** Whether enough digests are queued to copy them now. */
+  get full(): boolean {
+    return this.queued >= FLUSH_DIGESTS;
+  }
+
+  /**
+   * Queued digests: one COPY FROM STDIN for every archive of the batch (text
+   * format, bytea as `\\x` + the hex the record carried: nothing to decode here).
+   */
+  private async flushDigests(): Promise<void> {
     if (this.spans.length === 0) return;
-    const ids: number[] = [];
-    const firsts: number[] = [];
-    const counts: number[] = [];
-    const offsets: number[] = [];
-    let off = 0;
-    for (const span of this.spans) {
-      ids.push(span.archiveId);
-      firsts.push(span.firstOrd);
-      counts.push(span.hex.length);
-      offsets.push(off);
-      off += span.hex.length;
-    }
-    const hex = this.spans.map((span) => span.hex.join("")).join("");
+    const spans = this.spans;
     this.spans = [];
     this.queued = 0;
-    const tx = this.tx;
-    this.write(tx`
-      with x as materialized (select decode(${hex}, 'hex') as b),
-      s as (select * from unnest(${tx.array(ids)}::bigint[], ${tx.array(firsts)}::int[], ${tx.array(counts)}::int[], ${tx.array(offsets)}::int[]) as s(archive_id, first_ord, n, off))
-      insert into catalog.chunks (archive_id, ord, digest)
-      select s.archive_id, s.first_ord + i, substring(x.b from (s.off + i) * 32 + 1 for 32)
-      from x, s, generate_series(0, s.n - 1) as i`);
+    const stream = await this.tx`copy catalog.chunks (archive_id, ord, digest) from stdin`.writable();
+    const lines = async function* () {
+      for (const span of spans) {
+        let text = "";
+        const prefix = `${span.archiveId}\t`;
+        for (let i = 0; i < span.hex.length; i++) {
+          text += `${prefix}${span.firstOrd + i}\t\\\\x${span.hex[i]}\n`;
+          if (text.length >= 1 << 20) {
+            yield text;
+            text = "";
+          }
+        }
+        if (text.length > 0) yield text;
+      }
+    };
+    await pipeline(lines, stream);
   }
 
-  /** Sends the queued digests and waits for every pipelined write (throws the first error). */
+  /** Waits for every pipelined write (throws the first error), then copies the queued digests. */
   async settle(): Promise<void> {
-    this.flushDigests();
+    this.flushRows();
     const writes = this.writes;
     this.writes = [];
     await Promise.all(writes);
+    await this.flushDigests();
+  }
+
+  addArchive(id: number, r: CatalogArchiveRecord, incomplete: boolean, chunkCount: number, snap: SnapshotPath | undefined): void {
+    this.newArchives.push({ id, r, incomplete, chunkCount });
+    if (snap !== undefined) this.newSnapshots.push({ archiveId: id, r, snap });
+  }
+
+  /** Adds a further part to an archive inserted by this batch but not yet written; false when it is already in the table. */
+  extendPending(id: number, r: CatalogArchiveRecord, digests: number, incomplete: boolean): boolean {
+    const a = this.newArchives.find((x) => x.id === id);
+    if (a === undefined) return false;
+    a.chunkCount += digests;
+    if (incomplete) {
+      a.incomplete = true;
+      this.newSnapshots = this.newSnapshots.filter((x) => x.archiveId !== id);
+    }
+    if (r.bytes !== undefined) a.r = { ...a.r, bytes: r.bytes };
+    return true;
+  }
+
+  addApplied(r: CatalogRecord): void {
+    this.appliedIds.push({ recordId: r.recordId, mediaUuid: r.mediaUuid });
+  }
+
+  /** The batch's new rows, one multi-row statement per table (sent pipelined, in order). */
+  private flushRows(): void {
+    const tx = this.tx;
+    const a = this.newArchives;
+    if (a.length > 0) {
+      this.write(tx`
+        insert into catalog.archives (id, media_set_uuid, media_uuid, file_number, kind, store, snapshot, archive_uuid, incomplete, chunk_count, bytes, committed_at)
+        select * from unnest(
+          ${tx.array(a.map((x) => x.id))}::bigint[], ${tx.array(a.map((x) => x.r.mediaSetUuid))}::uuid[], ${tx.array(a.map((x) => x.r.mediaUuid))}::uuid[],
+          ${tx.array(a.map((x) => x.r.fileNumber))}::int[], ${tx.array(a.map((x) => x.r.kind))}::text[], ${tx.array(a.map((x) => x.r.store ?? null) as string[])}::text[],
+          ${tx.array(a.map((x) => x.r.snapshot ?? null) as string[])}::text[], ${tx.array(a.map((x) => x.r.archiveUuid))}::uuid[], ${tx.array(a.map((x) => x.incomplete))}::bool[],
+          ${tx.array(a.map((x) => x.chunkCount))}::int[], ${tx.array(a.map((x) => x.r.bytes ?? null) as number[])}::bigint[], ${tx.array(a.map((x) => x.r.committedAt))}::timestamptz[])`);
+      this.newArchives = [];
+    }
+    const sn = this.newSnapshots;
+    if (sn.length > 0) {
+      this.write(tx`
+        insert into catalog.snapshots (archive_id, media_set_uuid, store, snapshot, namespace, backup_type, backup_id, backup_time)
+        select * from unnest(
+          ${tx.array(sn.map((x) => x.archiveId))}::bigint[], ${tx.array(sn.map((x) => x.r.mediaSetUuid))}::uuid[], ${tx.array(sn.map((x) => x.r.store!))}::text[],
+          ${tx.array(sn.map((x) => x.r.snapshot!))}::text[], ${tx.array(sn.map((x) => x.snap.namespace))}::text[], ${tx.array(sn.map((x) => x.snap.type))}::text[],
+          ${tx.array(sn.map((x) => x.snap.id))}::text[], ${tx.array(sn.map((x) => x.snap.time))}::timestamptz[])`);
+      this.newSnapshots = [];
+    }
+    const ap = this.appliedIds;
+    if (ap.length > 0) {
+      const ids = ap.map((x) => x.recordId);
+      this.write(tx`delete from catalog.held_records where record_id = any(${tx.array(ids)}::uuid[])`);
+      this.write(tx`
+        insert into catalog.applied_records (record_id, media_uuid)
+        select * from unnest(${tx.array(ids)}::uuid[], ${tx.array(ap.map((x) => x.mediaUuid))}::uuid[])
+        on conflict do nothing`);
+      this.appliedIds = [];
+    }
   }
 }
 
@@ -221,7 +291,10 @@ export async function applyRecords(tx: Tx, records: ReceivedRecord[]): Promise<A
   const batch = new Batch(tx);
   await batch.prefetch(records);
   const out: ApplyOutcome[] = [];
-  for (const r of records) out.push(await applyOne(batch, r));
+  for (const r of records) {
+    out.push(await applyOne(batch, r));
+    if (batch.full) await batch.settle();
+  }
   await batch.settle();
   return out;
 }
@@ -348,12 +421,13 @@ async function applyArchive(batch: Batch, r: CatalogArchiveRecord): Promise<Hold
     }
     // Another part of the same archive: its digests follow; the archive is incomplete when any part says so.
     if (digests.length > 0) batch.queueDigests(prev.id, prev.chunkCount, digests);
+    batch.addApplied(r);
+    if (batch.extendPending(prev.id, r, digests.length, incomplete)) {
+      prev.chunkCount += digests.length;
+      prev.incomplete ||= incomplete;
+      return undefined;
+    }
     batch.write(tx`
-      with applied as (
-        insert into catalog.applied_records (record_id, media_uuid) values (${r.recordId}, ${r.mediaUuid}) on conflict do nothing
-      ), released as (
-        delete from catalog.held_records where record_id = ${r.recordId}
-      )
       update catalog.archives set
         chunk_count = chunk_count + ${digests.length},
         incomplete = incomplete or ${incomplete},
@@ -367,20 +441,8 @@ async function applyArchive(batch: Batch, r: CatalogArchiveRecord): Promise<Hold
   const snap = r.kind === "snapshot-archive" && !incomplete ? parseSnapshotPath(r.snapshot!) : undefined;
   if (typeof snap === "string") return { reason: "invalid", message: `snapshot: ${snap}` };
   const id = await batch.newArchiveId();
-  // The archive, its snapshot and the record's id in one pipelined statement.
-  batch.write(tx`
-    with applied as (
-      insert into catalog.applied_records (record_id, media_uuid) values (${r.recordId}, ${r.mediaUuid}) on conflict do nothing
-    ), released as (
-      delete from catalog.held_records where record_id = ${r.recordId}
-    ), archive as (
-      insert into catalog.archives (id, media_set_uuid, media_uuid, file_number, kind, store, snapshot, archive_uuid, incomplete, chunk_count, bytes, committed_at)
-      values (${id}, ${r.mediaSetUuid}, ${r.mediaUuid}, ${r.fileNumber}, ${r.kind}, ${r.store ?? null}, ${r.snapshot ?? null}, ${r.archiveUuid}, ${incomplete}, ${digests.length}, ${r.bytes ?? null}, ${r.committedAt})
-      returning id
-    )
-    insert into catalog.snapshots (archive_id, media_set_uuid, store, snapshot, namespace, backup_type, backup_id, backup_time)
-    select id, ${r.mediaSetUuid}, ${r.store ?? ""}, ${r.snapshot ?? ""}, ${snap?.namespace ?? ""}, ${snap?.type ?? ""}, ${snap?.id ?? ""}, ${snap?.time ?? r.committedAt}
-    from archive where ${snap !== undefined}`);
+  batch.addArchive(id, r, incomplete, digests.length, snap);
+  batch.addApplied(r);
   batch.archives.set(fileKey(r.mediaUuid, r.fileNumber), { id, archiveUuid: r.archiveUuid, kind: r.kind, incomplete, chunkCount: digests.length });
   if (digests.length > 0) batch.queueDigests(id, 0, digests);
   return undefined;
