@@ -6,6 +6,7 @@ import {
   GrpcCode,
   GrpcError,
   Health,
+  addPartialService,
   addService,
   closeClient,
   createClient,
@@ -15,7 +16,7 @@ import {
 // Server: one handler per rpc, typed from the generated descriptor.
 const server = new Server();
 const health = createHealthService();
-addService(server, DeviceAgentService, {
+addPartialService(server, DeviceAgentService, {
   async getAgentInfo() {
     return { agent: { hostId: "host-a", agentVersion: "0.1.0", grpcAddress: "127.0.0.1:7443" } };
   },

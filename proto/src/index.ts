@@ -6,7 +6,7 @@
 
 // Adapter: descriptors → grpc-js.
 export { createServiceDefinition, createMethodDefinition, methodPath, toMessage } from "./service-definition.ts";
-export { addService, errorToGrpcError } from "./server.ts";
+export { addPartialService, addService, errorToGrpcError } from "./server.ts";
 export type {
   AddServiceOptions,
   BidiStreamingImpl,
@@ -16,6 +16,7 @@ export type {
   MethodImpl,
   ServerCall,
   ServerStreamingImpl,
+  PartialServiceImpl,
   ServiceImpl,
   UnaryImpl,
 } from "./server.ts";
@@ -41,6 +42,7 @@ export type { EnvelopeErrorCode, EnvelopeFields } from "./envelope.ts";
 
 // Generated code (proto/gen/ts, never edited by hand).
 export * from "../gen/ts/tapefleet/device/v1/device_agent_pb.ts";
+export * from "../gen/ts/tapefleet/device/v1/session_pb.ts";
 export * from "../gen/ts/tapefleet/device/v1/device_agent_service_pb.ts";
 export * from "../gen/ts/tapefleet/events/v1/envelope_pb.ts";
 export * from "../gen/ts/grpc/health/v1/health_pb.ts";

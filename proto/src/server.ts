@@ -86,6 +86,13 @@ export type ServiceImpl<S extends DescService> = {
   [K in keyof S["method"]]: MethodImpl<S["method"][K]>;
 };
 
+/**
+ * An implementation of part of a service (a test double, or a server that
+ * serves a subset); methods left out answer UNIMPLEMENTED. Register it with
+ * {@link addPartialService}.
+ */
+export type PartialServiceImpl<S extends DescService> = Partial<ServiceImpl<S>>;
+
 /** Facts about a failed call, given to {@link AddServiceOptions.onError}. */
 export interface CallFailure {
   /** The method that failed. */
@@ -282,6 +289,20 @@ function unimplemented(method: DescMethod): AnyHandler {
  * response carries the request id in the `x-request-id` trailer.
  */
 export function addService<S extends DescService>(server: Server, service: S, impl: ServiceImpl<S>, options: AddServiceOptions = {}): void {
+  addPartialService(server, service, impl, options);
+}
+
+/**
+ * Like {@link addService}, for an implementation of only some methods: the
+ * others answer UNIMPLEMENTED. Production services use `addService`, whose
+ * type requires every method.
+ */
+export function addPartialService<S extends DescService>(
+  server: Server,
+  service: S,
+  impl: PartialServiceImpl<S>,
+  options: AddServiceOptions = {},
+): void {
   const handlers: UntypedServiceImplementation = {};
   const table = impl as unknown as Record<string, AnyHandler | undefined>;
   for (const method of service.methods) {

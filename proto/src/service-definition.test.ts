@@ -8,7 +8,11 @@ import { createServiceDefinition, methodPath, toMessage } from "./service-defini
 describe("createServiceDefinition", () => {
   it("keys methods by local name with /<package>.<Service>/<Method> paths and streaming flags", () => {
     const def = createServiceDefinition(DeviceAgentService);
-    expect(Object.keys(def)).toEqual(["getAgentInfo", "listDevices", "watchDevices"]);
+    expect(Object.keys(def).slice(0, 3)).toEqual(["getAgentInfo", "listDevices", "watchDevices"]);
+    for (const [name, method] of Object.entries(def)) {
+      expect(method.path).toBe(`/tapefleet.device.v1.DeviceAgentService/${name[0]!.toUpperCase()}${name.slice(1)}`);
+    }
+    expect(def["writeSession"]).toMatchObject({ requestStream: true, responseStream: true });
     expect(def["getAgentInfo"]).toMatchObject({
       path: "/tapefleet.device.v1.DeviceAgentService/GetAgentInfo",
       requestStream: false,

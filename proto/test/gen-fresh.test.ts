@@ -65,6 +65,7 @@ describe("generated code", () => {
       "grpc/health/v1/health_pb.ts",
       "tapefleet/device/v1/device_agent_pb.ts",
       "tapefleet/device/v1/device_agent_service_pb.ts",
+      "tapefleet/device/v1/session_pb.ts",
       "tapefleet/events/v1/envelope_pb.ts",
     ]);
   });

@@ -14,13 +14,14 @@ import {
   GrpcError,
   Health,
   HealthCheckResponse_ServingStatus as ServingStatus,
+  addPartialService,
   addService,
   closeClient,
   createClient,
   createHealthService,
   errorDetail,
 } from "../src/index.ts";
-import type { CallFailure, Client, DeviceSchema, HealthService, ServiceImpl } from "../src/index.ts";
+import type { CallFailure, Client, DeviceSchema, HealthService, PartialServiceImpl, ServiceImpl } from "../src/index.ts";
 import { EchoService } from "./echo-service.ts";
 
 type DeviceInit = MessageInitShape<typeof DeviceSchema>;
@@ -93,7 +94,7 @@ function waitForAbort(abortSignal: AbortSignal): Promise<never> {
   });
 }
 
-const deviceAgent: ServiceImpl<typeof DeviceAgentService> = {
+const deviceAgent: PartialServiceImpl<typeof DeviceAgentService> = {
   async getAgentInfo(_request, context) {
     const mode = context.requestMetadata.get("x-test-mode")[0];
     if (mode === "grpc-error") {
@@ -192,7 +193,7 @@ beforeAll(async () => {
   const onError = (error: unknown, failure: CallFailure): void => {
     failures.push({ error, failure });
   };
-  addService(server, DeviceAgentService, deviceAgent, { onError });
+  addPartialService(server, DeviceAgentService, deviceAgent, { onError });
   addService(server, EchoService, echo as ServiceImpl<typeof EchoService>, { onError });
   addService(server, Health, health.implementation);
   const port = await new Promise<number>((resolve, reject) =>
