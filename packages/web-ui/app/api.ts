@@ -3,6 +3,7 @@
  * gateway's OpenAPI document (app/generated/schema.d.ts). Every request sends
  * the session's token; a 401 on it ends the session (back to the login page).
  */
+import type { ChangerStatusEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
 import createClient, { type Middleware } from "openapi-fetch";
 import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
 import type { ConfigKind, Entry } from "../src/config-forms.ts";
@@ -170,4 +171,57 @@ export async function readiness(): Promise<Readiness> {
   const body: unknown = await res.json().catch(() => null);
   if (typeof body === "object" && body !== null && "checks" in body) return body as Readiness;
   throw new ApiError(toApiProblem(res.status, body));
+}
+
+// ---- Tape devices and tasks (PBS routes; the data schemas are the api-types interfaces) ----
+
+export type { ChangerStatusEntry, TaskInfo, TaskLogLine, TaskStatus };
+
+/** The node name of the task routes (PBS style; tapefleet has one logical node). */
+export const TASK_NODE = "localhost";
+
+/** A configured drive or changer with where it lives (`/tape/drive`, `/tape/changer`). */
+export type LocatedDevice = Entry & { state?: "online" | "offline" | "unknown"; serial?: string; vendor?: string; model?: string; "host-id"?: string };
+
+export async function listTapeDrives(): Promise<LocatedDevice[]> {
+  return (await unwrap<{ data: LocatedDevice[] }>(client.GET("/api2/json/tape/drive"))).data;
+}
+
+export async function listTapeChangers(): Promise<LocatedDevice[]> {
+  return (await unwrap<{ data: LocatedDevice[] }>(client.GET("/api2/json/tape/changer"))).data;
+}
+
+export async function driveStatus(drive: string): Promise<Record<string, unknown>> {
+  return (await unwrap<{ data: Record<string, unknown> }>(client.GET("/api2/json/tape/drive/{drive}/status", { params: { path: { drive } } }))).data;
+}
+
+export async function changerStatus(name: string): Promise<ChangerStatusEntry[]> {
+  return (await unwrap<{ data: ChangerStatusEntry[] }>(client.GET("/api2/json/tape/changer/{name}/status", { params: { path: { name } } }))).data;
+}
+
+/** Loads the cartridge of `slot` into `drive`; the answer is the task's UPID. */
+export async function loadSlot(drive: string, slot: number): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/load-slot", { params: { path: { drive } }, body: { "source-slot": slot } }))).data;
+}
+
+/** Unloads `drive` (back to the slot the cartridge came from); the answer is the task's UPID. */
+export async function unloadDrive(drive: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/unload", { params: { path: { drive } }, body: {} }))).data;
+}
+
+export async function listTasks(query: { running?: boolean; limit?: number } = {}): Promise<TaskInfo[]> {
+  return (await unwrap<{ data: TaskInfo[] }>(client.GET("/api2/json/nodes/{node}/tasks", { params: { path: { node: TASK_NODE }, query } }))).data;
+}
+
+export async function taskStatus(upid: string): Promise<TaskStatus> {
+  return (await unwrap<{ data: TaskStatus }>(client.GET("/api2/json/nodes/{node}/tasks/{upid}/status", { params: { path: { node: TASK_NODE, upid } } }))).data;
+}
+
+/** Log lines from `start` (0-based), the total so far, and whether the task still runs. */
+export async function taskLog(upid: string, start: number): Promise<{ data: TaskLogLine[]; total: number; active: boolean }> {
+  return unwrap(client.GET("/api2/json/nodes/{node}/tasks/{upid}/log", { params: { path: { node: TASK_NODE, upid }, query: { start, limit: 500 } } }));
+}
+
+export async function stopTask(upid: string): Promise<void> {
+  await unwrap(client.DELETE("/api2/json/nodes/{node}/tasks/{upid}", { params: { path: { node: TASK_NODE, upid } } }));
 }

@@ -7,11 +7,20 @@ import { ThemeToggle } from "./components/theme-toggle.tsx";
 import { navigate, usePath } from "./router.ts";
 import { ConfigPage } from "./views/config-page.tsx";
 import { Dashboard } from "./views/dashboard.tsx";
+import { LIBRARY_ROUTE, TapeLibrary } from "./views/tape-library.tsx";
+import { TASKS_ROUTE, TaskList, TaskView } from "./views/tasks.tsx";
 
 const NAV: readonly { route: string; label: string }[] = [
   { route: "/", label: "Dashboard" },
+  { route: LIBRARY_ROUTE, label: "Tape Library" },
+  { route: TASKS_ROUTE, label: "Tasks" },
   ...CONFIG_KINDS.map((k) => ({ route: FORM_SPECS[k].route, label: FORM_SPECS[k].plural })),
 ];
+
+/** The navigation entry a path belongs to (`/tasks/<upid>` belongs to Tasks). */
+function navOf(path: string) {
+  return NAV.find((n) => n.route === path) ?? NAV.find((n) => n.route !== "/" && path.startsWith(`${n.route}/`));
+}
 
 function tokenId(token: string): string {
   return token.split(":", 1)[0] ?? token;
@@ -90,6 +99,12 @@ function NotFound({ path }: { path: string }) {
 
 function Page({ path }: { path: string }) {
   if (path === "/") return <Dashboard />;
+  if (path === LIBRARY_ROUTE) return <TapeLibrary />;
+  if (path === TASKS_ROUTE) return <TaskList />;
+  if (path.startsWith(`${TASKS_ROUTE}/`)) {
+    const upid = decodeURIComponent(path.slice(TASKS_ROUTE.length + 1));
+    return <TaskView key={upid} upid={upid} />;
+  }
   const spec = specOfRoute(path);
   if (spec) return <ConfigPage key={spec.kind} kind={spec.kind} />;
   return <NotFound path={path} />;
@@ -109,7 +124,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
-    document.title = `${NAV.find((n) => n.route === path)?.label ?? "tapefleet"} · tapefleet`;
+    document.title = `${navOf(path)?.label ?? "tapefleet"} · tapefleet`;
   }, [path]);
 
   if (token === null) {
@@ -157,7 +172,7 @@ export function App() {
             key={n.route}
             href={n.route}
             label={n.label}
-            active={path === n.route}
+            active={navOf(path)?.route === n.route}
             onClick={(e) => {
               e.preventDefault();
               close();

@@ -20,5 +20,5 @@ export {
   specOfRoute,
   updateBody,
 } from "./config-forms.ts";
-export { ALLOCATION_KEYWORDS, PREVIEW_RUNS, type SchedulePreview, formatRun, previewSchedule } from "./schedule-preview.ts";
+export { ALLOCATION_KEYWORDS, PREVIEW_RUNS, type SchedulePreview, formatDuration, formatRun, formatTimestamp, previewSchedule } from "./schedule-preview.ts";
 export { RESERVED_PATHS, isClientRoute, isReservedPath } from "./spa-paths.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRun, previewSchedule, PREVIEW_RUNS } from "./schedule-preview.ts";
+import { formatDuration, formatRun, formatTimestamp, previewSchedule, PREVIEW_RUNS } from "./schedule-preview.ts";
 
 const NOW = new Date("2026-11-26T10:00:00Z"); // a Thursday
 
@@ -43,5 +43,16 @@ describe("formatRun", () => {
     expect(formatRun(new Date("2026-11-27T23:30:00Z"), "UTC")).toBe("Fri 2026-11-27 23:30");
     expect(formatRun(new Date("2026-11-27T23:30:00Z"), "Europe/Berlin")).toBe("Sat 2026-11-28 00:30");
     expect(formatRun(new Date("2026-01-01T00:05:00Z"), "UTC")).toBe("Thu 2026-01-01 00:05");
+  });
+});
+
+describe("formatTimestamp and formatDuration", () => {
+  it("shows a moment with seconds in the given zone", () => {
+    expect(formatTimestamp(new Date("2026-11-27T02:00:05Z"), "UTC")).toBe("2026-11-27 02:00:05");
+    expect(formatTimestamp(new Date("2026-11-27T23:59:59Z"), "Europe/Berlin")).toBe("2026-11-28 00:59:59");
+  });
+
+  it("shows durations in the largest useful units", () => {
+    expect([0, 45, 59.6, 185, 3599, 3600, 7380, -3].map(formatDuration)).toEqual(["0s", "45s", "1m 00s", "3m 05s", "59m 59s", "1h 00m", "2h 03m", "0s"]);
   });
 });

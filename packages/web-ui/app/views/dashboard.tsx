@@ -3,14 +3,22 @@ import { useEffect, useState, type ReactNode } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { CONFIG_KINDS, FORM_SPECS, type ConfigKind, type Entry } from "../../src/config-forms.ts";
 import { formatRun, previewSchedule } from "../../src/schedule-preview.ts";
-import { ApiError, listConfig, readiness, type Readiness } from "../api.ts";
+import { ApiError, listConfig, listTapeChangers, listTapeDrives, listTasks, readiness, type LocatedDevice, type Readiness, type TaskInfo } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { TaskStatusBadge } from "../components/task-status-badge.tsx";
 import { navigate } from "../router.ts";
+import { DeviceState } from "./tape-library.tsx";
+import { taskRoute } from "./tasks.tsx";
 
 /** What the dashboard panels read, loaded once per visit. */
 export interface DashboardData {
   readiness: Readiness | ApiProblem;
   config: Record<ConfigKind, Entry[]>;
+  /** Drives and changers with their state as the device agents report it. */
+  tapeDrives: LocatedDevice[] | ApiProblem;
+  tapeChangers: LocatedDevice[] | ApiProblem;
+  /** Running tasks, then the latest finished ones. */
+  tasks: TaskInfo[] | ApiProblem;
 }
 
 /**
@@ -26,8 +34,8 @@ interface Panel {
   render: (d: DashboardData) => ReactNode;
 }
 
-function isProblem(v: Readiness | ApiProblem): v is ApiProblem {
-  return "code" in v;
+function isProblem<T extends object>(v: T | ApiProblem): v is ApiProblem {
+  return !Array.isArray(v) && "code" in v && "fields" in v;
 }
 
 function GatewayPanel({ r }: { r: Readiness | ApiProblem }) {
@@ -78,30 +86,81 @@ function CountsPanel({ config }: { config: DashboardData["config"] }) {
   );
 }
 
-function DrivesPanel({ config }: { config: DashboardData["config"] }) {
-  const pools = config["media-pool"];
-  if (config.drive.length === 0) return <Text c="dimmed" size="sm">No drives configured.</Text>;
+function DevicesPanel({ d }: { d: DashboardData }) {
+  const pools = d.config["media-pool"];
+  if (isProblem(d.tapeDrives)) return <ProblemAlert problem={d.tapeDrives} title="Drive states unavailable" />;
+  const changers = isProblem(d.tapeChangers) ? [] : d.tapeChangers;
+  if (d.tapeDrives.length === 0 && changers.length === 0) return <Text c="dimmed" size="sm">No drives or changers configured.</Text>;
+  const online = [...d.tapeDrives, ...changers].filter((x) => x.state === "online").length;
   return (
-    <Table.ScrollContainer minWidth={420}>
-      <Table verticalSpacing={4} aria-label="Drives summary">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Drive</Table.Th>
-            <Table.Th>Changer</Table.Th>
-            <Table.Th>Pools</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
+    <Stack gap="xs">
+      <Text size="sm" data-testid="devices-online">
+        {online} of {d.tapeDrives.length + changers.length} devices online
+      </Text>
+      <Table.ScrollContainer minWidth={420}>
+        <Table verticalSpacing={4} aria-label="Devices summary">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Device</Table.Th>
+              <Table.Th>State</Table.Th>
+              <Table.Th>Where</Table.Th>
+              <Table.Th>Pools</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {changers.map((c) => (
+              <Table.Tr key={`c-${String(c["name"])}`}>
+                <Table.Td fw={600}>{String(c["name"])}</Table.Td>
+                <Table.Td><DeviceState state={c.state} /></Table.Td>
+                <Table.Td>changer{c["host-id"] ? ` on ${c["host-id"]}` : ""}</Table.Td>
+                <Table.Td />
+              </Table.Tr>
+            ))}
+            {d.tapeDrives.map((dr) => (
+              <Table.Tr key={`d-${String(dr["name"])}`}>
+                <Table.Td fw={600}>{String(dr["name"])}</Table.Td>
+                <Table.Td><DeviceState state={dr.state} /></Table.Td>
+                <Table.Td>{dr["changer"] === undefined ? "standalone" : `${String(dr["changer"])} #${String(dr["changer-drivenum"] ?? 0)}`}{dr["host-id"] ? ` on ${dr["host-id"]}` : ""}</Table.Td>
+                <Table.Td>{pools.filter((p) => p["drive"] === dr["name"]).map((p) => String(p["name"])).join(", ") || "—"}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+    </Stack>
+  );
+}
+
+function TasksPanel({ tasks }: { tasks: DashboardData["tasks"] }) {
+  if (isProblem(tasks)) return <ProblemAlert problem={tasks} title="Tasks unavailable" />;
+  if (tasks.length === 0) return <Text c="dimmed" size="sm">No tasks yet.</Text>;
+  const running = tasks.filter((t) => t.endtime === undefined).length;
+  return (
+    <Stack gap="xs">
+      <Text size="sm" data-testid="tasks-running">{running} running</Text>
+      <Table verticalSpacing={4} aria-label="Recent tasks">
         <Table.Tbody>
-          {config.drive.map((d) => (
-            <Table.Tr key={String(d["name"])}>
-              <Table.Td fw={600}>{String(d["name"])}</Table.Td>
-              <Table.Td>{d["changer"] === undefined ? "standalone" : `${String(d["changer"])} #${String(d["changer-drivenum"] ?? 0)}`}</Table.Td>
-              <Table.Td>{pools.filter((p) => p["drive"] === d["name"]).map((p) => String(p["name"])).join(", ") || "—"}</Table.Td>
+          {tasks.slice(0, 8).map((t) => (
+            <Table.Tr key={t.upid}>
+              <Table.Td>
+                <Anchor
+                  size="sm"
+                  href={taskRoute(t.upid)}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate(taskRoute(t.upid));
+                  }}
+                >
+                  {t["worker-type"]}{t["worker-id"] ? ` ${t["worker-id"]}` : ""}
+                </Anchor>
+              </Table.Td>
+              <Table.Td ff="monospace">{formatRun(new Date(t.starttime * 1000))}</Table.Td>
+              <Table.Td><TaskStatusBadge status={t.status} running={t.endtime === undefined} /></Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </Stack>
   );
 }
 
@@ -132,18 +191,27 @@ function UpcomingPanel({ config }: { config: DashboardData["config"] }) {
 const PANELS: readonly Panel[] = [
   { id: "gateway", title: "Services", span: 1, render: (d) => <GatewayPanel r={d.readiness} /> },
   { id: "counts", title: "Configuration", span: 1, render: (d) => <CountsPanel config={d.config} /> },
-  { id: "drives", title: "Drives", span: 1, render: (d) => <DrivesPanel config={d.config} /> },
+  { id: "devices", title: "Drives and changers", span: 1, render: (d) => <DevicesPanel d={d} /> },
+  { id: "tasks", title: "Tasks", span: 1, render: (d) => <TasksPanel tasks={d.tasks} /> },
   { id: "upcoming", title: "Next scheduled backups", span: 1, render: (d) => <UpcomingPanel config={d.config} /> },
 ];
 
-async function loadDashboard(): Promise<DashboardData> {
-  const ready = readiness().catch((err: unknown) => {
+/** The value, or the problem when the call failed (each panel shows its own). */
+function settle<T>(p: Promise<T>): Promise<T | ApiProblem> {
+  return p.catch((err: unknown) => {
     if (err instanceof ApiError) return err.problem;
     throw err;
   });
+}
+
+async function loadDashboard(): Promise<DashboardData> {
+  const ready = settle(readiness());
+  const tapeDrives = settle(listTapeDrives());
+  const tapeChangers = settle(listTapeChangers());
+  const tasks = settle(listTasks({ limit: 20 }));
   const lists = await Promise.all(CONFIG_KINDS.map((k) => listConfig(k)));
   const config = Object.fromEntries(CONFIG_KINDS.map((k, i) => [k, lists[i]!])) as Record<ConfigKind, Entry[]>;
-  return { readiness: await ready, config };
+  return { readiness: await ready, config, tapeDrives: await tapeDrives, tapeChangers: await tapeChangers, tasks: await tasks };
 }
 
 export function Dashboard() {
