@@ -4,7 +4,7 @@ export { CATALOG_MIGRATIONS, CATALOG_SUBJECTS, startCatalog } from "./catalog.ts
 export type { RunningCatalog } from "./catalog.ts";
 export { listMediaSets, parseListMediaSets } from "./media-sets.ts";
 export type { MediaSetSummary } from "./media-sets.ts";
-export { applyRecords, ingestBatch, receiveRecord, resetMedia, summarizeChunkRanges, INGEST_LOCK_KEY } from "./core/ingest.ts";
+export { applyRecords, ingestBatch, receiveRecord, resetMedia, ChunkUpkeep, ANALYZE_MIN_DIGESTS, INGEST_LOCK_KEY } from "./core/ingest.ts";
 export type { ApplyOutcome, ReceivedRecord } from "./core/ingest.ts";
 export { INGEST_DURABLE, startIngestConsumer } from "./core/consumer.ts";
 export type { IngestConsumer, IngestConsumerOptions } from "./core/consumer.ts";

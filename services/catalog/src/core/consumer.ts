@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
 import { CATALOG_STREAM, CATALOG_STREAM_SUBJECTS } from "@tapefleet/api-types";
 import type { Bus, Logger, Sql } from "@tapefleet/common";
-import { ingestBatch, receiveRecord, summarizeChunkRanges, type ApplyOutcome } from "./ingest.ts";
+import { ChunkUpkeep, ingestBatch, receiveRecord, type ApplyOutcome } from "./ingest.ts";
 
 /** Durable JetStream consumer the catalog ingests records with (shared by every instance). */
 export const INGEST_DURABLE = "catalog-ingest";
@@ -49,6 +49,7 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
   }
   const consumer = await bus.nc.jetstream().consumers.get(stream, INGEST_DURABLE);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: opts.batchSize * 2 });
+  const upkeep = new ChunkUpkeep(sql);
   const stats = { batches: 0, applied: 0, duplicate: 0, held: 0, parseMs: 0, applyMs: 0 };
 
   const flush = async (batch: JsMsg[]): Promise<void> => {
@@ -67,9 +68,8 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
       return;
     }
     for (const m of batch) m.ack();
-    if (received.some((r) => r.ok && r.record.type === "archive" && (r.record.digests?.length ?? 0) > 0)) {
-      await summarizeChunkRanges(sql).catch((err: unknown) => logger.warn({ err }, "BRIN summarization failed"));
-    }
+    const digests = received.reduce((n, r) => n + (r.ok && r.record.type === "archive" ? (r.record.digests?.length ?? 0) : 0), 0);
+    await upkeep.afterBatch(digests).catch((err: unknown) => logger.warn({ err }, "chunk table upkeep failed"));
     stats.batches += 1;
     for (const o of outcomes) stats[o.outcome] += 1;
     const held = outcomes.filter((o) => o.outcome === "held");

@@ -271,13 +271,39 @@ class Batch {
   }
 }
 
+/** Digests ingested before the planner statistics of the chunk table are refreshed (at least). */
+export const ANALYZE_MIN_DIGESTS = 100_000;
+
 /**
- * Summarizes the BRIN ranges the last batches filled, so that reads of an
- * archive's digests skip every other range at once (outside the ingest
- * transaction; cheap: it reads only unsummarized ranges).
+ * Upkeep of the chunk table after ingest batches, outside their transactions:
+ * the BRIN ranges the batches filled are summarized (reads of an archive's
+ * digests then skip every other range), and the planner statistics are
+ * refreshed once the table grew by a fifth (without them the planner scans
+ * the whole table instead of the BRIN ranges; autovacuum may be off or late).
  */
-export async function summarizeChunkRanges(sql: Sql): Promise<void> {
-  await sql`select brin_summarize_new_values('catalog.chunks_archive_brin_idx'::regclass)`;
+export class ChunkUpkeep {
+  private sinceAnalyze = 0;
+  private rowsAtAnalyze: number | undefined;
+
+  constructor(private readonly sql: Sql) {}
+
+  async afterBatch(digests: number): Promise<void> {
+    if (digests === 0) return;
+    await this.sql`select brin_summarize_new_values('catalog.chunks_archive_brin_idx'::regclass)`;
+    this.sinceAnalyze += digests;
+    if (this.rowsAtAnalyze === undefined) this.rowsAtAnalyze = await this.estimatedRows();
+    if (this.sinceAnalyze >= Math.max(ANALYZE_MIN_DIGESTS, this.rowsAtAnalyze / 5)) {
+      await this.sql`analyze catalog.chunks`;
+      await this.sql`analyze catalog.archives`;
+      this.rowsAtAnalyze = await this.estimatedRows();
+      this.sinceAnalyze = 0;
+    }
+  }
+
+  private async estimatedRows(): Promise<number> {
+    const [r] = await this.sql<{ n: number }[]>`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'catalog.chunks'::regclass`;
+    return Number(r?.n ?? 0);
+  }
 }
 
 /**
