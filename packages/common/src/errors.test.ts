@@ -19,6 +19,13 @@ describe("errors", () => {
     expect(back.message).toContain("retention");
   });
 
+  it("carries a reason sub-code", () => {
+    const e = new TapefleetError("CONFLICT", "no usable media in pool 'daily'", { reason: "NO_USABLE_MEDIA" });
+    const back = errorFromJson(JSON.parse(JSON.stringify(e)));
+    expect(back.reason).toBe("NO_USABLE_MEDIA");
+    expect(back.code).toBe("CONFLICT");
+  });
+
   it("hides unknown errors behind a request id", () => {
     const pub = toPublicError(new Error("secret detail"), "req-1");
     expect(pub.code).toBe("INTERNAL");

@@ -35,6 +35,8 @@ export interface FieldError {
 
 export interface ErrorJson {
   code: ErrorCode;
+  /** Stable machine-readable sub-code within `code` (e.g. NO_USABLE_MEDIA, DRIVE_BUSY). */
+  reason?: string;
   message: string;
   fields?: FieldError[];
   requestId?: string;
@@ -43,14 +45,17 @@ export interface ErrorJson {
 export class TapefleetError extends Error {
   readonly code: ErrorCode;
   readonly fields: FieldError[] | undefined;
+  /** Stable machine-readable sub-code within `code`. */
+  readonly reason: string | undefined;
   requestId: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; fields?: FieldError[]; requestId?: string }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; fields?: FieldError[]; requestId?: string; reason?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.fields = options?.fields;
     this.requestId = options?.requestId;
+    this.reason = options?.reason;
   }
 
   get httpStatus(): number {
@@ -59,6 +64,7 @@ export class TapefleetError extends Error {
 
   toJSON(): ErrorJson {
     const out: ErrorJson = { code: this.code, message: this.message };
+    if (this.reason) out.reason = this.reason;
     if (this.fields && this.fields.length > 0) out.fields = this.fields;
     if (this.requestId) out.requestId = this.requestId;
     return out;
@@ -138,8 +144,9 @@ export function errorFromJson(json: unknown): TapefleetError {
   if (typeof json === "object" && json !== null) {
     const j = json as Partial<ErrorJson>;
     if (isErrorCode(j.code) && typeof j.message === "string") {
-      const opts: { fields?: FieldError[]; requestId?: string } = {};
+      const opts: { fields?: FieldError[]; requestId?: string; reason?: string } = {};
       if (Array.isArray(j.fields)) opts.fields = j.fields;
+      if (typeof j.reason === "string") opts.reason = j.reason;
       if (typeof j.requestId === "string") opts.requestId = j.requestId;
       return new TapefleetError(j.code, j.message, opts);
     }
