@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from "nats";
 import { CATALOG_STREAM, CATALOG_STREAM_SUBJECTS } from "@tapefleet/api-types";
 import type { Bus, Logger, Sql } from "@tapefleet/common";
-import { ChunkUpkeep, ingestBatch, receiveRecord, type ApplyOutcome } from "./ingest.ts";
+import { ChunkUpkeep, ingestBatch, receiveRecord, type ApplyOutcome, type ReceivedRecord } from "./ingest.ts";
 
 /** Durable JetStream consumer the catalog ingests records with (shared by every instance). */
 export const INGEST_DURABLE = "catalog-ingest";
@@ -52,15 +52,19 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
   const upkeep = new ChunkUpkeep(sql);
   const stats = { batches: 0, applied: 0, duplicate: 0, held: 0, parseMs: 0, applyMs: 0 };
 
-  const flush = async (batch: JsMsg[]): Promise<void> => {
+  const parse = (batch: JsMsg[]): ReceivedRecord[] => {
     const t0 = performance.now();
     const received = batch.map((m) => receiveRecord(m.data));
-    const t1 = performance.now();
+    stats.parseMs += performance.now() - t0;
+    return received;
+  };
+
+  const apply = async (batch: JsMsg[], received: ReceivedRecord[]): Promise<void> => {
+    const t0 = performance.now();
     let outcomes: ApplyOutcome[];
     try {
       outcomes = await ingestBatch(sql, received, logger);
-      stats.parseMs += t1 - t0;
-      stats.applyMs += performance.now() - t1;
+      stats.applyMs += performance.now() - t0;
     } catch (err) {
       // The database is unreachable: nothing was applied; JetStream delivers the batch again.
       logger.error({ err, records: batch.length }, "catalog batch not applied; will be redelivered");
@@ -77,16 +81,21 @@ export async function startIngestConsumer(bus: Bus, sql: Sql, logger: Logger, op
     opts.onBatch?.(outcomes);
   };
 
+  // The next batch is parsed while PostgreSQL applies the previous one; batches apply one after another, in order.
   const loop = (async () => {
     let batch: JsMsg[] = [];
+    let applying: Promise<void> = Promise.resolve();
     for await (const m of messages) {
       batch.push(m);
       if (batch.length >= opts.batchSize || m.info.pending === 0) {
         const b = batch;
         batch = [];
-        await flush(b);
+        const received = parse(b);
+        await applying;
+        applying = apply(b, received);
       }
     }
+    await applying;
     if (batch.length > 0) for (const m of batch) m.nak();
   })().catch((err: unknown) => logger.error({ err }, "catalog ingest loop ended"));
 
