@@ -147,4 +147,46 @@ describe("CartridgeStore", () => {
     expect(e.kind).toBe(KIND_RECORD);
     await r.close();
   });
+
+  it("keeps record boundaries across buffer flushes, records larger than the buffer and many filemarks, and reads back what was appended meanwhile", async () => {
+    const [d, i] = paths();
+    const s = await CartridgeStore.open(d, i);
+    const MiB = 1024 * 1024;
+    // sizes around the 8 MiB append buffer, one record larger than it, 5000 filemarks (more than an index buffer)
+    const objs: Obj[] = [3 * MiB, 5 * MiB - 7, 1, 9 * MiB + 3, 8 * MiB, "F", 17, 8 * MiB - 17, 2, ...Array<Obj>(5000).fill("F"), 255, "F"];
+    await writeObjects(s, objs);
+    // reading flushes the buffers; reading all objects twice exercises the read-ahead windows
+    expect(await readAll(s)).toEqual(objs);
+    expect(await readAll(s)).toEqual(objs);
+    // appending after reading, then reading the new record (the windows never serve stale data)
+    await s.truncate(3);
+    await s.appendRecord(payload(3, 1000), 1000, false, 0);
+    expect(await readAll(s)).toEqual([...objs.slice(0, 3), 1000]);
+    await s.close();
+    const r = await CartridgeStore.open(d, i);
+    expect(await readAll(r)).toEqual([...objs.slice(0, 3), 1000]);
+    expect(r.usedBytes).toBe(3 * MiB + 5 * MiB - 7 + 1 + 1000);
+    await r.close();
+  });
+
+  it("flushes running at the same time write in order", async () => {
+    const [d, i] = paths();
+    const s = await CartridgeStore.open(d, i);
+    const objs: Obj[] = [];
+    const pending: Promise<void>[] = [];
+    for (let k = 0; k < 12; k++) {
+      objs.push(1000 + k);
+      await s.appendRecord(payload(objs.length - 1, 1000 + k), 1000 + k, false, 0);
+      if (k % 3 === 0) {
+        s.appendFilemark();
+        objs.push("F");
+      }
+      pending.push(s.flush());
+    }
+    await Promise.all(pending);
+    await s.abandon();
+    const r = await CartridgeStore.open(d, i);
+    expect(await readAll(r)).toEqual(objs);
+    await r.close();
+  });
 });

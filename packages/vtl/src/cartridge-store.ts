@@ -19,10 +19,19 @@ export const KIND_RECORD = 1;
 export const KIND_FILEMARK = 2;
 export const FLAG_ENCRYPTED = 0x01;
 
-/** Buffered bytes that trigger a write to the files. */
-const FLUSH_THRESHOLD = 8 * 1024 * 1024;
+/**
+ * Size of the append buffer: records are copied into it and written to the data file in
+ * one write when it is full (a record larger than it is written on its own).
+ */
+const APPEND_BUFFER_SIZE = 8 * 1024 * 1024;
+/** Index entries buffered before they are written (with the data before them). */
+const APPEND_INDEX_ENTRIES = 4096;
 /** Entries read per chunk while validating the index on open. */
 const VALIDATE_CHUNK_ENTRIES = 32768;
+/** Index entries read at once when reading or positioning (a read-ahead window). */
+const READ_INDEX_ENTRIES = 2048;
+/** Data bytes read at once when reading records in order (a read-ahead window). */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 export interface TapeObject {
   /** Logical object number (0-based position on tape). */
@@ -69,12 +78,22 @@ export class CartridgeStore {
   private filemarks: number[] = [];
   private count = 0;
   private dataEnd = 0;
-  private pendingData: Buffer[] = [];
-  private pendingIndex: Buffer[] = [];
+  /** Append buffers, reused: record payloads and index entries not yet written. */
+  private appendData: Buffer = Buffer.allocUnsafe(APPEND_BUFFER_SIZE);
+  private appendIndex: Buffer = Buffer.allocUnsafe(APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE);
+  /** The spare pair, swapped in while a flush writes the other one. */
+  private spareData: Buffer | undefined = Buffer.allocUnsafe(APPEND_BUFFER_SIZE);
+  private spareIndex: Buffer | undefined = Buffer.allocUnsafe(APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE);
   private pendingBytes = 0;
+  private pendingEntries = 0;
+  /** The flush in progress (flushes run one at a time, in order). */
+  private flushing: Promise<void> = Promise.resolve();
   /** Objects already written to the index file. */
   private persistedCount = 0;
   private persistedDataEnd = 0;
+  /** Read-ahead windows (only ever cover written objects; dropped on truncate). */
+  private indexCache: { first: number; count: number; bytes: Buffer } | undefined;
+  private dataCache: { offset: number; bytes: Buffer } | undefined;
   private closed = false;
 
   private constructor(
@@ -163,43 +182,80 @@ export class CartridgeStore {
     return lowerBound(this.filemarks, position);
   }
 
-  /** Append a record. The payload is copied. */
+  /** Append a record. The payload is copied (into the append buffer). */
   async appendRecord(payload: Uint8Array, logicalLength: number, encrypted: boolean, keyTag: number): Promise<void> {
     this.assertOpen();
-    const copy = Buffer.allocUnsafe(payload.length);
-    copy.set(payload);
-    const entry = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
-    encodeEntry(entry, 0, { kind: KIND_RECORD, dataOffset: this.dataEnd, storedLength: copy.length, logicalLength, encrypted, keyTag }, this.filemarks.length);
-    this.pendingData.push(copy);
-    this.pendingIndex.push(entry);
-    this.pendingBytes += copy.length;
-    this.dataEnd += copy.length;
+    const length = payload.length;
+    if (this.pendingBytes + length > APPEND_BUFFER_SIZE || this.pendingEntries === APPEND_INDEX_ENTRIES) await this.flush();
+    const entry = { kind: KIND_RECORD, dataOffset: this.dataEnd, storedLength: length, logicalLength, encrypted, keyTag } as const;
+    if (length > APPEND_BUFFER_SIZE) {
+      // larger than the buffer: written on its own, then its index entry
+      await this.flushing;
+      await writeAll(this.data, [payload], this.dataEnd);
+      this.dataEnd += length;
+      this.persistedDataEnd = this.dataEnd;
+      encodeEntry(this.appendIndex, this.pendingEntries * INDEX_ENTRY_SIZE, entry, this.filemarks.length);
+      this.pendingEntries++;
+      this.count++;
+      return;
+    }
+    this.appendData.set(payload, this.pendingBytes);
+    encodeEntry(this.appendIndex, this.pendingEntries * INDEX_ENTRY_SIZE, entry, this.filemarks.length);
+    this.pendingBytes += length;
+    this.pendingEntries++;
+    this.dataEnd += length;
     this.count++;
-    if (this.pendingBytes >= FLUSH_THRESHOLD) await this.flush();
+    if (this.pendingBytes === APPEND_BUFFER_SIZE) await this.flush();
   }
 
   /** Append a filemark (not yet synced). */
   appendFilemark(): void {
     this.assertOpen();
-    const entry = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
-    encodeEntry(entry, 0, { kind: KIND_FILEMARK, dataOffset: this.dataEnd, storedLength: 0, logicalLength: 0, encrypted: false, keyTag: 0 }, this.filemarks.length);
-    this.pendingIndex.push(entry);
+    if (this.pendingEntries === APPEND_INDEX_ENTRIES) {
+      // the index buffer is full: keep the entries in a fresh buffer until the next flush
+      const grown = Buffer.allocUnsafe(this.appendIndex.length * 2);
+      this.appendIndex.copy(grown);
+      this.appendIndex = grown;
+    }
+    encodeEntry(this.appendIndex, this.pendingEntries * INDEX_ENTRY_SIZE, { kind: KIND_FILEMARK, dataOffset: this.dataEnd, storedLength: 0, logicalLength: 0, encrypted: false, keyTag: 0 }, this.filemarks.length);
+    this.pendingEntries++;
     this.filemarks.push(this.count);
     this.count++;
   }
 
-  /** Write buffered objects to the files (data first, then index). */
-  async flush(): Promise<void> {
-    if (this.pendingIndex.length === 0) return;
-    const data = this.pendingData;
-    const index = this.pendingIndex;
-    this.pendingData = [];
-    this.pendingIndex = [];
+  /**
+   * Write buffered objects to the files (data first, then index). The next appends go to
+   * the spare buffers meanwhile; flushes run one after the other.
+   */
+  flush(): Promise<void> {
+    if (this.pendingEntries === 0) return this.flushing;
+    const data = this.appendData.subarray(0, this.pendingBytes);
+    const index = this.appendIndex.subarray(0, this.pendingEntries * INDEX_ENTRY_SIZE);
+    const dataAt = this.dataEnd - this.pendingBytes;
+    const indexAt = (this.count - this.pendingEntries) * INDEX_ENTRY_SIZE;
+    const count = this.count;
+    const dataEnd = this.dataEnd;
+    const fullData = this.appendData;
+    const fullIndex = this.appendIndex;
+    this.appendData = this.spareData ?? Buffer.allocUnsafe(APPEND_BUFFER_SIZE);
+    this.appendIndex = this.spareIndex ?? Buffer.allocUnsafe(APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE);
+    this.spareData = undefined;
+    this.spareIndex = undefined;
     this.pendingBytes = 0;
-    if (data.length > 0) await writeAll(this.data, data, this.persistedDataEnd);
-    await writeAll(this.index, index, this.persistedCount * INDEX_ENTRY_SIZE);
-    this.persistedDataEnd = this.dataEnd;
-    this.persistedCount = this.count;
+    this.pendingEntries = 0;
+    const run = async () => {
+      if (data.length > 0) await writeAll(this.data, [data], dataAt);
+      await writeAll(this.index, [index], indexAt);
+      this.persistedDataEnd = Math.max(this.persistedDataEnd, dataEnd);
+      this.persistedCount = Math.max(this.persistedCount, count);
+    };
+    const p = this.flushing.then(run, run).finally(() => {
+      this.spareData = fullData;
+      this.spareIndex = fullIndex.length === APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE ? fullIndex : undefined;
+    });
+    // a failed flush fails its callers; later flushes still run
+    this.flushing = p.catch(() => undefined);
+    return p;
   }
 
   /** Flush and fsync both files (a sync point). */
@@ -214,21 +270,45 @@ export class CartridgeStore {
     this.assertOpen();
     if (position < 0 || position >= this.count) throw new RangeError(`position ${position} outside 0..${this.count - 1}`);
     await this.flush();
-    const b = Buffer.allocUnsafe(INDEX_ENTRY_SIZE);
-    await this.index.read(b, 0, INDEX_ENTRY_SIZE, position * INDEX_ENTRY_SIZE);
-    const e = decodeEntry(b, 0, position);
+    let c = this.indexCache;
+    if (c === undefined || position < c.first || position >= c.first + c.count) {
+      const n = Math.min(READ_INDEX_ENTRIES, this.count - position);
+      const bytes = c !== undefined && c.bytes.length >= n * INDEX_ENTRY_SIZE ? c.bytes : Buffer.allocUnsafe(READ_INDEX_ENTRIES * INDEX_ENTRY_SIZE);
+      const { bytesRead } = await this.index.read(bytes, 0, n * INDEX_ENTRY_SIZE, position * INDEX_ENTRY_SIZE);
+      c = { first: position, count: Math.floor(bytesRead / INDEX_ENTRY_SIZE), bytes };
+      this.indexCache = c.count > 0 ? c : undefined;
+      if (c.count === 0) throw new Error(`index entry ${position} is missing`);
+    }
+    const e = decodeEntry(c.bytes, (position - c.first) * INDEX_ENTRY_SIZE, position);
     if (!e) throw new Error(`index entry ${position} is corrupt`);
     return e;
   }
 
-  /** Read the stored bytes of a record. */
+  /**
+   * Read the stored bytes of a record. Records are read ahead in windows of a few MiB, so a
+   * sequential read costs one file read per window; the returned buffer is the caller's
+   * (a view of a window that is never reused).
+   */
   async readStored(o: TapeObject): Promise<Buffer> {
     await this.flush();
-    const b = Buffer.allocUnsafe(o.storedLength);
+    const end = o.dataOffset + o.storedLength;
+    const c = this.dataCache;
+    if (c !== undefined && o.dataOffset >= c.offset && end <= c.offset + c.bytes.length) {
+      return c.bytes.subarray(o.dataOffset - c.offset, end - c.offset);
+    }
+    if (o.storedLength >= READ_AHEAD_BYTES) return this.readRange(o.dataOffset, o.storedLength, o.position);
+    const length = Math.min(READ_AHEAD_BYTES, this.persistedDataEnd - o.dataOffset);
+    const bytes = await this.readRange(o.dataOffset, Math.max(length, o.storedLength), o.position);
+    this.dataCache = { offset: o.dataOffset, bytes };
+    return bytes.subarray(0, o.storedLength);
+  }
+
+  private async readRange(offset: number, length: number, position: number): Promise<Buffer> {
+    const b = Buffer.allocUnsafe(length);
     let done = 0;
-    while (done < b.length) {
-      const { bytesRead } = await this.data.read(b, done, b.length - done, o.dataOffset + done);
-      if (bytesRead === 0) throw new Error(`data file ends inside record ${o.position}`);
+    while (done < length) {
+      const { bytesRead } = await this.data.read(b, done, length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`data file ends inside record ${position}`);
       done += bytesRead;
     }
     return b;
@@ -240,6 +320,8 @@ export class CartridgeStore {
     if (position >= this.count) return;
     await this.flush();
     const e = await this.entry(position);
+    this.indexCache = undefined;
+    this.dataCache = undefined;
     this.count = this.persistedCount = position;
     this.dataEnd = this.persistedDataEnd = e.dataOffset;
     this.filemarks.length = lowerBound(this.filemarks, position);
@@ -262,8 +344,9 @@ export class CartridgeStore {
   async abandon(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pendingData = [];
-    this.pendingIndex = [];
+    this.pendingBytes = 0;
+    this.pendingEntries = 0;
+    await this.flushing;
     await this.data.close();
     await this.index.close();
   }
@@ -273,7 +356,7 @@ export class CartridgeStore {
   }
 }
 
-async function writeAll(h: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+async function writeAll(h: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
   let pos = position;
   for (let i = 0; i < buffers.length; i += 512) {
     const batch = buffers.slice(i, i + 512);

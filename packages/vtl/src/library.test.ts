@@ -102,6 +102,40 @@ describe("persistence", () => {
     expect(await d.position()).toMatchObject({ block: 3 });
   });
 
+  it("buffers WRITE FILEMARKS with IMMED=1 like records; IMMED=0 makes the filemarks and the records before them durable", async () => {
+    const s = await site({ ...defaultSiteSpec(), timing: { ...quick, powerOnUnitAttention: false } });
+    await s.dev("lib1/changer").ok(Cdb.moveMedium(FIRST_STORAGE_ADDRESS, FIRST_DRIVE_ADDRESS));
+    let d = s.dev("lib1/drive0");
+    await d.clearUnitAttention();
+    for (let i = 0; i < 2; i++) await d.write(block(i));
+    await d.ok(Cdb.wfm(1, false)); // file 0 ends, synced
+    for (let i = 2; i < 4; i++) await d.write(block(i));
+    await d.ok(Cdb.wfm(1, true)); // file 1 ends, buffered
+    await d.ok(Cdb.wfm(0, true)); // no sync either
+    await d.write(block(4));
+    await s.crashAndReopen();
+    d = s.dev("lib1/drive0");
+    await d.clearUnitAttention();
+    await d.ok(Cdb.space6(3, 0));
+    expect(await d.position()).toMatchObject({ block: 3, file: 1 });
+    // now the same with a sync after the buffered filemark
+    for (let i = 2; i < 4; i++) await d.write(block(i));
+    await d.ok(Cdb.wfm(1, true));
+    await d.ok(Cdb.wfm(0, false));
+    await d.write(block(4));
+    await s.crashAndReopen();
+    d = s.dev("lib1/drive0");
+    await d.clearUnitAttention();
+    await d.ok(Cdb.space6(3, 0));
+    expect(await d.position()).toMatchObject({ block: 6, file: 2 });
+    await d.ok(Cdb.rewind());
+    for (const i of [0, 1, "F", 2, 3, "F"] as const) {
+      const r = await d.read(4096);
+      if (i === "F") expect(parseSense(r.sense)).toMatchObject({ filemark: true });
+      else expect(Buffer.from(r.data).equals(block(i))).toBe(true);
+    }
+  });
+
   it("refuses to create over an existing library and reports a missing one", async () => {
     const s = await site();
     await expect(createLibrary(s.dir, defaultSiteSpec())).rejects.toMatchObject({ code: "VTL_LIBRARY_EXISTS" });

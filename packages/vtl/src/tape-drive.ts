@@ -648,11 +648,15 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
   private async writeFilemarks(cdb: Uint8Array): Promise<void> {
     if (cdb.length < 6) throw invalidCdbField(0);
     if (cdb[1]! & 0x02) throw invalidCdbField(1, 1); // WSMK: setmarks are not supported
+    const immed = (cdb[1]! & 0x01) !== 0;
     const m = this.ready();
     const count = this.transferLength(cdb);
     if (count === 0) {
-      await m.store.sync();
-      await this.host.persist();
+      // WRITE FILEMARKS 0 IMMED=0 is the host's sync; with IMMED=1 it asks for nothing
+      if (!immed) {
+        await m.store.sync();
+        await this.host.persist();
+      }
       return;
     }
     this.checkWritable(m);
@@ -663,8 +667,12 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
       m.store.appendFilemark();
       m.position++;
     }
-    await m.store.sync();
-    await this.host.persist();
+    // IMMED=0 flushes the drive buffer to the medium (a sync point); with IMMED=1 the
+    // filemarks stay buffered like the records before them (SSC-4, WRITE FILEMARKS(6))
+    if (!immed) {
+      await m.store.sync();
+      await this.host.persist();
+    }
     if (this.pastEarlyWarning(m)) {
       throw condition(SenseKey.NO_SENSE, Asc.END_OF_PARTITION_MEDIUM_DETECTED, { information: 0, eom: true });
     }
