@@ -402,8 +402,10 @@ export interface CatalogMediaSummary {
   /** Complete snapshot archives. */
   snapshots: number;
   chunks: number;
-  /** Sum of the archives' sizes, when every archive's size is known. */
+  /** Sum of the sizes the records carried (null when none did). */
   bytes: number | null;
+  /** Every archive file (labels aside) carried its size: `bytes` is the tape's whole content. */
+  bytesComplete: boolean;
   /** Highest file number recorded. */
   lastFileNumber: number | null;
 }

@@ -24,6 +24,7 @@ const VALID: Record<ConfigKind, Record<string, unknown>> = {
   drive: { name: "drv1", path: "/dev/sg3" },
   "media-pool": { name: "p1" },
   "tape-backup-job": { id: "job1", store: "store1", pool: "p1", drive: "drv1" },
+  datastore: { name: "store1", path: "/srv/pbs/store1", host: "agent-1" },
 };
 
 /** [kind, field, bad value, expected message (regexp)] — one row per field rule. */
@@ -48,6 +49,10 @@ const BAD: [ConfigKind, string, unknown, RegExp][] = [
   ["drive", "changer-drivenum", -1, /integer from 0 to 255/],
   ["drive", "changer-drivenum", 1.5, /integer from 0 to 255/],
   ["drive", "changer-drivenum", "1", /must be a number/],
+  ["datastore", "name", "ab", /at least 3 characters/],
+  ["datastore", "path", "srv/x", /absolute path/],
+  ["datastore", "path", "/srv/../etc", /'\.\.'/],
+  ["datastore", "host", "-agent", /agent host id/],
   ["media-pool", "name", "p", /at least 2 characters/],
   ["media-pool", "drive", "d", /at least 2 characters/],
   ["media-pool", "allocation", "sometimes", /^must be 'continue', 'always' or a calendar event: invalid calendar event 'sometimes': /],

@@ -18,3 +18,5 @@ export * from "./json-schema.ts";
 export * from "./media.ts";
 export * from "./tape-device.ts";
 export * from "./catalog.ts";
+export * from "./datastore.ts";
+export * from "./jobs.ts";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { createdToken, createTokenRequest, tokenInfo } from "./access.ts";
 import { changerConfig, changerUpdate } from "./changer.ts";
 import { driveConfig, driveUpdate } from "./drive.ts";
+import { datastoreConfig, datastoreUpdate } from "./datastore.ts";
 import { errorResponse } from "./errors.ts";
 import { mediaPoolConfig, mediaPoolUpdate } from "./media-pool.ts";
 import { tapeBackupJobConfig, tapeBackupJobUpdate } from "./tape-backup-job.ts";
@@ -27,6 +28,7 @@ export function apiJsonSchemas(): Record<string, JsonSchema> {
     ["Drive", driveConfig, driveUpdate],
     ["MediaPool", mediaPoolConfig, mediaPoolUpdate],
     ["TapeBackupJob", tapeBackupJobConfig, tapeBackupJobUpdate],
+    ["Datastore", datastoreConfig, datastoreUpdate],
   ];
   for (const [name, config, update] of entities) {
     add(`${name}Config`, config, "output");

@@ -9,10 +9,11 @@ import {
   type TapeBackupJobConfig,
   type TapeBackupJobUpdate,
 } from "./tape-backup-job.ts";
+import { DATASTORE_DELETABLE, datastoreConfig, datastoreUpdate, type DatastoreConfig, type DatastoreUpdate } from "./datastore.ts";
 import { parseInput } from "./validate.ts";
 
 /** The configuration entities, named as in the API paths (`/config/<kind>`). */
-export const CONFIG_KINDS = ["changer", "drive", "media-pool", "tape-backup-job"] as const;
+export const CONFIG_KINDS = ["changer", "drive", "media-pool", "tape-backup-job", "datastore"] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 export interface ConfigOfKind {
@@ -20,12 +21,14 @@ export interface ConfigOfKind {
   drive: DriveConfig;
   "media-pool": MediaPoolConfig;
   "tape-backup-job": TapeBackupJobConfig;
+  datastore: DatastoreConfig;
 }
 export interface UpdateOfKind {
   changer: ChangerUpdate;
   drive: DriveUpdate;
   "media-pool": MediaPoolUpdate;
   "tape-backup-job": TapeBackupJobUpdate;
+  datastore: DatastoreUpdate;
 }
 export type AnyConfig = ConfigOfKind[ConfigKind];
 
@@ -52,6 +55,7 @@ export const CONFIG_KIND_INFO: Record<ConfigKind, ConfigKindInfo> = {
     update: tapeBackupJobUpdate,
     deletable: TAPE_BACKUP_JOB_DELETABLE,
   },
+  datastore: { kind: "datastore", key: "name", title: "datastore", config: datastoreConfig, update: datastoreUpdate, deletable: DATASTORE_DELETABLE },
 };
 
 export function isConfigKind(v: unknown): v is ConfigKind {
