@@ -71,6 +71,7 @@ let ui: FastifyInstance;
 let uiUrl: string;
 let adminToken: string;
 let profileDir: string;
+let dir: string;
 let distDir: string;
 let context: BrowserContext;
 let page: Page;
@@ -154,7 +155,7 @@ beforeAll(async () => {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   env = await provisionTestEnv("webui");
-  const dir = mkdtempSync(join(tmpdir(), "tapefleet-webui-"));
+  dir = mkdtempSync(join(tmpdir(), "tapefleet-webui-"));
   const specFile = join(dir, "vtl-spec.json");
   writeFileSync(specFile, JSON.stringify(LIBRARY_SPEC));
   agent = spawn(process.execPath, ["--import", "tsx", AGENT_MAIN], {
@@ -237,6 +238,7 @@ afterAll(async () => {
   await sched?.stop();
   await inv?.stop();
   await env?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 afterEach(async (ctx) => {
@@ -525,5 +527,9 @@ describe("web UI in Chromium", () => {
       return !provoked.some((p) => p.status === Number(m[1]) && p.path === path);
     });
     expect(unexpected).toEqual([]);
+    // The listener does see errors: each provoked HTTP error was logged by the browser.
+    for (const p of provoked) {
+      expect(consoleErrors.some((e) => e.url.endsWith(p.path) && e.text.includes(`status of ${p.status}`)), `${p.status} ${p.path}`).toBe(true);
+    }
   });
 });
