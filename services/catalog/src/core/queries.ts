@@ -224,7 +224,7 @@ export async function mediaList(sql: Sql, req: { pool?: string | undefined; medi
       count(s.archive_id) as snapshots,
       sum(a.chunk_count) as chunks,
       sum(a.bytes) as bytes,
-      count(a.id) filter (where a.bytes is null) as unknown_bytes,
+      count(a.id) filter (where a.bytes is null and a.kind not in ('media-label', 'media-set-label')) as unknown_bytes,
       max(a.file_number) as last_file
     from catalog.media_set_members m
     join catalog.media_sets ms on ms.uuid = m.media_set_uuid
@@ -247,7 +247,8 @@ export async function mediaList(sql: Sql, req: { pool?: string | undefined; medi
     incomplete: Number(r.incomplete),
     snapshots: Number(r.snapshots),
     chunks: Number(r.chunks ?? 0),
-    bytes: Number(r.unknown_bytes) === 0 && r.bytes !== null ? Number(r.bytes) : null,
+    bytes: r.bytes === null ? null : Number(r.bytes),
+    bytesComplete: Number(r.unknown_bytes) === 0,
     lastFileNumber: r.last_file,
   }));
 }

@@ -160,8 +160,8 @@ describe("catalog ingest and queries", () => {
       ["A00001L9", 1, 6, 0, 2, 120, 5],
       ["A00002L9", 2, 7, 0, 3, 95, 6],
     ]);
-    // Label records carry no size: unknown bytes for the tape.
-    expect(media[0]!.bytes).toBeNull();
+    // The sizes the records carried (the second part of file 2 corrected it to 1500).
+    expect(media.map((m) => [m.bytes, m.bytesComplete])).toEqual([[1515, true], [320, true], [340, true]]);
     expect(media[0]!.mediaSetName).toBe("daily-2026-03-01");
     expect(await h.request(CATALOG_REQUESTS.mediaList, { pool: "weekly" })).toEqual([]);
   });
