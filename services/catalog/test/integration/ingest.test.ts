@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CATALOG_REQUESTS,
+  catalogRecord,
   type CatalogDigestsPage,
   type CatalogHeldRecord,
   type CatalogMediaContentEntry,
@@ -13,7 +14,7 @@ import {
 import type { TapefleetError } from "@tapefleet/common";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { MediaCatalog } from "@tapefleet/tape-format";
-import { catalogRecordsFromMediaCatalog, INGEST_DURABLE, mediaCatalogBytes } from "../../src/index.ts";
+import { catalogRecordsFromMediaCatalog, INGEST_DURABLE, ingestBatch, mediaCatalogBytes } from "../../src/index.ts";
 import { archive, digestOf, Harness, joined, labels, tape, uuidOf } from "./support.ts";
 
 let env: TestEnv;
@@ -293,6 +294,30 @@ describe("catalog ingest and queries", () => {
     expect(Buffer.from(await mediaCatalogBytes(h.catalog.service.database!.sql, D1.mediaUuid)).equals(Buffer.from(bytes))).toBe(true);
     const summary = await h.request<CatalogMediaSummary[]>(CATALOG_REQUESTS.mediaList, { mediaUuids: [D1.mediaUuid] });
     expect(summary[0]).toMatchObject({ chunks: 10_500, snapshots: 2, archives: 6, mediaSetName: "offsite-1", lastFileNumber: 7 });
+  });
+
+  it("applies a failing batch record by record, holding the record the database refuses", async () => {
+    const E0 = tape("E00000L9", "E", 0);
+    const sql = h.catalog.service.database!.sql;
+    const ok = (r: CatalogRecordInput) => ({ ok: true as const, record: catalogRecord.parse(r) });
+    await ingestBatch(sql, [ok(joined(E0))]);
+    const good1 = ok(archive(E0, { fileNumber: 2, kind: "catalog-archive" }));
+    // Past validation (as if a newer publisher sent a kind this schema does not know): the table's check refuses it.
+    const bad = { ok: true as const, record: { ...catalogRecord.parse(archive(E0, { fileNumber: 3, kind: "catalog-archive" })), kind: "tape-archive" } as never };
+    const good2 = ok(archive(E0, { fileNumber: 4, kind: "catalog-archive" }));
+    const outcomes = await ingestBatch(sql, [good1, bad, good2]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(["applied", "held", "applied"]);
+    const held = await h.request<CatalogHeldRecord[]>(CATALOG_REQUESTS.heldRecords, {});
+    expect(held.at(-1)).toMatchObject({ reason: "failed", mediaUuid: E0.mediaUuid });
+    expect(held.at(-1)!.message).toContain("archives_kind_v2_check");
+    const files = await h.request<CatalogMediaFile[]>(CATALOG_REQUESTS.mediaFiles, { mediaUuid: E0.mediaUuid });
+    expect(files.map((f) => f.fileNumber)).toEqual([2, 4]);
+  });
+
+  it("keeps its stream off the request subjects", async () => {
+    const jsm = await h.bus.nc.jetstreamManager();
+    const info = await jsm.streams.info(h.bus.streamName("catalog"));
+    expect(info.config.subjects).toEqual([h.bus.subject("catalog.commit.>")]);
   });
 
   it("forgets a tape", async () => {
