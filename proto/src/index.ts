@@ -43,6 +43,7 @@ export type { EnvelopeErrorCode, EnvelopeFields } from "./envelope.ts";
 // Generated code (proto/gen/ts, never edited by hand).
 export * from "../gen/ts/tapefleet/device/v1/device_agent_pb.ts";
 export * from "../gen/ts/tapefleet/device/v1/session_pb.ts";
+export * from "../gen/ts/tapefleet/device/v1/datastore_pb.ts";
 export * from "../gen/ts/tapefleet/device/v1/device_agent_service_pb.ts";
 export * from "../gen/ts/tapefleet/events/v1/envelope_pb.ts";
 export * from "../gen/ts/grpc/health/v1/health_pb.ts";

@@ -63,6 +63,7 @@ describe("generated code", () => {
       "google/rpc/error_details_pb.ts",
       "google/rpc/status_pb.ts",
       "grpc/health/v1/health_pb.ts",
+      "tapefleet/device/v1/datastore_pb.ts",
       "tapefleet/device/v1/device_agent_pb.ts",
       "tapefleet/device/v1/device_agent_service_pb.ts",
       "tapefleet/device/v1/session_pb.ts",

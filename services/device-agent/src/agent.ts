@@ -5,6 +5,7 @@ import { splitHostPort, type DeviceAgentConfig } from "./config.ts";
 import { CLEANING_REQUEST_FLAGS, DeviceService } from "./core/device-service.ts";
 import { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, type AgentDevice, type DeviceSource } from "./devices.ts";
 import { ANNOUNCE_REFRESH_MS, announceDevices, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer, type AnnouncedDevice, type CleanRequestedEvent } from "./fleet.ts";
+import { datastoreImpl } from "./handlers/datastore.ts";
 import { operationsImpl, type OperationsImpl } from "./handlers/operations.ts";
 import { serviceSessionDrives } from "./session-drives-adapter.ts";
 import { natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl } from "./sessions/index.ts";
@@ -73,6 +74,7 @@ export function deviceAgentImpl(source: DeviceSource, agent: { hostId: string; g
   return {
     ...operations,
     ...sessions,
+    ...datastoreImpl(),
     getAgentInfo: () => ({ agent: { hostId: agent.hostId, agentVersion: AGENT_VERSION, grpcAddress: agent.grpcAddress() } }),
     listDevices: async (req) => ({ devices: (await filtered(req.kinds, req.includeOffline)).map(deviceToProto) }),
     async *watchDevices(req, ctx) {
