@@ -190,3 +190,37 @@ describe("BlockedReader", () => {
     expect(err.message).toContain("device gone");
   });
 });
+
+describe("BlockedWriter block buffer reuse", () => {
+  it("writes the same bytes to a sink that releases its blocks (one reused buffer) as to one that keeps them", async () => {
+    const kept = new MemoryTape();
+    const copies: Uint8Array[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const releasing = {
+      releasesBlocks: true,
+      async writeBlock(b: Uint8Array) {
+        buffers.add(b.buffer);
+        copies.push(b.slice());
+        return { earlyWarning: false };
+      },
+      async writeFilemark() {},
+    };
+    // two files: a long one whose last block is short (its tail must be zero, not old bytes), then a short one
+    for (const sizes of [[BLOCK_PAYLOAD_SIZE * 3 + 17, 5, 99_999], [10]]) {
+      const a = new BlockedWriter(kept);
+      const b = new BlockedWriter(releasing);
+      for (const [i, n] of sizes.entries()) {
+        const data = pseudoRandom(n, 7 + i);
+        await a.write(data);
+        await b.write(data);
+      }
+      await a.finish(false);
+      await b.finish(false);
+    }
+    const expected = [...kept.fileBlocks(0), ...kept.fileBlocks(1)];
+    expect(copies.length).toBe(expected.length);
+    for (const [i, e] of expected.entries()) expect(Buffer.from(copies[i]!).equals(Buffer.from(e))).toBe(true);
+    // one buffer per tape file, whatever the number of blocks
+    expect(buffers.size).toBe(2);
+  });
+});

@@ -12,12 +12,15 @@ import type { BlockSink } from "./tape-io.ts";
 /**
  * Turns a byte stream into one PBS tape file: 262144-byte blocks with the
  * 16-byte header, a final END_OF_STREAM block and one filemark.
- * Memory: one block buffer. @see reference §1.1, §1.3
+ * Memory: one block buffer (reused when the sink `releasesBlocks`, else a
+ * fresh one per block handed to the sink). @see reference §1.1, §1.3
  */
 export class BlockedWriter {
   readonly #sink: BlockSink;
   #block: Uint8Array = new Uint8Array(TAPE_BLOCK_SIZE);
   #pos = 0;
+  /** The block buffer holds bytes of an earlier block (reused for a sink that `releasesBlocks`). */
+  #dirty = false;
   #seqNr = 0;
   #leom = false;
   #bytesWritten = 0;
@@ -91,7 +94,11 @@ export class BlockedWriter {
   async #writeBlock(flags: number): Promise<void> {
     const block = this.#block;
     encodeBlockHeader(block, { flags, size: this.#pos, seqNr: this.#seqNr });
-    this.#block = new Uint8Array(TAPE_BLOCK_SIZE);
+    // unused payload bytes after `size` are zero, as in a fresh block
+    if (this.#pos < BLOCK_PAYLOAD_SIZE && this.#dirty) block.fill(0, BLOCK_HEADER_SIZE + this.#pos);
+    const reuse = this.#sink.releasesBlocks === true;
+    if (!reuse) this.#block = new Uint8Array(TAPE_BLOCK_SIZE);
+    this.#dirty = reuse;
     this.#pos = 0;
     this.#seqNr++;
     let result: { earlyWarning: boolean };

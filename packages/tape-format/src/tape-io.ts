@@ -7,10 +7,17 @@
 export interface BlockSink {
   /**
    * Writes one block (exactly 262144 bytes for PBS streams). The sink takes
-   * ownership of `block`. `earlyWarning` is true when the drive reported
+   * ownership of `block` unless it `releasesBlocks`. `earlyWarning` is true when the drive reported
    * logical end of medium (sense 0/00/02): the write still succeeded.
    */
   writeBlock(block: Uint8Array): Promise<{ earlyWarning: boolean }>;
+  /**
+   * True when the sink is done with a block once `writeBlock` settles (a drive
+   * copies it or has written it): writers then reuse one block buffer instead
+   * of handing over a fresh one per block. Absent or false: the sink keeps
+   * the blocks it is given.
+   */
+  readonly releasesBlocks?: boolean;
   /** Writes one filemark (terminates the current tape file). */
   writeFilemark(): Promise<void>;
 }
