@@ -90,7 +90,7 @@ try {
   await ingest.stop();
   if (process.env["BENCH_VERBOSE"]) console.log("batches", batchSizes.join(","), batchTimes.map((t) => t.toFixed(0)).join(","), "parse ms", s.parseMs.toFixed(0), "apply ms", s.applyMs.toFixed(0));
   if (s.held > 0) throw new Error(`${s.held} records held`);
-  const [{ n }] = (await sql<{ n: string }[]>`select count(*) as n from catalog.chunks`) as [{ n: string }];
+  const [{ n }] = (await sql<{ n: string }[]>`select count(*) as n from catalog.chunks`) as unknown as [{ n: string }];
   if (Number(n) !== N) throw new Error(`catalog holds ${n} digests, expected ${N}`);
 
   // Baseline: COPY of the same rows into an unindexed temp table.

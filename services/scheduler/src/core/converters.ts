@@ -110,11 +110,11 @@ export class DeviceAgentError extends TapefleetError {
   constructor(
     code: ErrorCode,
     message: string,
-    readonly reason: string | undefined,
+    reason: string | undefined,
     readonly grpcCode: number,
     cause?: unknown,
   ) {
-    super(code, message, { cause });
+    super(code, message, reason === undefined ? { cause } : { cause, reason });
   }
 }
 
