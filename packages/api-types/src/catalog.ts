@@ -408,6 +408,13 @@ export interface CatalogMediaSummary {
   bytesComplete: boolean;
   /** Highest file number recorded. */
   lastFileNumber: number | null;
+  /**
+   * File numbers below `lastFileNumber` with no record (the first 100): a
+   * record lost or not yet delivered. Catalogs restored from a PBS media
+   * catalog have them where catalog archives and torn archives lie (PBS does
+   * not register those).
+   */
+  missingFiles: number[];
 }
 
 /** One archive file on a tape. */

@@ -215,7 +215,7 @@ export async function mediaList(sql: Sql, req: { pool?: string | undefined; medi
   const rows = await sql<
     {
       media_uuid: string; label_text: string; pool: string; set_uuid: string; name: string | null; seq_nr: number;
-      archives: string; incomplete: string; snapshots: string; chunks: string | null; bytes: string | null; unknown_bytes: string; last_file: number | null;
+      archives: string; incomplete: string; snapshots: string; chunks: string | null; bytes: string | null; unknown_bytes: string; last_file: number | null; files: number[];
     }[]
   >`
     select m.media_uuid, m.label_text, ms.pool, ms.uuid as set_uuid, ms.name, m.seq_nr,
@@ -225,7 +225,8 @@ export async function mediaList(sql: Sql, req: { pool?: string | undefined; medi
       sum(a.chunk_count) as chunks,
       sum(a.bytes) as bytes,
       count(a.id) filter (where a.bytes is null and a.kind not in ('media-label', 'media-set-label')) as unknown_bytes,
-      max(a.file_number) as last_file
+      max(a.file_number) as last_file,
+      array_remove(array_agg(a.file_number), null) as files
     from catalog.media_set_members m
     join catalog.media_sets ms on ms.uuid = m.media_set_uuid
     left join catalog.archives a on a.media_uuid = m.media_uuid
@@ -250,7 +251,19 @@ export async function mediaList(sql: Sql, req: { pool?: string | undefined; medi
     bytes: r.bytes === null ? null : Number(r.bytes),
     bytesComplete: Number(r.unknown_bytes) === 0,
     lastFileNumber: r.last_file,
+    missingFiles: missingFiles(r.files, r.last_file),
   }));
+}
+
+/** Most missing file numbers listed per tape. */
+const MAX_MISSING_FILES = 100;
+
+function missingFiles(files: number[], last: number | null): number[] {
+  if (last === null) return [];
+  const have = new Set(files.map(Number));
+  const out: number[] = [];
+  for (let f = 0; f < last && out.length < MAX_MISSING_FILES; f++) if (!have.has(f)) out.push(f);
+  return out;
 }
 
 /** The files recorded on one tape, ascending. */

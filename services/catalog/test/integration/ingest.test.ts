@@ -164,6 +164,7 @@ describe("catalog ingest and queries", () => {
     // The sizes the records carried (the second part of file 2 corrected it to 1500).
     expect(media.map((m) => [m.bytes, m.bytesComplete])).toEqual([[1515, true], [320, true], [340, true]]);
     expect(media[0]!.mediaSetName).toBe("daily-2026-03-01");
+    expect(media.map((m) => m.missingFiles)).toEqual([[], [], []]);
     expect(await h.request(CATALOG_REQUESTS.mediaList, { pool: "weekly" })).toEqual([]);
   });
 
@@ -293,7 +294,8 @@ describe("catalog ingest and queries", () => {
     await h.publishAndWait(catalogRecordsFromMediaCatalog(bytes, { ...D1, mediaSetCtime: "2026-06-01T00:00:00Z" }));
     expect(Buffer.from(await mediaCatalogBytes(h.catalog.service.database!.sql, D1.mediaUuid)).equals(Buffer.from(bytes))).toBe(true);
     const summary = await h.request<CatalogMediaSummary[]>(CATALOG_REQUESTS.mediaList, { mediaUuids: [D1.mediaUuid] });
-    expect(summary[0]).toMatchObject({ chunks: 10_500, snapshots: 2, archives: 6, mediaSetName: "offsite-1", lastFileNumber: 7 });
+    // Files 2 and 5 have no media catalog entry (a catalog archive, a torn archive): reported as missing.
+    expect(summary[0]).toMatchObject({ chunks: 10_500, snapshots: 2, archives: 6, mediaSetName: "offsite-1", lastFileNumber: 7, missingFiles: [2, 5] });
   });
 
   it("applies a failing batch record by record, holding the record the database refuses", async () => {
