@@ -1,4 +1,4 @@
-import { baseConfigShape } from "@tapefleet/common";
+import { baseConfigShape, env } from "@tapefleet/common";
 import { z } from "zod";
 
 /** How long a request may take before the service logs it as slow (ms). */
@@ -13,6 +13,9 @@ export const DEFAULT_DEVICE_OFFLINE_MS = 15_000;
 /** How long a device scan waits for the agents' answers (ms). */
 export const DEFAULT_SCAN_DEADLINE_MS = 1_500;
 
+/** Zone of pool calendar events and set names unless configured. */
+export const DEFAULT_TIME_ZONE = "UTC";
+
 /** Configuration of the inventory service (env `TAPEFLEET_*`, see README). */
 export const inventoryConfigSchema = z.object({
   ...baseConfigShape,
@@ -22,6 +25,22 @@ export const inventoryConfigSchema = z.object({
   outboxIntervalMs: z.coerce.number().int().min(100).default(DEFAULT_OUTBOX_INTERVAL_MS),
   deviceOfflineMs: z.coerce.number().int().min(1000).default(DEFAULT_DEVICE_OFFLINE_MS),
   scanDeadlineMs: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_SCAN_DEADLINE_MS),
+  /**
+   * Honour a `now` (epoch seconds) carried by job requests instead of the
+   * system clock, so pool policies can be run over simulated weeks. Tests only.
+   */
+  allowClientClock: env.bool(false),
+  /** IANA zone in which pool calendar events and media set names are evaluated (PBS: the server's zone). */
+  timeZone: z
+    .string()
+    .default(DEFAULT_TIME_ZONE)
+    .superRefine((v, ctx) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: v });
+      } catch {
+        ctx.addIssue({ code: "custom", message: `unknown time zone '${v}' (use an IANA name such as Europe/Vienna)` });
+      }
+    }),
 });
 
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

@@ -9,6 +9,8 @@ import { registerConfigHandlers } from "./handlers/config-handlers.ts";
 import { registerMediaHandlers } from "./handlers/media-handlers.ts";
 import { DeviceTracker } from "./core/device-locations.ts";
 import { MediaStore } from "./core/media-store.ts";
+import { PoolAllocator } from "./core/pool-allocator.ts";
+import { registerJobHandlers, systemJobClock } from "./handlers/job-handlers.ts";
 import { AGENT_HEARTBEAT_SUBJECT } from "@tapefleet/api-types";
 
 /** Folder of the committed drizzle-kit migrations. */
@@ -27,6 +29,7 @@ export interface RunningInventory {
   media: MediaStore;
   devices: DeviceTracker;
   relay: EventRelay;
+  allocator: PoolAllocator;
   stop(): Promise<void>;
 }
 
@@ -55,6 +58,10 @@ export async function startInventory(
       scanDeadlineMs: config.scanDeadlineMs,
     });
     registerMediaHandlers(service.bus, { media, devices, relay }, service.logger.child({ component: "media" }), { slowRequestMs: config.slowRequestMs });
+    const allocator = new PoolAllocator(db, { timeZone: config.timeZone });
+    registerJobHandlers(service.bus, { allocator, media, relay, clock: systemJobClock(config.allowClientClock) }, service.logger.child({ component: "jobs" }), {
+      slowRequestMs: config.slowRequestMs,
+    });
     service.bus.subscribe(AGENT_HEARTBEAT_SUBJECT, (beat) => {
       devices.onHeartbeat(beat).catch((err: unknown) => devicesLogger.error({ err }, "recording a device agent heartbeat failed"));
     });
@@ -79,7 +86,7 @@ export async function startInventory(
     });
     await service.bus.nc.flush();
     service.markReady();
-    return { service, store, media, devices, relay, stop: () => service.stop() };
+    return { service, store, media, devices, relay, allocator, stop: () => service.stop() };
   } catch (err) {
     await service.stop();
     throw err;

@@ -15,10 +15,12 @@ import { ConflictError, NotFoundError, TapefleetError, ValidationError } from "@
 import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
-import { changers, drives, eventOutbox, mediaPools, tapeBackupJobs, type InventorySchema } from "../db/schema.ts";
+import { changers, datastores, drives, eventOutbox, mediaPools, tapeBackupJobs, type InventorySchema } from "../db/schema.ts";
 import {
   changerFromRow,
   changerToRow,
+  datastoreFromRow,
+  datastoreToRow,
   driveFromRow,
   driveToRow,
   mediaPoolFromRow,
@@ -51,6 +53,7 @@ const TABLES: Record<ConfigKind, KindTable> = {
     fromRow: tapeBackupJobFromRow,
     toRow: tapeBackupJobToRow,
   },
+  datastore: { table: datastores, key: datastores.name, columns: {}, fromRow: datastoreFromRow, toRow: datastoreToRow },
 };
 
 /** A field of one kind naming an entity of another kind. */

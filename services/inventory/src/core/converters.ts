@@ -1,5 +1,5 @@
-import type { ChangerConfig, DriveConfig, MediaPoolConfig, TapeBackupJobConfig } from "@tapefleet/api-types";
-import type { changers, drives, mediaPools, tapeBackupJobs } from "../db/schema.ts";
+import type { ChangerConfig, DatastoreConfig, DriveConfig, MediaPoolConfig, TapeBackupJobConfig } from "@tapefleet/api-types";
+import type { changers, datastores, drives, mediaPools, tapeBackupJobs } from "../db/schema.ts";
 
 /**
  * Rows ↔ entities (PBS JSON shape). An unset optional field is a NULL column
@@ -88,4 +88,14 @@ export function tapeBackupJobToRow(e: TapeBackupJobConfig) {
     groupFilter: e["group-filter"] ?? null,
     comment: e.comment ?? null,
   };
+}
+
+export function datastoreFromRow(r: Row<typeof datastores>): DatastoreConfig {
+  const e: DatastoreConfig = { name: r.name, path: r.path, host: r.host };
+  put(e, "comment", r.comment);
+  return e;
+}
+
+export function datastoreToRow(e: DatastoreConfig) {
+  return { name: e.name, path: e.path, host: e.host, comment: e.comment ?? null };
 }

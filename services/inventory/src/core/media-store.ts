@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, TapefleetError, ValidationError } from "@
 import { and, asc, eq, inArray, like, notInArray, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { eventOutbox, media, type InventorySchema } from "../db/schema.ts";
+import { assertWormErasable } from "./pool-allocator.ts";
 
 type Db = PostgresJsDatabase<InventorySchema>;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -149,9 +150,11 @@ export class MediaStore {
     });
   }
 
-  /** Remove a medium (e.g. after format). */
+  /** Remove a medium (e.g. after format). A WORM medium with data is refused (it can never be erased). */
   async remove(sel: MediaSelector, opts: MediaWriteOptions = {}): Promise<MediaEntry> {
     return this.db.transaction(async (tx) => {
+      const found = (await tx.select().from(media).where(this.where(sel)).for("update"))[0];
+      if (found) assertWormErasable(found);
       const row = (await tx.delete(media).where(this.where(sel)).returning())[0];
       if (!row) throw new NotFoundError("medium", MediaStore.describe(sel));
       const entry = mediaFromRow(row);

@@ -134,5 +134,28 @@ export const deviceLocations = inventorySchema.table(
   (t) => [primaryKey({ columns: [t.hostId, t.serial] })],
 );
 
-export const schema = { changers, drives, mediaPools, tapeBackupJobs, eventOutbox, media, deviceLocations };
+/**
+ * Media sets started by pool allocations (the registry): pool, the name
+ * rendered from the pool's template at the set start, and the start time.
+ * Members are the media rows carrying the set's uuid.
+ */
+export const mediaSets = inventorySchema.table("media_set", {
+  uuid: uuid("uuid").primaryKey(),
+  pool: text("pool").notNull(),
+  name: text("name").notNull(),
+  ctime: bigint("ctime", { mode: "number" }).notNull(),
+  encryptionKeyFingerprint: text("encryption_key_fingerprint"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Datastores (config kind `datastore`): a chunk store directory on one agent host. */
+export const datastores = inventorySchema.table("datastore", {
+  name: text("name").primaryKey(),
+  path: text("path").notNull(),
+  host: text("host").notNull(),
+  comment: text("comment"),
+  ...timestamps,
+});
+
+export const schema = { changers, drives, mediaPools, tapeBackupJobs, eventOutbox, media, deviceLocations, mediaSets, datastores };
 export type InventorySchema = typeof schema;
