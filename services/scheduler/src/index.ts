@@ -17,3 +17,5 @@ export { GrpcAgentPort, type AgentPort, type ChangerDrive, type ChangerTarget, t
 export { BusInventory, pickDevice, type InventoryPort } from "./core/inventory-port.ts";
 export { DeviceAgentError, fromAgentError, changerStatusToApi, driveStatusToApi, labelToApi, onlineTagsOf, volumeStatisticsToApi } from "./core/converters.ts";
 export { TASK_ABORT_SUBJECT, splitUser } from "./handlers/device-handlers.ts";
+export { schema, leases, scheduleRuns, tasks, taskLog, type SchedulerSchema } from "./db/schema.ts";
+export { DEFAULT_LEASE_TTL_MS, LEASE_BUSY, LEASE_LOST, LeaseManager, driveResource, mediaResource, type Lease, type LeaseHolder } from "./core/lease-manager.ts";

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, pgSchema, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 /** Tables of the scheduler, in its own PostgreSQL schema. */
 export const schedulerSchema = pgSchema("scheduler");
@@ -45,9 +45,51 @@ export const taskLog = schedulerSchema.table(
     time: bigint("time", { mode: "number" }).notNull(),
     level: text("level").notNull(),
     text: text("text").notNull(),
+    /** Structured fields of a progress line (percent, bytes, rate, ETA); null for plain lines. */
+    data: jsonb("data"),
   },
   (t) => [uniqueIndex("task_log_upid_n_uq").on(t.upid, t.n)],
 );
 
-export const schema = { tasks, taskLog };
+/**
+ * Leases of devices and media, fleet-wide: one row per leased resource
+ * (`drive:<name>`, `media:<uuid>`). The primary key makes a second holder of
+ * a resource impossible; a job takes all its resources in one transaction.
+ * A lease whose `expires_at` passed (its worker stopped renewing) may be taken
+ * over by the next acquirer.
+ */
+export const leases = schedulerSchema.table(
+  "lease",
+  {
+    resource: text("resource").primaryKey(),
+    /** The job (UPID) holding it. */
+    holderJob: text("holder_job").notNull(),
+    /** The scheduler instance (worker) running that job. */
+    holderWorker: text("holder_worker").notNull(),
+    acquiredAt: timestamp("acquired_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("lease_holder_job_idx").on(t.holderJob)],
+);
+
+/**
+ * One row per (backup job, calendar occurrence) that was started: inserted
+ * once, so with several scheduler replicas an occurrence fires exactly once.
+ */
+export const scheduleRuns = schedulerSchema.table(
+  "schedule_run",
+  {
+    jobId: text("job_id").notNull(),
+    /** Occurrence time, epoch seconds. */
+    occurrence: bigint("occurrence", { mode: "number" }).notNull(),
+    /** Instance that fired it. */
+    firedBy: text("fired_by").notNull(),
+    firedAt: timestamp("fired_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The task started for it, once known. */
+    upid: text("upid"),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.occurrence] })],
+);
+
+export const schema = { tasks, taskLog, leases, scheduleRuns };
 export type SchedulerSchema = typeof schema;
