@@ -3,7 +3,7 @@
  * gateway's OpenAPI document (app/generated/schema.d.ts). Every request sends
  * the session's token; a 401 on it ends the session (back to the login page).
  */
-import type { ChangerStatusEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
+import type { ChangerStatusEntry, MediaEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
 import createClient, { type Middleware } from "openapi-fetch";
 import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
 import type { ConfigKind, Entry } from "../src/config-forms.ts";
@@ -175,7 +175,7 @@ export async function readiness(): Promise<Readiness> {
 
 // ---- Tape devices and tasks (PBS routes; the data schemas are the api-types interfaces) ----
 
-export type { ChangerStatusEntry, TaskInfo, TaskLogLine, TaskStatus };
+export type { ChangerStatusEntry, MediaEntry, TaskInfo, TaskLogLine, TaskStatus };
 
 /** The node name of the task routes (PBS style; tapefleet has one logical node). */
 export const TASK_NODE = "localhost";
@@ -224,4 +224,9 @@ export async function taskLog(upid: string, start: number): Promise<{ data: Task
 
 export async function stopTask(upid: string): Promise<void> {
   await unwrap(client.DELETE("/api2/json/nodes/{node}/tasks/{upid}", { params: { path: { node: TASK_NODE, upid } } }));
+}
+
+/** Labelled media of the inventory, optionally of one pool. */
+export async function listMedia(query: { pool?: string } = {}): Promise<MediaEntry[]> {
+  return (await unwrap<{ data: MediaEntry[] }>(client.GET("/api2/json/tape/media/list", { params: { query } }))).data;
 }

@@ -7,12 +7,14 @@ import { ThemeToggle } from "./components/theme-toggle.tsx";
 import { navigate, usePath } from "./router.ts";
 import { ConfigPage } from "./views/config-page.tsx";
 import { Dashboard } from "./views/dashboard.tsx";
+import { MEDIA_ROUTE, MediaList } from "./views/media.tsx";
 import { LIBRARY_ROUTE, TapeLibrary } from "./views/tape-library.tsx";
 import { TASKS_ROUTE, TaskList, TaskView } from "./views/tasks.tsx";
 
 const NAV: readonly { route: string; label: string }[] = [
   { route: "/", label: "Dashboard" },
   { route: LIBRARY_ROUTE, label: "Tape Library" },
+  { route: MEDIA_ROUTE, label: "Media" },
   { route: TASKS_ROUTE, label: "Tasks" },
   ...CONFIG_KINDS.map((k) => ({ route: FORM_SPECS[k].route, label: FORM_SPECS[k].plural })),
 ];
@@ -100,6 +102,7 @@ function NotFound({ path }: { path: string }) {
 function Page({ path }: { path: string }) {
   if (path === "/") return <Dashboard />;
   if (path === LIBRARY_ROUTE) return <TapeLibrary />;
+  if (path === MEDIA_ROUTE) return <MediaList />;
   if (path === TASKS_ROUTE) return <TaskList />;
   if (path.startsWith(`${TASKS_ROUTE}/`)) {
     const upid = decodeURIComponent(path.slice(TASKS_ROUTE.length + 1));

@@ -54,6 +54,7 @@ const LARGE = { width: 2560, height: 1440 };
 const VIEWS = [
   { name: "dashboard", nav: "Dashboard", heading: "Dashboard" },
   { name: "library", nav: "Tape Library", heading: "Tape Library" },
+  { name: "media", nav: "Media", heading: "Media" },
   { name: "tasks", nav: "Tasks", heading: "Tasks" },
   { name: "changers", nav: "Changers", heading: "Changers" },
   { name: "drives", nav: "Drives", heading: "Drives" },
@@ -460,12 +461,40 @@ describe("web UI in Chromium", () => {
     expect(await rows.first().textContent()).toMatch(/load-media d1admin.*OK$/);
   });
 
+  it("lists the labelled media of the inventory, all or of one pool", async () => {
+    const started = await api("POST", "/api2/json/tape/drive/d1/barcode-label-media", { pool: "daily" });
+    expect(started.status).toBe(200);
+    const upid = encodeURIComponent(started.body.data);
+    for (let i = 0; ; i++) {
+      const st = await api("GET", `/api2/json/nodes/localhost/tasks/${upid}/status`);
+      if (st.body.data.status === "stopped") {
+        expect(st.body.data.exitstatus).toBe("OK");
+        break;
+      }
+      expect(i, "barcode-label task still running").toBeLessThan(240);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await go(view("media"));
+    const rows = page.getByTestId("media").locator("tr[data-label]");
+    await rows.first().waitFor();
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-label")))).toEqual(["TF1001L9", "TF1002L9"]);
+    expect(await page.locator('tr[data-label="TF1002L9"]').textContent()).toMatch(/^TF1002L9daily.*online-lib1/);
+
+    await field(page, "Pool").first().click();
+    await page.getByRole("option", { name: "daily" }).click();
+    await expect.poll(() => rows.count()).toBe(2);
+    await shot("media", "light");
+    await shot("media", "dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  });
+
   it("shows every main view readably in light and dark, on a laptop and on a large monitor", async () => {
     for (const view of VIEWS) {
       await go(view);
       if (["changers", "drives", "media-pools", "backup-jobs"].includes(view.name)) await page.getByTestId("entries").waitFor();
       if (view.name === "library") await page.getByTestId("changer-status").waitFor();
       if (view.name === "tasks") await page.getByTestId("tasks").waitFor();
+      if (view.name === "media") await page.getByTestId("media").waitFor();
       await shot(view.name, "light");
       await shot(view.name, "dark");
     }
