@@ -76,7 +76,8 @@ export class ByteReader {
 
   async #readUpTo(n: number, owned: boolean): Promise<Uint8Array> {
     if (n === 0 || !(await this.#fill())) return new Uint8Array(0);
-    if (this.#piece.length >= n) return owned ? this.#take(n).slice() : this.#take(n);
+    // copied with `new Uint8Array`: `slice()` of a Buffer piece would be a view
+    if (this.#piece.length >= n) return owned ? new Uint8Array(this.#take(n)) : this.#take(n);
     const out = new Uint8Array(n);
     let got = 0;
     while (got < n && (await this.#fill())) {

@@ -23,9 +23,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createSampleDatastore, openDatastore, parseByteSize, snapshotPath, type Datastore } from "@tapefleet/datastore";
-import { writeMediaLabel, readTapeFile } from "@tapefleet/tape-format";
+import { writeMediaLabel } from "@tapefleet/tape-format";
 import { createLibrary, createVtlTransport, type SiteSpec } from "@tapefleet/vtl";
-import { ScsiTape, runWriteSession } from "../src/sessions/index.ts";
+import { ScsiTape, readArchive, runWriteSession } from "../src/sessions/index.ts";
 
 const SIZE = parseByteSize(process.env["TAPEFLEET_BENCH_SAMPLE_SIZE"] ?? "2GiB");
 const SEED = 5;
@@ -93,31 +93,35 @@ try {
   await writeMediaLabel(tape, { uuid: randomUUID(), labelText: "BENCH1L9", ctime: 1 });
   await tape.sync();
 
-  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let firstFile = 2;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const t0 = performance.now();
   const result = await runWriteSession(
     tape,
     { datastore: ds, mediaSet: { uuid: randomUUID(), pool: "bench", seqNr: 0, ctime: 1 }, snapshots },
-    { onCommit: async () => undefined },
+    {
+      onStarted: (info) => {
+        firstFile = info.firstFileNumber;
+      },
+      onCommit: async () => undefined,
+    },
   );
   const writeMs = performance.now() - t0;
   delay.disable();
   if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
 
-  // read back every chunk archive with digest verification
-  await tape.locateFile(2);
+  // read back every archive the session wrote, as the agent does (readArchive): chunk
+  // digests verified (CRC, zstd, SHA-256) in the digest worker pool
+  const lastFile = (await tape.position()).fileNumber - 1;
   const t1 = performance.now();
   let verified = 0;
   let readBytes = 0;
-  for (;;) {
-    const r = await readTapeFile(tape, { verifyDigest: true });
-    if (r.kind === "end-of-stream") break;
-    if (r.kind !== "file") continue;
-    if (r.archive.kind === "chunk-archive") {
-      for await (const e of r.archive.entries) if (e.digestChecked) verified++;
-    } else await r.file.blocks.skipData();
-    readBytes += r.file.blocks.bytesRead;
+  for (let f = firstFile; f <= lastFile; f++) {
+    for await (const e of readArchive(tape, f, { verifyDigests: true })) {
+      if (e.kind === "chunk" && e.digestChecked) verified++;
+      else if (e.kind === "end") readBytes += e.bytes;
+    }
   }
   const readMs = performance.now() - t1;
   // the same tape files read raw through the drive (READ(6) of every block, no decoding)

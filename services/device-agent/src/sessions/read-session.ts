@@ -10,6 +10,7 @@ import {
 } from "@tapefleet/datastore";
 import { MediaCatalog, formatUuid, readLabels, readTapeFile, type MediaLabel, type MediaSetLabel, type OpenedTapeFile } from "@tapefleet/tape-format";
 import type { CommitRecord } from "./commit-record.ts";
+import { sharedDigestPool, type DigestPool } from "./digest-pool.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
 
@@ -27,16 +28,25 @@ export type TapeEntry =
   /** The end of the file: whether it had its end marker and whether it was marked INCOMPLETE. */
   | { kind: "end"; hasEndMarker: boolean; incomplete: boolean; bytes: number };
 
+export interface ReadArchiveOptions {
+  /** Verify the SHA-256 digest of every chunk (CRC is always checked). */
+  verifyDigests?: boolean;
+  /** Where digests are verified (default: the shared worker pool). */
+  digestPool?: DigestPool;
+}
+
 /**
  * Positions at tape file `fileNumber` (LOCATE) and streams it back as typed
- * entries. Digests of chunks are verified when `verifyDigests` (CRC always).
+ * entries. Digests of chunks are verified when `verifyDigests` (CRC always),
+ * in the worker threads of a `DigestPool` while the next chunks are read, so
+ * up to two chunks per worker are in flight; entries keep tape order.
  * A medium error is a `SessionError` naming the file and block.
  */
-export async function* readArchive(tape: ScsiTape, fileNumber: number, options: { verifyDigests?: boolean } = {}): AsyncGenerator<TapeEntry> {
+export async function* readArchive(tape: ScsiTape, fileNumber: number, options: ReadArchiveOptions = {}): AsyncGenerator<TapeEntry> {
   try {
     await tape.waitReady();
     await tape.locateFile(fileNumber);
-    const r = await readTapeFile(tape, { verifyDigest: options.verifyDigests ?? false });
+    const r = await readTapeFile(tape, { verifyDigest: false });
     if (r.kind !== "file") throw new SessionError("position", `tape file ${fileNumber}: ${r.kind === "end-of-stream" ? "beyond the end of data" : "empty (a filemark)"}`);
     const a = r.archive;
     switch (a.kind) {
@@ -48,7 +58,8 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
         break;
       case "chunk-archive":
         yield { kind: "chunk-archive", store: a.store, archiveUuid: formatUuid(a.header.uuid) };
-        for await (const e of a.entries) yield { kind: "chunk", digest: Buffer.from(e.digest).toString("hex"), blob: e.blob, digestChecked: e.digestChecked };
+        if (options.verifyDigests) yield* verifiedChunks(a.entries, options.digestPool ?? sharedDigestPool());
+        else for await (const e of a.entries) yield { kind: "chunk", digest: Buffer.from(e.digest).toString("hex"), blob: e.blob, digestChecked: false };
         break;
       case "snapshot-archive": {
         yield { kind: "snapshot-archive", store: a.store, snapshot: a.snapshot, archiveUuid: formatUuid(a.header.uuid) };
@@ -80,6 +91,20 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
   } catch (err) {
     throw toSessionError(err);
   }
+}
+
+/** Chunks of an archive with their digests verified by `pool`, in order, with a window of verifications in flight. */
+async function* verifiedChunks(entries: AsyncIterable<{ digest: Uint8Array; blob: Uint8Array }>, pool: DigestPool): AsyncGenerator<TapeEntry> {
+  const depth = Math.max(1, 2 * pool.size);
+  const window: Promise<TapeEntry>[] = [];
+  for await (const e of entries) {
+    const digest = e.digest;
+    const p = pool.verify(e.blob, digest).then((v): TapeEntry => ({ kind: "chunk", digest: Buffer.from(digest).toString("hex"), blob: v.blob, digestChecked: v.digestChecked }));
+    p.catch(() => undefined); // awaited in order below
+    window.push(p);
+    if (window.length >= depth) yield await window.shift()!;
+  }
+  while (window.length > 0) yield await window.shift()!;
 }
 
 function endOf(file: OpenedTapeFile): TapeEntry {

@@ -18,6 +18,8 @@ export const READY_POLL_MS = 1000;
  */
 export class ScsiTape implements BlockSink, BlockSource {
   readonly device: ScsiDevice;
+  /** A WRITE(6) has copied or written the block when it completes: writers may reuse their buffer. */
+  readonly releasesBlocks = true;
   #file = 0;
   #block = 0;
   /** LOCATE vendor offset, calibrated on the first LOCATE (IBM and HP drives differ by one). */

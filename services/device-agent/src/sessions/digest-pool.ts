@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { TapeFormatError, verifyChunk, type TapeFormatErrorCode } from "@tapefleet/tape-format";
+
+/** One chunk to verify (posted to a worker; `blob` is transferred). */
+export interface DigestJob {
+  id: number;
+  blob: Uint8Array;
+  digest: Uint8Array;
+  key?: Uint8Array;
+}
+
+/** A worker's answer (`blob` transferred back). */
+export interface DigestReply {
+  id: number;
+  blob: Uint8Array;
+  digestChecked: boolean;
+  error?: { code: TapeFormatErrorCode; message: string; field?: string };
+}
+
+export interface VerifiedChunk {
+  /** The blob as given (its bytes travelled to the worker and back, never copied). */
+  blob: Uint8Array;
+  digestChecked: boolean;
+}
+
+interface Pending {
+  resolve: (v: VerifiedChunk) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/** Workers of the shared pool: one per core the process may use, at most 8. */
+export const DEFAULT_DIGEST_WORKERS = Math.min(8, Math.max(1, availableParallelism()));
+
+/**
+ * A small pool of worker threads that verify chunk digests (CRC, zstd
+ * decompression, SHA-256 of the plaintext: `verifyChunk` of
+ * `@tapefleet/tape-format`), so that reading a tape back is not bound by one
+ * core and the event loop stays free. Blobs are transferred to the worker and
+ * back (no copy). Workers start on first use and do not keep the process
+ * alive while idle. With `workers: 0` chunks are verified on the calling
+ * thread. Errors are the `TapeFormatError`s `verifyChunk` throws.
+ */
+export class DigestPool {
+  readonly size: number;
+  #slots: Slot[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: { workers?: number } = {}) {
+    const n = options.workers ?? DEFAULT_DIGEST_WORKERS;
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new RangeError(`workers: ${n} (must be 0..64)`);
+    this.size = n;
+  }
+
+  /**
+   * Verifies one chunk. The blob's memory moves to a worker while it is checked
+   * (the caller must not touch it meanwhile) and comes back in the result; a blob
+   * sharing its buffer with other data is copied first.
+   */
+  async verify(blob: Uint8Array, digest: Uint8Array, options: { key?: Uint8Array } = {}): Promise<VerifiedChunk> {
+    if (this.#closed) throw new TapeFormatError("invalid-state", "digest pool is closed");
+    let slot: Slot | undefined;
+    try {
+      if (this.size > 0) slot = this.#pick();
+    } catch {
+      slot = undefined; // no worker can be started here (no tsx): verify on this thread
+    }
+    if (slot === undefined) {
+      const { digestChecked } = await verifyChunk(blob, digest, options);
+      return { blob, digestChecked };
+    }
+    // a Buffer's slice() is a view: copy explicitly unless the blob owns its whole buffer
+    const own = blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength && blob.buffer instanceof ArrayBuffer ? blob : new Uint8Array(blob);
+    const id = this.#nextId++;
+    const job: DigestJob = { id, blob: own, digest, ...(options.key === undefined ? {} : { key: options.key }) };
+    const target = slot;
+    return new Promise<VerifiedChunk>((resolve, reject) => {
+      target.pending.set(id, { resolve, reject });
+      if (target.pending.size === 1) target.worker.ref();
+      target.worker.postMessage(job, [own.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the workers; chunks being verified fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const slots = this.#slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  #pick(): Slot {
+    let best: Slot | undefined;
+    for (const s of this.#slots) if (best === undefined || s.pending.size < best.pending.size) best = s;
+    if (best !== undefined && (best.pending.size === 0 || this.#slots.length >= this.size)) return best;
+    return this.#start();
+  }
+
+  #start(): Slot {
+    const worker = startWorker();
+    const slot: Slot = { worker, pending: new Map() };
+    worker.unref();
+    worker.on("message", (reply: DigestReply) => {
+      const p = slot.pending.get(reply.id);
+      if (p === undefined) return;
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (reply.error !== undefined) {
+        const { code, message, field } = reply.error;
+        p.reject(new TapeFormatError(code, message, field === undefined ? undefined : { field }));
+      } else p.resolve({ blob: reply.blob, digestChecked: reply.digestChecked });
+    });
+    const fail = (err: unknown) => {
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0) this.#slots.splice(i, 1);
+      for (const p of slot.pending.values()) p.reject(new TapeFormatError("io", `digest worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      slot.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
+    this.#slots.push(slot);
+    return slot;
+  }
+}
+
+/**
+ * Starts `digest-worker.ts`. Processes run TypeScript through tsx, whose loader
+ * a worker thread does not inherit: the worker registers it before importing.
+ */
+function startWorker(): Worker {
+  const target = new URL("./digest-worker.ts", import.meta.url).href;
+  const tsx = tsxEsmApi();
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(target)}); });`;
+  return new Worker(code, { eval: true });
+}
+
+let tsxApi: string | undefined;
+
+/** URL of tsx's ESM `register` entry (`tsx/esm/api`, import condition), from its package exports. */
+function tsxEsmApi(): string {
+  if (tsxApi !== undefined) return tsxApi;
+  const manifest = createRequire(import.meta.url).resolve("tsx/package.json");
+  const exports = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const entry = exports["./esm/api"]?.import.default;
+  if (entry === undefined) throw new Error("tsx: no ./esm/api export");
+  tsxApi = pathToFileURL(join(dirname(manifest), entry)).href;
+  return tsxApi;
+}
+
+let shared: DigestPool | undefined;
+
+/** The process-wide pool (`DEFAULT_DIGEST_WORKERS` workers, started on first use). */
+export function sharedDigestPool(): DigestPool {
+  shared ??= new DigestPool();
+  return shared;
+}
