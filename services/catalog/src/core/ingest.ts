@@ -373,10 +373,15 @@ async function markApplied(tx: Tx, r: CatalogRecord): Promise<void> {
     insert into catalog.applied_records (record_id, media_uuid) values (${r.recordId}, ${r.mediaUuid}) on conflict do nothing`;
 }
 
+/** JSON text jsonb accepts: it has no NUL character, so `\u0000` becomes U+FFFD. */
+function jsonbText(value: unknown): string {
+  return (JSON.stringify(value) ?? "null").replace(/\\u0000/g, "\\ufffd");
+}
+
 async function hold(tx: Tx, recordId: string, h: Hold, raw: unknown, r: CatalogRecord | null): Promise<void> {
   await tx`
     insert into catalog.held_records (record_id, reason, message, media_uuid, media_set_uuid, seq_nr, record, received_at)
-    values (${recordId}, ${h.reason}, ${h.message}, ${r?.mediaUuid ?? null}, ${r?.mediaSetUuid ?? null}, ${r?.seqNr ?? null}, ${JSON.stringify(raw)}::jsonb, clock_timestamp())
+    values (${recordId}, ${h.reason}, ${h.message}, ${r?.mediaUuid ?? null}, ${r?.mediaSetUuid ?? null}, ${r?.seqNr ?? null}, ${jsonbText(raw)}::jsonb, clock_timestamp())
     on conflict (record_id) do update set reason = excluded.reason, message = excluded.message`;
 }
 

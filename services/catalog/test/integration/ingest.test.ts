@@ -239,7 +239,7 @@ describe("catalog ingest and queries", () => {
   it("keeps records it cannot apply, and applies them once their tape joins", async () => {
     const C0 = tape("C00000L9", "C", 0);
     const early = [...labels(C0), archive(C0, { fileNumber: 2, kind: "snapshot-archive", store: "store1", snapshot: "vm/7/2026-05-01T00:00:00Z" })];
-    const notJson = { subjectSet: C0.mediaSetUuid, raw: new TextEncoder().encode("{not json") };
+    const notJson = { subjectSet: C0.mediaSetUuid, raw: new TextEncoder().encode("{not json\u0000") };
     const badRecord = { ...archive(C0, { fileNumber: 1, kind: "chunk-archive", store: "store1" }) };
     await h.publishAndWait([...early, notJson, badRecord]);
     let held = await h.request<CatalogHeldRecord[]>(CATALOG_REQUESTS.heldRecords, {});
