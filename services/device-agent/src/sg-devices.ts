@@ -28,11 +28,16 @@ export interface SgDevicesOptions {
  * renumbered /dev/sgN does no harm), reads INQUIRY and the unit serial (VPD
  * 0x80), and reports devices that do not answer as offline with their last
  * known identity. Probes are cached so that listing never waits behind a
- * drive busy with a long command; operations open the path again anyway.
+ * drive busy with a long command: while a path is probed again (its INQUIRY
+ * may queue behind that command), list() answers with the last finished
+ * probe, and a path has at most one probe running. Operations open the path
+ * again anyway.
  */
 export function sgDevicesSource(paths: readonly string[], options: SgDevicesOptions = {}): DeviceSource {
   const known = new Map<string, AgentDevice>();
   const probes = new Map<string, { at: number; result: Promise<AgentDevice> }>();
+  const settled = new Map<string, AgentDevice>();
+  const running = new Set<string>();
   const ttl = options.probeTtlMs ?? PROBE_TTL_MS;
   const open = (path: string): Promise<ScsiTransport> => openSgDevice(path, options.systemLibrary === undefined ? {} : { library: options.systemLibrary });
   const probe = async (path: string): Promise<AgentDevice> => {
@@ -61,10 +66,16 @@ export function sgDevicesSource(paths: readonly string[], options: SgDevicesOpti
       Promise.all(
         paths.map((path) => {
           const cached = probes.get(path);
-          if (cached && Date.now() - cached.at < ttl) return cached.result;
-          const result = probe(path);
+          const last = settled.get(path);
+          if (cached && (running.has(path) || Date.now() - cached.at < ttl)) return last ?? cached.result;
+          running.add(path);
+          const result = probe(path).then((d) => {
+            running.delete(path);
+            settled.set(path, d);
+            return d;
+          });
           probes.set(path, { at: Date.now(), result });
-          return result;
+          return last ?? result;
         }),
       ),
     open: (device) => open(device.path),

@@ -17,9 +17,12 @@ import { credentials } from "@grpc/grpc-js";
 import { Bus, createLogger } from "@tapefleet/common";
 import { closeClient, createClient, DeviceAgentService, DeviceKind, DeviceState, GrpcCode, GrpcError, Health, HealthCheckResponse_ServingStatus, type Client } from "@tapefleet/proto";
 import { freePort, provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
+import { ScsiDevice, UnitAttentionError } from "@tapefleet/scsi";
 import { createLibrary, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
 import type { DeviceScanAnswer } from "../../src/fleet.ts";
-import { buildForwardingLibrary, forwardingSpec, SGFWD_ENV, type ForwardedDevice } from "../../src/sg/index.ts";
+import { sgDevicesSource } from "../../src/sg-devices.ts";
+import { buildForwardingLibrary, forwardingSpec, openSgDevice, SGFWD_ENV, type ForwardedDevice } from "../../src/sg/index.ts";
+import { startVtlFixture } from "../sg/helpers/vtl-fixture.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -344,5 +347,50 @@ describe("device agent process on SG_IO through the forwarding library", () => {
     expect([unknown.code, unknown.reason]).toEqual([GrpcCode.NOT_FOUND, "NO_SUCH_DEVICE"]);
     const wrong = await failure(client.getChangerStatus({ device: DRIVE0 }));
     expect(wrong.reason).toBe("WRONG_DEVICE_KIND");
+  });
+});
+
+describe("the SG_IO device source next to a drive busy with a long command", () => {
+  it("lists the last known identity while a fresh probe waits behind a throttled WRITE", async () => {
+    const path = `/dev/sg-tfsp-${process.pid}-0`;
+    const spec = { drives: [{ name: "tape0", generation: 8, serial: "TFS8000009", cartridge: { barcode: "S00009L8" } }], defaults: { capacityBytes: 64 * MIB }, timing: { loadMs: 50 } };
+    const fixture = await startVtlFixture(spec, [{ path, deviceId: "tape0" }]);
+    try {
+      // Probes expire at once: every list() after the first one wants to open the drive again.
+      const source = sgDevicesSource([path], { systemLibrary: fixture.forwardingLibrary, probeTtlMs: 0 });
+      expect((await source.list()).map((d) => [d.serial, d.state])).toEqual([["TFS8000009", "online"]]);
+      const transport = await openSgDevice(path, { library: fixture.forwardingLibrary });
+      try {
+        const drive = new ScsiDevice(transport);
+        for (let i = 0; ; i++) {
+          try {
+            await drive.testUnitReady();
+            break;
+          } catch (e) {
+            if (i > 200) throw e;
+            await new Promise((r) => setTimeout(r, e instanceof UnitAttentionError ? 0 : 20));
+          }
+        }
+        await drive.rewind();
+        fixture.library.setThrottle("tape0", 64 * 1024); // 256 KiB: about 4 s in the WRITE
+        let written = false;
+        const write = drive.writeBlock(new Uint8Array(256 * 1024)).then(() => (written = true));
+        await expect.poll(() => fixture.library.cartridge("S00009L8").bytesWritten, { timeout: 30_000, interval: 10 }).toBeGreaterThan(0);
+        // The WRITE has reached the drive and sleeps in the throttle: a probe now queues behind it.
+        const first = await source.list();
+        const second = await source.list();
+        expect({ written, first: first.map((d) => [d.serial, d.state]), second: second.map((d) => [d.serial, d.state]) }).toEqual({
+          written: false,
+          first: [["TFS8000009", "online"]],
+          second: [["TFS8000009", "online"]],
+        });
+        await write;
+        fixture.library.setThrottle("tape0", 0);
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      await fixture.close();
+    }
   });
 });
