@@ -19,3 +19,5 @@ export { DeviceAgentError, fromAgentError, changerStatusToApi, driveStatusToApi,
 export { TASK_ABORT_SUBJECT, splitUser } from "./handlers/device-handlers.ts";
 export { schema, leases, scheduleRuns, tasks, taskLog, type SchedulerSchema } from "./db/schema.ts";
 export { DEFAULT_LEASE_TTL_MS, LEASE_BUSY, LEASE_LOST, LeaseManager, driveResource, mediaResource, type Lease, type LeaseHolder } from "./core/lease-manager.ts";
+export { classifyError, backoffDelay, withRetry, sleepFor, DEFAULT_BACKOFF, TRANSIENT_REASONS, PERMANENT_REASONS, OPERATOR_REASONS, type RetryClass, type BackoffPolicy } from "./core/retry-policy.ts";
+export { ProgressMeter, formatBytes, formatDuration, formatProgress, type ProgressFields } from "./core/progress.ts";
