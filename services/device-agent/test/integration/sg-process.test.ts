@@ -18,7 +18,7 @@ import { Bus, createLogger } from "@tapefleet/common";
 import { closeClient, createClient, DeviceAgentService, DeviceKind, DeviceState, GrpcCode, GrpcError, Health, HealthCheckResponse_ServingStatus, type Client } from "@tapefleet/proto";
 import { freePort, provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { ScsiDevice, UnitAttentionError } from "@tapefleet/scsi";
-import { createLibrary, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
+import { createLibrary, createVtlTransport, startVtlServer, type VirtualLibrary, type VtlServer } from "@tapefleet/vtl";
 import type { DeviceScanAnswer } from "../../src/fleet.ts";
 import { sgDevicesSource } from "../../src/sg-devices.ts";
 import { buildForwardingLibrary, forwardingSpec, openSgDevice, SGFWD_ENV, type ForwardedDevice } from "../../src/sg/index.ts";
@@ -164,6 +164,19 @@ async function collect<T extends { event: { case: string | undefined; value?: un
   return { progress, result: result as Record<string, unknown> };
 }
 
+/** TEST UNIT READY until the drive answers GOOD (after the power-on unit attention and the load). */
+async function untilReady(drive: ScsiDevice): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await drive.testUnitReady();
+      return;
+    } catch (e) {
+      if (i > 500) throw e;
+      await new Promise((r) => setTimeout(r, e instanceof UnitAttentionError ? 0 : 20));
+    }
+  }
+}
+
 async function failure(p: Promise<unknown> | AsyncIterable<unknown>): Promise<GrpcError> {
   try {
     if (Symbol.asyncIterator in (p as object)) for await (const _ of p as AsyncIterable<unknown>) void _;
@@ -233,11 +246,28 @@ describe("device agent process on SG_IO through the forwarding library", () => {
     expect((await client.listOnlineLabels({ device: CHANGER })).labelTexts).toEqual(["S00001L9", "S00002L8", "S00003L8"]);
   });
 
-  it("loads, labels, reads the label, refuses to label again, reports the drive status, and unloads", async () => {
+  it("loads, refuses a tape with data, formats, labels, reads the label, refuses to label again, reports the drive status, and unloads", async () => {
     const load = await collect(client.loadMedia({ device: CHANGER, driveNumber: 0, source: { case: "labelText", value: "S00001L9" }, waitReady: true }));
     expect(load.result).toMatchObject({ labelText: "S00001L9", fromSlot: 1, alreadyLoaded: false });
     expect(load.progress.some((p) => p.activity === "loading")).toBe(true);
     expect(library.locate("S00001L9")).toEqual({ drive: `${LIB}/drive0` });
+
+    // Another program's data on the tape (four 256 KiB blocks and a filemark, written past the agent).
+    const foreign = createVtlTransport(library, `${LIB}/drive0`);
+    try {
+      const raw = new ScsiDevice(foreign);
+      await untilReady(raw);
+      await raw.rewind();
+      for (let i = 0; i < 4; i++) await raw.writeBlock(new Uint8Array(256 * 1024).fill(i + 1));
+      await raw.writeFilemarks(1, false);
+    } finally {
+      await foreign.close();
+    }
+    const withData = await failure(client.labelMedia({ device: DRIVE0, labelText: "S00001L9", uuid: UUID1, ctime: 1700000000n }));
+    expect([withData.code, withData.reason]).toEqual([GrpcCode.FAILED_PRECONDITION, "MEDIUM_NOT_EMPTY"]);
+    const format = await collect(client.formatMedia({ device: PATHS.drive0 }));
+    expect(format.result).toMatchObject({ density: "LTO-9" });
+    expect((await client.readLabel({ device: DRIVE0 })).empty).toBe(true);
 
     const label = await collect(client.labelMedia({ device: DRIVE0, labelText: "S00001L9", uuid: UUID1, ctime: 1700000000n, pool: "weekly" }));
     expect(label.result).toMatchObject({ label: { labelText: "S00001L9", uuid: UUID1, ctime: 1700000000n, pool: "weekly" }, warnings: [] });
@@ -278,7 +308,9 @@ describe("device agent process on SG_IO through the forwarding library", () => {
       notes: [],
     });
     expect(status?.volumeMounts).toBe(1n);
-    expect(record.bytesWritten).toBeGreaterThan(0);
+    // MAM counts whole MiB: the foreign 1 MiB plus the label block.
+    expect(record.bytesWritten).toBeGreaterThan(MIB);
+    expect(status?.bytesWritten).toBe(BigInt(MIB));
 
     const mam = await client.readCartridgeMemory({ device: PATHS.drive0 });
     expect(mam.attributes.find((a) => a.id === 0x0803)?.value).toBe("S00001L9");
@@ -362,15 +394,7 @@ describe("the SG_IO device source next to a drive busy with a long command", () 
       const transport = await openSgDevice(path, { library: fixture.forwardingLibrary });
       try {
         const drive = new ScsiDevice(transport);
-        for (let i = 0; ; i++) {
-          try {
-            await drive.testUnitReady();
-            break;
-          } catch (e) {
-            if (i > 200) throw e;
-            await new Promise((r) => setTimeout(r, e instanceof UnitAttentionError ? 0 : 20));
-          }
-        }
+        await untilReady(drive);
         await drive.rewind();
         fixture.library.setThrottle("tape0", 64 * 1024); // 256 KiB: about 4 s in the WRITE
         let written = false;
