@@ -93,7 +93,7 @@ try {
   const [{ n }] = (await sql<{ n: string }[]>`select count(*) as n from catalog.chunks`) as unknown as [{ n: string }];
   if (Number(n) !== N) throw new Error(`catalog holds ${n} digests, expected ${N}`);
 
-  // Baseline: COPY of the same rows into an unindexed temp table.
+  // Baseline: COPY of the same rows into an unindexed unlogged table (no WAL, as a temporary table).
   await sql`create unlogged table bench_copy (archive_id bigint, digest bytea, ord integer)`;
   t0 = performance.now();
   const writable = await sql`copy bench_copy (archive_id, digest, ord) from stdin`.writable();
