@@ -511,6 +511,28 @@ describe("web UI in Chromium", () => {
     await page.setViewportSize(LAPTOP);
   });
 
+  it("folds the navigation behind a menu button on a narrow window", async () => {
+    await page.setViewportSize({ width: 700, height: 900 });
+    const burger = page.getByRole("button", { name: "Toggle navigation" });
+    await burger.waitFor();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    // Folded, the navigation is moved out of the window to the left.
+    const onScreen = async () => {
+      const box = await nav.boundingBox();
+      return box !== null && box.x + box.width > 0;
+    };
+    await expect.poll(onScreen).toBe(false);
+    await burger.click();
+    await expect.poll(onScreen).toBe(true);
+    await nav.getByRole("link", { name: "Drives", exact: true }).click();
+    await page.getByRole("heading", { level: 2, name: "Drives", exact: true }).waitFor();
+    await expect.poll(onScreen).toBe(false);
+    await shot("drives-narrow", "light");
+    await page.setViewportSize(LAPTOP);
+    await expect.poll(() => burger.isVisible()).toBe(false);
+    await expect.poll(onScreen).toBe(true);
+  });
+
   it("toggles the color scheme and keeps the choice over the OS preference", async () => {
     await page.emulateMedia({ colorScheme: "light" });
     await expect.poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
@@ -539,9 +561,10 @@ describe("web UI in Chromium", () => {
     await page.getByRole("heading", { level: 2 }).first().waitFor();
     expect(await page.getByTestId("token-id").textContent()).toBe(created.body.data.id);
 
+    await go(view("dashboard"));
     expect((await api("DELETE", `/api2/json/access/token/${created.body.data.id}`)).status).toBe(200);
-    provoked.push({ path: "/api2/json/config/drive", status: 401 });
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Drives", exact: true }).click();
+    provoked.push({ path: "/api2/json/config/changer", status: 401 });
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Changers", exact: true }).click();
     currentView = "login";
     await page.getByTestId("login-notice").waitFor();
     expect(await page.getByTestId("login-notice").textContent()).toContain("rejected the token");
