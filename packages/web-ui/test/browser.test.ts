@@ -501,6 +501,7 @@ describe("web UI in Chromium", () => {
     await go(view("dashboard"));
     expect(await page.getByTestId("count-drive").textContent()).toContain("1");
     expect(await page.getByTestId("devices-online").textContent()).toBe("2 of 2 devices online");
+    expect(await page.getByTestId("agents").textContent()).toBe("Device agentshost-a: 2/2 online");
     expect(await page.getByTestId("panel-tasks").textContent()).toContain("load-media d1");
     expect(await page.getByTestId("panel-upcoming").textContent()).toContain("nightly");
     await page.setViewportSize(LARGE);

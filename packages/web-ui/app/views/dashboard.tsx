@@ -17,7 +17,7 @@ export interface DashboardData {
   /** Drives and changers with their state as the device agents report it. */
   tapeDrives: LocatedDevice[] | ApiProblem;
   tapeChangers: LocatedDevice[] | ApiProblem;
-  /** Running tasks, then the latest finished ones. */
+  /** The latest tasks, newest first. */
   tasks: TaskInfo[] | ApiProblem;
 }
 
@@ -38,20 +38,55 @@ function isProblem<T extends object>(v: T | ApiProblem): v is ApiProblem {
   return !Array.isArray(v) && "code" in v && "fields" in v;
 }
 
-function GatewayPanel({ r }: { r: Readiness | ApiProblem }) {
-  if (isProblem(r)) return <ProblemAlert problem={r} title="Gateway not answering" />;
+/** Device agents as the devices' locations name them, with how many of their devices are online. */
+function agentsOf(d: DashboardData): { host: string; online: number; total: number }[] {
+  const devices = [...(isProblem(d.tapeDrives) ? [] : d.tapeDrives), ...(isProblem(d.tapeChangers) ? [] : d.tapeChangers)];
+  const hosts = new Map<string, { online: number; total: number }>();
+  for (const dev of devices) {
+    const host = dev["host-id"];
+    if (host === undefined) continue;
+    const h = hosts.get(host) ?? { online: 0, total: 0 };
+    h.total += 1;
+    if (dev.state === "online") h.online += 1;
+    hosts.set(host, h);
+  }
+  return [...hosts].map(([host, h]) => ({ host, ...h })).sort((a, b) => a.host.localeCompare(b.host));
+}
+
+function ServicesPanel({ d }: { d: DashboardData }) {
+  const r = d.readiness;
+  const agents = agentsOf(d);
   return (
     <Stack gap="xs">
-      <Group gap="xs">
-        <Text size="sm">Gateway</Text>
-        <Badge color={r.status === "ready" ? "green" : "red"} data-testid="gateway-status">
-          {r.status}
-        </Badge>
-      </Group>
-      <Group gap="xs">
-        {Object.entries(r.checks).map(([name, ok]) => (
-          <Badge key={name} variant="light" color={ok ? "green" : "red"}>
-            {name}: {ok ? "ok" : "failing"}
+      {isProblem(r) ? (
+        <ProblemAlert problem={r} title="Gateway not answering" />
+      ) : (
+        <>
+          <Group gap="xs">
+            <Text size="sm">Gateway</Text>
+            <Badge color={r.status === "ready" ? "green" : "red"} data-testid="gateway-status">
+              {r.status}
+            </Badge>
+          </Group>
+          <Group gap="xs">
+            {Object.entries(r.checks).map(([name, ok]) => (
+              <Badge key={name} variant="light" color={ok ? "green" : "red"}>
+                {name}: {ok ? "ok" : "failing"}
+              </Badge>
+            ))}
+          </Group>
+        </>
+      )}
+      <Group gap="xs" data-testid="agents">
+        <Text size="sm">Device agents</Text>
+        {agents.length === 0 && (
+          <Text size="sm" c="dimmed">
+            none with configured devices
+          </Text>
+        )}
+        {agents.map((a) => (
+          <Badge key={a.host} variant="light" color={a.online === a.total ? "green" : a.online === 0 ? "red" : "yellow"} style={{ textTransform: "none" }}>
+            {a.host}: {a.online}/{a.total} online
           </Badge>
         ))}
       </Group>
@@ -189,7 +224,7 @@ function UpcomingPanel({ config }: { config: DashboardData["config"] }) {
 }
 
 const PANELS: readonly Panel[] = [
-  { id: "gateway", title: "Services", span: 1, render: (d) => <GatewayPanel r={d.readiness} /> },
+  { id: "services", title: "Services", span: 1, render: (d) => <ServicesPanel d={d} /> },
   { id: "counts", title: "Configuration", span: 1, render: (d) => <CountsPanel config={d.config} /> },
   { id: "devices", title: "Drives and changers", span: 1, render: (d) => <DevicesPanel d={d} /> },
   { id: "tasks", title: "Tasks", span: 1, render: (d) => <TasksPanel tasks={d.tasks} /> },
