@@ -8,6 +8,7 @@ const PREFIX: Record<ConfigKind, string> = {
   drive: "Drive",
   "media-pool": "MediaPool",
   "tape-backup-job": "TapeBackupJob",
+  datastore: "Datastore",
 };
 
 const TAG_OF: Record<ConfigKind, string> = {
@@ -15,6 +16,7 @@ const TAG_OF: Record<ConfigKind, string> = {
   drive: "drives",
   "media-pool": "media-pools",
   "tape-backup-job": "tape-backup-jobs",
+  datastore: "datastores",
 };
 
 const PATH_PARAM_TEXT: Record<string, string> = {
@@ -23,6 +25,8 @@ const PATH_PARAM_TEXT: Record<string, string> = {
   node: "Node name (any; tasks of every node are served).",
   upid: "Task UPID.",
   uuid: "Medium UUID.",
+  id: "Tape backup job id.",
+  store: "Datastore name.",
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -125,7 +129,9 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
             content: json({
               type: "object",
               additionalProperties: false,
-              properties: Object.fromEntries(Object.entries(r.body).map(([k, f]) => [k, { type: f.type, description: f.description }])),
+              properties: Object.fromEntries(
+                Object.entries(r.body).map(([k, f]) => [k, f.type === "array" ? { type: "array", items: { type: "string" }, description: f.description } : { type: f.type, description: f.description }]),
+              ),
               required: Object.entries(r.body)
                 .filter(([, f]) => f.required)
                 .map(([k]) => k),
@@ -152,7 +158,7 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       title: "tapefleet API",
       version: opts.version,
       description:
-        "Configuration of tape libraries (changers, drives), media pools and tape backup jobs, shaped like the Proxmox Backup Server API " +
+        "Configuration of tape libraries (changers, drives), media pools, tape backup jobs and datastores; media, backup and restore, shaped like the Proxmox Backup Server API " +
         "(`/api2/json/...`, kebab-case keys, responses wrapped in `data`). Every route requires an API token; this document, " +
         "`/healthz` and `/readyz` do not.",
     },
@@ -166,7 +172,9 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       { name: "access", description: "API tokens (admin or audit role)." },
       { name: "tape-changers", description: "Changer operations (through the scheduler and the device agents)." },
       { name: "tape-drives", description: "Drive operations; long ones run as tasks and return a UPID." },
-      { name: "tape-media", description: "The media inventory." },
+      { name: "tape-media", description: "The media inventory, media sets and the tape catalog's content." },
+      { name: "tape-jobs", description: "Tape backup and restore (tasks), backup job runs, tape requests of waiting jobs." },
+      { name: "datastores", description: "Datastores on the device agents' hosts: configuration, sample data and file ingest (tasks)." },
       { name: "tasks", description: "Tasks (PBS worker tasks): list, status, log, stop." },
     ],
     paths,

@@ -1,4 +1,7 @@
 import {
+  INVENTORY_JOB_SUBJECTS,
+  mediaMoveRequest,
+  type MediaListRow,
   deviceLocationSubject,
   inventorySubject,
   matchesConfiguredPath,
@@ -14,6 +17,13 @@ import {
 import { ValidationError, type Bus } from "@tapefleet/common";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { API_ROOT } from "./routes.ts";
+import { JOB_ROUTES, toBusRequest } from "./job-routes.ts";
+
+const MOVE_FIELDS = {
+  uuid: { bus: "uuid", field: { type: "string" as const, description: "Medium UUID." } },
+  "label-text": { bus: "labelText", field: { type: "string" as const, description: "Label text." } },
+  "vault-name": { bus: "vault", field: { type: "string" as const, description: "Vault." } },
+};
 
 /** How an HTTP route reaches its service. */
 export interface TapeRoute {
@@ -22,7 +32,7 @@ export interface TapeRoute {
   path: string;
   operationId: string;
   summary: string;
-  tag: "tape-changers" | "tape-drives" | "tape-media" | "tasks";
+  tag: "tape-changers" | "tape-drives" | "tape-media" | "tape-jobs" | "datastores" | "tasks";
   /** Device operation (scheduler) the route runs. */
   op?: DeviceOp;
   /** Task API (scheduler) the route calls. */
@@ -32,7 +42,14 @@ export interface TapeRoute {
   /** Query parameters (GET) and their types. */
   query?: Record<string, "bool" | "int" | "string">;
   /** Body fields (POST/PUT) for the document; validation happens in the scheduler. */
-  body?: Record<string, { type: "boolean" | "integer" | "string"; description: string; required?: boolean }>;
+  body?: Record<string, { type: "boolean" | "integer" | "string" | "array"; description: string; required?: boolean }>;
+  /** Forward to a bus subject: the request built from the HTTP input and path parameters (validated there). */
+  forward?: {
+    subject: string;
+    build(input: Record<string, unknown>, params: Record<string, string>): unknown;
+    /** Reply → `data`. */
+    map?(data: unknown): unknown;
+  };
 }
 
 const drive = "/tape/drive/{drive}";
@@ -143,7 +160,14 @@ export const TAPE_ROUTES: readonly TapeRoute[] = [
     task: true,
     body: { pool: { type: "string", description: "Media pool." } },
   },
-  { method: "GET", path: "/tape/media/list", operationId: "listMedia", summary: "Media of the inventory", tag: "tape-media", query: { pool: "string", location: "string" } },
+  {
+    method: "GET",
+    path: "/tape/media/list",
+    operationId: "listMedia",
+    summary: "Media of the inventory with status, media set, expiry and bytes used (PBS media list)",
+    tag: "tape-media",
+    query: { pool: "string", location: "string" },
+  },
   {
     method: "POST",
     path: "/tape/media/move",
@@ -151,7 +175,8 @@ export const TAPE_ROUTES: readonly TapeRoute[] = [
     summary: "Set a medium's location to a vault, or offline",
     tag: "tape-media",
     body: {
-      "label-text": { ...labelText, required: true },
+      "label-text": labelText,
+      uuid: { type: "string", description: "Medium UUID (instead of label-text)." },
       "vault-name": { type: "string", description: "Vault name; absent: offline." },
     },
   },
@@ -167,6 +192,7 @@ export const TAPE_ROUTES: readonly TapeRoute[] = [
   { method: "GET", path: "/nodes/{node}/tasks/{upid}/status", operationId: "taskStatus", summary: "Status of a task", tag: "tasks", taskOp: "status" },
   { method: "GET", path: "/nodes/{node}/tasks/{upid}/log", operationId: "taskLog", summary: "Log lines of a task", tag: "tasks", taskOp: "log", query: { start: "int", limit: "int" } },
   { method: "DELETE", path: "/nodes/{node}/tasks/{upid}", operationId: "stopTask", summary: "Stop a running task", tag: "tasks", taskOp: "stop" },
+  ...JOB_ROUTES,
 ];
 
 /** `{drive}` → `:drive` (Fastify form). */
@@ -232,14 +258,18 @@ export function registerTapeRoutes(app: FastifyInstance, deps: { bus: Bus; reque
           }
           return { data };
         }
-        if (r.operationId === "listMedia") return { data: await ask(req, mediaSubject("list"), input) };
+        if (r.forward) {
+          const data = await ask(req, r.forward.subject, r.forward.build(input, params), r.task === true);
+          if (r.task) return { data: (data as { upid: string }).upid };
+          return { data: r.forward.map ? r.forward.map(data) : data };
+        }
+        if (r.operationId === "listMedia") {
+          const rows = (await ask(req, INVENTORY_JOB_SUBJECTS.mediaTable, input["pool"] === undefined ? {} : { pool: input["pool"] })) as MediaListRow[];
+          const loc = input["location"] as string | undefined;
+          return { data: loc === undefined ? rows : rows.filter((m) => (loc.endsWith("-") ? m.location.startsWith(loc) : m.location === loc)) };
+        }
         if (r.operationId === "moveMedia") {
-          const vault = input["vault-name"];
-          if (vault !== undefined && (typeof vault !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/.test(vault))) {
-            throw ValidationError.field("vault-name", "must be a safe id of 3-32 characters");
-          }
-          const location = vault === undefined ? "offline" : `vault-${vault}`;
-          return { data: await ask(req, mediaSubject("update"), { "label-text": input["label-text"], location }) };
+          return { data: await ask(req, INVENTORY_JOB_SUBJECTS.mediaMove, toBusRequest(mediaMoveRequest, MOVE_FIELDS, input)) };
         }
         if (r.operationId === "setMediaStatus") {
           return { data: await ask(req, mediaSubject("update"), { uuid: params["uuid"], status: input["status"] ?? "unknown" }) };
