@@ -86,8 +86,10 @@ export class CartridgeStore {
   private spareIndex: Buffer | undefined = Buffer.allocUnsafe(APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE);
   private pendingBytes = 0;
   private pendingEntries = 0;
-  /** The flush in progress (flushes run one at a time, in order). */
+  /** The writes in progress (one at a time, in order; never rejects). */
   private flushing: Promise<void> = Promise.resolve();
+  /** The first failed write: the image on disk misses objects, nothing more is accepted. */
+  private failure: unknown;
   /** Objects already written to the index file. */
   private persistedCount = 0;
   private persistedDataEnd = 0;
@@ -182,15 +184,20 @@ export class CartridgeStore {
     return lowerBound(this.filemarks, position);
   }
 
-  /** Append a record. The payload is copied (into the append buffer). */
+  /**
+   * Append a record. The payload is copied into the append buffer; a full buffer is written
+   * behind (while the next records fill the spare one), so a record waits for the disk only
+   * when both buffers are full.
+   */
   async appendRecord(payload: Uint8Array, logicalLength: number, encrypted: boolean, keyTag: number): Promise<void> {
     this.assertOpen();
+    this.assertWritable();
     const length = payload.length;
-    if (this.pendingBytes + length > APPEND_BUFFER_SIZE || this.pendingEntries === APPEND_INDEX_ENTRIES) await this.flush();
+    if (this.pendingBytes + length > APPEND_BUFFER_SIZE || this.pendingEntries === APPEND_INDEX_ENTRIES) await this.makeRoom();
     const entry = { kind: KIND_RECORD, dataOffset: this.dataEnd, storedLength: length, logicalLength, encrypted, keyTag } as const;
     if (length > APPEND_BUFFER_SIZE) {
       // larger than the buffer: written on its own, then its index entry
-      await this.flushing;
+      await this.flush();
       await writeAll(this.data, [payload], this.dataEnd);
       this.dataEnd += length;
       this.persistedDataEnd = this.dataEnd;
@@ -205,7 +212,14 @@ export class CartridgeStore {
     this.pendingEntries++;
     this.dataEnd += length;
     this.count++;
-    if (this.pendingBytes === APPEND_BUFFER_SIZE) await this.flush();
+    if (this.pendingBytes === APPEND_BUFFER_SIZE) await this.makeRoom();
+  }
+
+  /** Waits for the write in progress (its buffers become the spares), then writes the current ones behind. */
+  private async makeRoom(): Promise<void> {
+    await this.flushing;
+    this.assertWritable();
+    this.startFlush();
   }
 
   /** Append a filemark (not yet synced). */
@@ -223,12 +237,20 @@ export class CartridgeStore {
     this.count++;
   }
 
+  /** Write buffered objects to the files (data first, then index) and wait until they are written. */
+  async flush(): Promise<void> {
+    this.startFlush();
+    await this.flushing;
+    this.assertWritable();
+  }
+
   /**
-   * Write buffered objects to the files (data first, then index). The next appends go to
-   * the spare buffers meanwhile; flushes run one after the other.
+   * Starts writing the buffered objects; the next appends go to the spare buffers meanwhile.
+   * Writes run one after the other; the first failure is kept and fails every later
+   * append, flush and sync.
    */
-  flush(): Promise<void> {
-    if (this.pendingEntries === 0) return this.flushing;
+  private startFlush(): void {
+    if (this.pendingEntries === 0) return;
     const data = this.appendData.subarray(0, this.pendingBytes);
     const index = this.appendIndex.subarray(0, this.pendingEntries * INDEX_ENTRY_SIZE);
     const dataAt = this.dataEnd - this.pendingBytes;
@@ -243,19 +265,24 @@ export class CartridgeStore {
     this.spareIndex = undefined;
     this.pendingBytes = 0;
     this.pendingEntries = 0;
-    const run = async () => {
-      if (data.length > 0) await writeAll(this.data, [data], dataAt);
-      await writeAll(this.index, [index], indexAt);
-      this.persistedDataEnd = Math.max(this.persistedDataEnd, dataEnd);
-      this.persistedCount = Math.max(this.persistedCount, count);
-    };
-    const p = this.flushing.then(run, run).finally(() => {
-      this.spareData = fullData;
-      this.spareIndex = fullIndex.length === APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE ? fullIndex : undefined;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        if (this.failure !== undefined) return;
+        if (data.length > 0) await writeAll(this.data, [data], dataAt);
+        await writeAll(this.index, [index], indexAt);
+        this.persistedDataEnd = Math.max(this.persistedDataEnd, dataEnd);
+        this.persistedCount = Math.max(this.persistedCount, count);
+      } catch (err) {
+        this.failure = err;
+      } finally {
+        this.spareData = fullData;
+        this.spareIndex = fullIndex.length === APPEND_INDEX_ENTRIES * INDEX_ENTRY_SIZE ? fullIndex : undefined;
+      }
     });
-    // a failed flush fails its callers; later flushes still run
-    this.flushing = p.catch(() => undefined);
-    return p;
+  }
+
+  private assertWritable(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Flush and fsync both files (a sync point). */

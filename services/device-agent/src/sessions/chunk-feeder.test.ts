@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSampleDatastore, type Datastore } from "@tapefleet/datastore";
-import { ChunkFeeder } from "./chunk-feeder.ts";
+import { BlobPool, ChunkFeeder } from "./chunk-feeder.ts";
 
 let dir: string;
 let ds: Datastore;
@@ -64,5 +64,44 @@ describe("ChunkFeeder", () => {
 
   it("refuses a reader count out of range", () => {
     expect(() => new ChunkFeeder(ds, [], { readers: 0 })).toThrow(/readers/);
+  });
+});
+
+describe("ChunkFeeder with a BlobPool", () => {
+  it("delivers every chunk intact while reusing a bounded set of buffers across feeders", async () => {
+    const pool = new BlobPool({ maxFree: 6 });
+    const buffers = new Set<ArrayBufferLike>();
+    for (const part of [digests.slice(0, 15), digests.slice(15)]) {
+      const feeder = new ChunkFeeder(ds, part, { readers: 3, queueDepth: 4, blobPool: pool });
+      const got: string[] = [];
+      for (;;) {
+        const r = await feeder.next();
+        if (r.done) break;
+        const d = Buffer.from(r.value.digest).toString("hex");
+        got.push(d);
+        // the blob is exactly the chunk file, valid until the next call
+        expect(Buffer.compare(r.value.blob, await ds.chunks.readChunk(d))).toBe(0);
+        buffers.add(r.value.blob.buffer);
+      }
+      expect(got).toEqual(part);
+    }
+    // window of 4 plus the delivered chunk, never one buffer per chunk
+    expect(buffers.size).toBeLessThanOrEqual(6);
+    expect(digests.length).toBeGreaterThan(buffers.size * 3);
+  });
+
+  it("takes the smallest free buffer that fits and keeps at most maxFree", () => {
+    const pool = new BlobPool({ maxFree: 2 });
+    const a = pool.take(10);
+    const b = pool.take(6 * 1024 * 1024);
+    const c = pool.take(20);
+    expect(a.length).toBe(10);
+    expect(b.length).toBe(6 * 1024 * 1024);
+    pool.give(b);
+    pool.give(a);
+    pool.give(c); // over maxFree: dropped
+    expect(pool.take(100).buffer).toBe(a.buffer);
+    expect(pool.take(5 * 1024 * 1024).buffer).toBe(b.buffer);
+    expect(pool.take(100).buffer).not.toBe(c.buffer);
   });
 });

@@ -1,5 +1,6 @@
+import { open } from "node:fs/promises";
 import type { Datastore } from "@tapefleet/datastore";
-import type { ChunkToWrite } from "@tapefleet/tape-format";
+import { MAX_BLOB_SIZE, type ChunkToWrite } from "@tapefleet/tape-format";
 import { SessionError } from "./session-error.ts";
 
 /** Concurrent chunk file readers per drive, by default. */
@@ -12,11 +13,51 @@ export interface ChunkFeederOptions {
   readers?: number;
   /** Chunks in the window: read, being read or waiting to be read (≥ readers). */
   queueDepth?: number;
+  /**
+   * Read chunks into the buffers of this pool and take each one back when the next chunk
+   * is asked for (or the feeder is closed): a blob is then only valid until the next call
+   * of `next()` or `return()`. Saves allocating (and collecting) a buffer per chunk.
+   */
+  blobPool?: BlobPool;
+}
+
+/** Smallest buffer a `BlobPool` allocates (a fixed-size chunk of 4 MiB fits). */
+const POOL_BUFFER_MIN = 4 * 1024 * 1024 + 64 * 1024;
+
+/**
+ * Reusable chunk buffers for `ChunkFeeder`s (one pool per writing drive, shared by the
+ * feeders of its snapshots). Holds at most `maxFree` idle buffers.
+ */
+export class BlobPool {
+  readonly #free: Uint8Array[] = [];
+  readonly #maxFree: number;
+
+  constructor(options: { maxFree?: number } = {}) {
+    this.#maxFree = options.maxFree ?? DEFAULT_QUEUE_DEPTH + 2;
+  }
+
+  /** A buffer of exactly `size` bytes (a view of a pooled buffer), contents undefined. */
+  take(size: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const b = this.#free[i]!;
+      if (b.byteLength >= size && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
+    }
+    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(Math.max(size, POOL_BUFFER_MIN));
+    return buf.subarray(0, size);
+  }
+
+  /** Gives a buffer from `take` back. */
+  give(view: Uint8Array): void {
+    if (this.#free.length >= this.#maxFree) return;
+    this.#free.push(new Uint8Array(view.buffer, 0, view.buffer.byteLength));
+  }
 }
 
 interface Slot {
   digest: string;
   ino: number | undefined;
+  size: number | undefined;
   started: boolean;
   done: Promise<Uint8Array>;
   resolve: (b: Uint8Array) => void;
@@ -43,6 +84,9 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
   #wake: (() => void) | undefined;
   #stopped = false;
   #error: unknown;
+  readonly #pool: BlobPool | undefined;
+  /** The blob last delivered (given back to the pool on the next `next()`). */
+  #delivered: Uint8Array | undefined;
   readBytes = 0;
 
   constructor(ds: Datastore, digests: AsyncIterable<string> | Iterable<string>, options: ChunkFeederOptions = {}) {
@@ -50,6 +94,7 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
     this.#source = (Symbol.asyncIterator in digests ? digests[Symbol.asyncIterator]() : toAsync(digests as Iterable<string>));
     this.#readers = options.readers ?? DEFAULT_CHUNK_READERS;
     this.#depth = Math.max(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, this.#readers);
+    this.#pool = options.blobPool;
     if (!Number.isInteger(this.#readers) || this.#readers < 1 || this.#readers > 64) {
       throw new SessionError("invalid-request", `readers: ${this.#readers} (must be 1..64)`, { field: "readers" });
     }
@@ -63,12 +108,14 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
   /** Stops reading ahead (the chunks in the window are dropped). */
   async return(): Promise<IteratorResult<ChunkToWrite>> {
     this.#stopped = true;
+    this.#recycle();
     this.#wake?.();
     await this.#source.return?.().catch(() => undefined);
     return { done: true, value: undefined };
   }
 
   async next(): Promise<IteratorResult<ChunkToWrite>> {
+    this.#recycle();
     await this.#fill();
     const head = this.#window[0];
     if (head === undefined) {
@@ -77,8 +124,15 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
     }
     const blob = await head.done;
     this.#window.shift();
+    if (this.#pool !== undefined) this.#delivered = blob;
     void this.#fill();
     return { done: false, value: { digest: Buffer.from(head.digest, "hex"), blob } };
+  }
+
+  #recycle(): void {
+    if (this.#delivered === undefined) return;
+    this.#pool!.give(this.#delivered);
+    this.#delivered = undefined;
   }
 
   /** Tops the window up from the digest source (one filler at a time). */
@@ -113,10 +167,12 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
         reject = rej;
       });
       done.catch(() => undefined);
-      const slot: Slot = { digest: r.value, ino: undefined, started: false, done, resolve, reject };
+      const slot: Slot = { digest: r.value, ino: undefined, size: undefined, started: false, done, resolve, reject };
       this.#window.push(slot);
       try {
-        slot.ino = (await this.#ds.chunks.stat(r.value)).ino;
+        const st = await this.#ds.chunks.stat(r.value);
+        slot.ino = st.ino;
+        slot.size = st.size;
       } catch {
         slot.ino = Number.MAX_SAFE_INTEGER; // the read reports the error in order
       }
@@ -144,12 +200,33 @@ export class ChunkFeeder implements AsyncIterableIterator<ChunkToWrite> {
       }
       best.started = true;
       try {
-        const blob = await this.#ds.chunks.readChunk(best.digest);
+        const blob = best.size === undefined ? await this.#ds.chunks.readChunk(best.digest) : await this.#read(best.digest, best.size);
         this.readBytes += blob.length;
         best.resolve(blob);
       } catch (err) {
         best.reject(new SessionError("datastore", `chunk ${best.digest}: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       }
+    }
+  }
+
+  /** Reads a chunk file of known size (from `stat`): open, read, close; into a pooled buffer when there is a pool. */
+  async #read(digest: string, size: number): Promise<Uint8Array> {
+    if (size > MAX_BLOB_SIZE) throw new SessionError("datastore", `${size} bytes exceeds MAX_BLOB_SIZE`, { field: "size" });
+    const fh = await open(this.#ds.chunks.chunkPath(digest), "r");
+    const buf = this.#pool !== undefined ? this.#pool.take(size) : new Uint8Array(size);
+    try {
+      let at = 0;
+      while (at < size) {
+        const { bytesRead } = await fh.read(buf, at, size - at, at);
+        if (bytesRead === 0) throw new SessionError("datastore", `file ends after ${at} of ${size} bytes`);
+        at += bytesRead;
+      }
+      return buf;
+    } catch (err) {
+      this.#pool?.give(buf);
+      throw err;
+    } finally {
+      await fh.close();
     }
   }
 }

@@ -82,7 +82,8 @@ export class DigestPool {
     // a Buffer's slice() is a view: copy explicitly unless the blob owns its whole buffer
     const own = blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength && blob.buffer instanceof ArrayBuffer ? blob : new Uint8Array(blob);
     const id = this.#nextId++;
-    const job: DigestJob = { id, blob: own, digest, ...(options.key === undefined ? {} : { key: options.key }) };
+    // the digest is copied: a view would drag its whole buffer through the structured clone
+    const job: DigestJob = { id, blob: own, digest: new Uint8Array(digest), ...(options.key === undefined ? {} : { key: options.key }) };
     const target = slot;
     return new Promise<VerifiedChunk>((resolve, reject) => {
       target.pending.set(id, { resolve, reject });

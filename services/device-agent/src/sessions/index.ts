@@ -1,6 +1,6 @@
 export { SessionError, isSessionError, toSessionError, type SessionErrorCode } from "./session-error.ts";
 export { ScsiTape, READY_ATTEMPTS, READY_POLL_MS } from "./scsi-tape.ts";
-export { ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, type ChunkFeederOptions } from "./chunk-feeder.ts";
+export { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, type ChunkFeederOptions } from "./chunk-feeder.ts";
 export { commitSubject, type ArchiveKind, type CommitRecord } from "./commit-record.ts";
 export { COMMIT_EVENT_TYPE, COMMIT_STREAM, memoryCommitPublisher, natsCommitPublisher, type CommitPublisher } from "./commit-publisher.ts";
 export {

@@ -9,7 +9,7 @@ import {
   writeMediaSetLabel,
   type MediaSetLabel,
 } from "@tapefleet/tape-format";
-import { ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
+import { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
 import type { CommitRecord } from "./commit-record.ts";
 import { scanTape } from "./read-session.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
@@ -127,6 +127,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     return { text, ref: parsed.ref, path: snapshotPath(parsed.ref) };
   });
 
+  let dropAheadOnError: (() => Promise<void>) | undefined;
   try {
     await tape.waitReady();
     await tape.rewind();
@@ -201,16 +202,35 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     let rewriteSnapshot: string | undefined;
     let remaining: string[] = [];
 
+    // Chunk buffers are reused from snapshot to snapshot; the chunks of the next snapshot are
+    // read while the snapshot archive of the current one is written and synced.
+    const queueDepth = options.queueDepth ?? DEFAULT_QUEUE_DEPTH;
+    const blobPool = new BlobPool({ maxFree: queueDepth + 2 });
+    const feederFor = (i: number) =>
+      new ChunkFeeder(ds, newDigests(ds, snapshots[i]!.ref, known), { readers: options.readers ?? DEFAULT_CHUNK_READERS, queueDepth, blobPool });
+    let ahead: { index: number; feeder: ChunkFeeder } | undefined;
+    const dropAhead = async () => {
+      const a = ahead;
+      ahead = undefined;
+      await a?.feeder.return();
+    };
+    dropAheadOnError = dropAhead;
+
     outer: for (const [index, snap] of snapshots.entries()) {
       checkCancel();
       if (inMediaSet(snap.path)) {
+        if (ahead?.index === index) await dropAhead();
         skipped.push(snap.text);
         continue;
       }
-      const feeder = new ChunkFeeder(ds, newDigests(ds, snap.ref, known), {
-        readers: options.readers ?? DEFAULT_CHUNK_READERS,
-        queueDepth: options.queueDepth ?? DEFAULT_QUEUE_DEPTH,
-      });
+      let feeder: ChunkFeeder;
+      if (ahead?.index === index) {
+        feeder = ahead.feeder;
+        ahead = undefined;
+      } else {
+        await dropAhead();
+        feeder = feederFor(index);
+      }
       try {
         for (;;) {
           checkCancel();
@@ -239,6 +259,9 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       } finally {
         await feeder.return();
       }
+      // every chunk of this snapshot is in `known` now: start reading the next snapshot's
+      const following = snapshots.findIndex((s, i) => i > index && !inMediaSet(s.path) && s.path !== snap.path);
+      if (following >= 0) ahead = { index: following, feeder: feederFor(following) };
       checkCancel();
       const files = await ds.snapshotArchiveFiles(snap.ref);
       const out = await writer.writeSnapshotArchive({ snapshot: snap.path, store }, files);
@@ -260,6 +283,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
         break;
       }
     }
+    await dropAhead();
     await commit();
 
     let catalogWritten = false;
@@ -290,6 +314,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     if (rewriteSnapshot !== undefined) result.rewriteSnapshot = rewriteSnapshot;
     return result;
   } catch (err) {
+    await dropAheadOnError?.().catch(() => undefined);
     throw toSessionError(err);
   }
 }
