@@ -1,6 +1,6 @@
 import { credentials } from "@grpc/grpc-js";
 import type { ChangerStatusEntry, MamAttributeEntry, TapeLabelInfo } from "@tapefleet/api-types";
-import { closeClient, createClient, DeviceAgentService, type Client, type OperationProgress } from "@tapefleet/proto";
+import { closeClient, createClient, DeviceAgentService, WriteSessionStatus, type Client, type OperationProgress, type RequestSource } from "@tapefleet/proto";
 import { changerStatusToApi, driveStatusToApi, fromAgentError, labelToApi, mamToApi, onlineTagsOf, volumeStatisticsToApi } from "./converters.ts";
 
 /** A device on an agent, as resolved from the configuration and the device locations. */
@@ -74,6 +74,7 @@ export interface AgentPort {
 }
 
 type AgentClient = Client<typeof DeviceAgentService>;
+type WriteRequest = Parameters<AgentClient["writeSession"]>[0] extends RequestSource<infer T> ? T : never;
 
 function progressText(p: OperationProgress): string {
   const pct = p.percent !== undefined ? ` (${Math.round(p.percent)}%)` : "";
@@ -94,8 +95,103 @@ async function streamed<R>(
   return result;
 }
 
+/** The host of a datastore: its agent's address. */
+export interface AgentHost {
+  hostId: string;
+  grpcAddress: string;
+}
+
+/** A snapshot a backup selects (from the agent's ListSnapshots). */
+export interface SelectedSnapshot {
+  /** `[ns/a/ns/b/]type/id/time`. */
+  snapshot: string;
+  ns: string;
+  type: string;
+  id: string;
+  time: number;
+}
+
+/** Sample datastore creation result. */
+export interface SampleResult {
+  namespaces: number;
+  groups: number;
+  snapshots: number;
+  chunks: number;
+  chunkBytes: number;
+  logicalBytes: number;
+}
+
+/** What an agent's progress message carries (percent when known). */
+export interface AgentProgress {
+  percent?: number;
+  message: string;
+}
+
+/** The datastore rpcs of an agent (datastores of its host, by path). */
+export interface DatastoreAgentPort {
+  createSampleDatastore(h: AgentHost, req: { path: string; store: string; size: number; seed?: number }, ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void }): Promise<SampleResult>;
+  ingestFiles(
+    h: AgentHost,
+    req: { path: string; store: string; ns?: string; type: string; id: string; files: string[]; time?: number },
+    ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void },
+  ): Promise<{ snapshot: string; chunksWritten: number; chunksReused: number; bytesWritten: number }>;
+  listSnapshots(h: AgentHost, req: { path: string; store: string; ns?: string; maxDepth?: number; groupFilters?: string[]; latestOnly?: boolean }): Promise<SelectedSnapshot[]>;
+  /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
+  writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }): Promise<WriteSessionOutcome>;
+}
+
+/** What a write session is asked to do (see the agent's WriteSession). */
+export interface WriteSessionInput {
+  /** Drive serial on the agent. */
+  drive: string;
+  datastorePath: string;
+  store: string;
+  mediaSet: { uuid: string; pool: string; seqNr: number; ctime: number };
+  /** `store:[ns/a/]type/id/time`. */
+  snapshots: string[];
+  /** 32-byte digests the set already has for this store. */
+  knownDigests: Uint8Array[];
+  /** Chunk archive bytes after which the agent syncs and commits (0: its default). */
+  commitBytes?: number;
+}
+
+/** The end of a write session. */
+export interface WriteSessionOutcome {
+  status: "complete" | "tape-full";
+  mediaUuid: string;
+  labelText: string;
+  committed: number;
+  snapshotsWritten: string[];
+  /** Snapshots still to write on the next tape (tape full), the torn one first. */
+  remaining: string[];
+  bytesWritten: number;
+}
+
+/** Progress of a write session (after each archive). */
+export interface WriteProgressInfo {
+  bytesWritten: number;
+  snapshotsWritten: number;
+}
+
+/** Digests per KnownDigests message (32 bytes each: 1 MiB). */
+export const KNOWN_DIGESTS_PER_MESSAGE = 32_768;
+
+/** Consume a datastore progress stream: progress to the callback; returns the result. */
+async function streamedDs<R>(
+  stream: AsyncIterable<{ event: { case: "progress"; value: OperationProgress } | { case: "result"; value: R } | { case: undefined; value?: undefined } }>,
+  onProgress: ((p: AgentProgress) => void) | undefined,
+): Promise<R> {
+  let result: R | undefined;
+  for await (const msg of stream) {
+    if (msg.event.case === "progress") onProgress?.(msg.event.value.percent !== undefined ? { percent: msg.event.value.percent, message: msg.event.value.message } : { message: msg.event.value.message });
+    else if (msg.event.case === "result") result = msg.event.value;
+  }
+  if (result === undefined) throw new Error("the device agent ended the operation without a result");
+  return result;
+}
+
 /** AgentPort over gRPC: one client (channel) per agent address, reused. */
-export class GrpcAgentPort implements AgentPort {
+export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
   private readonly clients = new Map<string, AgentClient>();
 
   constructor(private readonly opts: { lockWaitMs: number; timeoutMs: number }) {}
@@ -261,6 +357,96 @@ export class GrpcAgentPort implements AgentPort {
       const out: CleanResult = { cleaningLabelText: r.cleaningLabelText, cleaningSlot: r.cleaningSlot, alertFlags: [...r.alertFlags] };
       if (r.cleaningMounts !== undefined) out.cleaningMounts = Number(r.cleaningMounts);
       return out;
+    });
+  }
+  createSampleDatastore(h: AgentHost, req: { path: string; store: string; size: number; seed?: number }, ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void }) {
+    return this.call(h, async (c) => {
+      const r = await streamedDs(c.createSampleDatastore({ path: req.path, store: req.store, size: BigInt(req.size), seed: req.seed ?? 0 }, ctx?.signal ? { signal: ctx.signal } : {}), ctx?.onProgress);
+      return { namespaces: r.namespaces, groups: r.groups, snapshots: r.snapshots, chunks: Number(r.chunks), chunkBytes: Number(r.chunkBytes), logicalBytes: Number(r.logicalBytes) };
+    });
+  }
+  ingestFiles(
+    h: AgentHost,
+    req: { path: string; store: string; ns?: string; type: string; id: string; files: string[]; time?: number },
+    ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void },
+  ) {
+    return this.call(h, async (c) => {
+      const r = await streamedDs(
+        c.ingestFiles(
+          { path: req.path, store: req.store, ns: req.ns ?? "", backupType: req.type, backupId: req.id, files: req.files.map((p) => ({ path: p, name: "", kind: "" })), time: BigInt(req.time ?? 0) },
+          ctx?.signal ? { signal: ctx.signal } : {},
+        ),
+        ctx?.onProgress,
+      );
+      return { snapshot: r.snapshot, chunksWritten: Number(r.chunksWritten), chunksReused: Number(r.chunksReused), bytesWritten: Number(r.bytesWritten) };
+    });
+  }
+  listSnapshots(h: AgentHost, req: { path: string; store: string; ns?: string; maxDepth?: number; groupFilters?: string[]; latestOnly?: boolean }) {
+    return this.call(h, async (c) => {
+      const r = await c.listSnapshots({
+        path: req.path,
+        store: req.store,
+        ns: req.ns ?? "",
+        ...(req.maxDepth !== undefined ? { maxDepth: req.maxDepth } : {}),
+        groupFilters: req.groupFilters ?? [],
+        latestOnly: req.latestOnly ?? false,
+      });
+      return r.snapshots.map((s) => ({ snapshot: s.snapshot, ns: s.ns, type: s.backupType, id: s.backupId, time: Number(s.time) }));
+    });
+  }
+  writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }) {
+    return this.call(h, async (c) => {
+      function* requests(): Generator<WriteRequest> {
+        yield {
+          message: {
+            case: "start" as const,
+            value: {
+              drive: input.drive,
+              datastorePath: input.datastorePath,
+              store: input.store,
+              mediaSet: { uuid: input.mediaSet.uuid, pool: input.mediaSet.pool, seqNr: input.mediaSet.seqNr, ctime: BigInt(input.mediaSet.ctime) },
+              snapshots: input.snapshots,
+              ...(input.commitBytes ? { commitBytes: BigInt(input.commitBytes) } : {}),
+            },
+          },
+        };
+        for (let i = 0; i < input.knownDigests.length; i += KNOWN_DIGESTS_PER_MESSAGE) {
+          yield { message: { case: "knownDigests" as const, value: { digests: input.knownDigests.slice(i, i + KNOWN_DIGESTS_PER_MESSAGE) } } };
+        }
+        yield { message: { case: "begin" as const, value: {} } };
+      }
+      let labelText = "";
+      let mediaUuid = "";
+      for await (const m of c.writeSession(requests(), ctx?.signal ? { signal: ctx.signal } : {})) {
+        switch (m.message.case) {
+          case "started":
+            labelText = m.message.value.labelText;
+            mediaUuid = m.message.value.mediaUuid;
+            break;
+          case "commit":
+            ctx?.onCommit?.();
+            break;
+          case "progress":
+            ctx?.onProgress?.({ bytesWritten: Number(m.message.value.bytesWritten), snapshotsWritten: m.message.value.snapshotsWritten });
+            break;
+          case "end": {
+            const e = m.message.value;
+            const remaining = [...new Set([e.rewriteSnapshot, ...e.remainingSnapshots].filter((x) => x !== ""))];
+            return {
+              status: e.status === WriteSessionStatus.TAPE_FULL ? ("tape-full" as const) : ("complete" as const),
+              mediaUuid: e.mediaUuid || mediaUuid,
+              labelText,
+              committed: e.committed,
+              snapshotsWritten: [...e.snapshotsWritten],
+              remaining,
+              bytesWritten: Number(e.bytesWritten),
+            };
+          }
+          default:
+            break;
+        }
+      }
+      throw new Error("the device agent ended the write session without an end message");
     });
   }
   close(): void {

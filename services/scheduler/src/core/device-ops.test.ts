@@ -162,6 +162,7 @@ class InlineTasks {
         this.logs.push(`WARN: ${t}`);
       },
       error: (t) => this.logs.push(`ERROR: ${t}`),
+      progress: (_fields, label) => this.logs.push(`PROGRESS: ${label ?? ""}`),
     };
     let error: unknown;
     try {

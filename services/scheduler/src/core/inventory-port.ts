@@ -4,6 +4,7 @@ import {
   matchesConfiguredPath,
   mediaSubject,
   type ChangerConfig,
+  type DatastoreConfig,
   type DeviceKindText,
   type DeviceLocation,
   type DriveConfig,
@@ -14,7 +15,7 @@ import {
   type UpdateMediaRequest,
 } from "@tapefleet/api-types";
 import { ConflictError, TapefleetError, UnavailableError, type Bus } from "@tapefleet/common";
-import type { DeviceTarget } from "./agent-port.ts";
+import type { AgentHost, DeviceTarget } from "./agent-port.ts";
 
 /** What the scheduler reads and writes in the inventory service (over NATS). */
 export interface InventoryPort {
@@ -32,8 +33,26 @@ export interface InventoryPort {
   setOnline(changer: string, labelTexts: readonly string[]): Promise<MediaEntry[]>;
 }
 
+/** Where a datastore lives: its configuration and the agent serving its host. */
+export interface DatastoreResolver {
+  datastore(name: string): Promise<DatastoreConfig>;
+  /** The online agent of a host (from the device locations it announced). */
+  agentOf(hostId: string): Promise<AgentHost>;
+}
+
+/** The agent of a host: any online device location it announced gives its gRPC address. */
+export function pickAgent(hostId: string, locations: readonly DeviceLocation[]): AgentHost {
+  const mine = locations.filter((l) => l["host-id"] === hostId);
+  const online = mine.find((l) => l.online);
+  if (!online) {
+    const detail = mine[0] ? `; last seen at ${mine[0]["last-seen"]}` : "; it has announced no devices";
+    throw new UnavailableError(`no online device agent on host '${hostId}'${detail}`);
+  }
+  return { hostId, grpcAddress: online["grpc-address"] };
+}
+
 /** InventoryPort over the inventory service's NATS API; the request id travels along. */
-export class BusInventory implements InventoryPort {
+export class BusInventory implements InventoryPort, DatastoreResolver {
   constructor(
     private readonly bus: Bus,
     private readonly timeoutMs: number,
@@ -94,6 +113,12 @@ export class BusInventory implements InventoryPort {
   }
   setOnline(changer: string, labelTexts: readonly string[]) {
     return this.req<MediaEntry[]>(mediaSubject("set-online"), { changer, "label-texts": labelTexts });
+  }
+  datastore(name: string) {
+    return this.req<DatastoreConfig>(inventorySubject("datastore", "get"), { key: name });
+  }
+  async agentOf(hostId: string) {
+    return pickAgent(hostId, [...(await this.locations("drive")), ...(await this.locations("changer"))]);
   }
 }
 

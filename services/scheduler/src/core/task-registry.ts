@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError, type Logger } from "@tap
 import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { taskLog, tasks, type SchedulerSchema } from "../db/schema.ts";
+import { formatProgress, type ProgressFields } from "./progress.ts";
 
 type Db = PostgresJsDatabase<SchedulerSchema>;
 type TaskRow = typeof tasks.$inferSelect;
@@ -22,6 +23,8 @@ export interface TaskContext {
   log(text: string): void;
   warn(text: string): void;
   error(text: string): void;
+  /** A progress line: the human text (`label: 42.0% (…), rate, ETA`) plus the structured fields in `data`. */
+  progress(fields: ProgressFields, label?: string): void;
 }
 
 export interface TaskSpec {
@@ -114,6 +117,16 @@ export class TaskRegistry {
    * once the task row exists (so its log can be followed at once).
    */
   async start(spec: TaskSpec, run: (ctx: TaskContext) => Promise<void>): Promise<string> {
+    const upid = await this.create(spec);
+    this.attach(upid, spec, run, 0);
+    return upid;
+  }
+
+  /**
+   * Create the task row (running, holding its lock) without running it here:
+   * a queued job's UPID, handed to the worker that runs it (`attach`).
+   */
+  async create(spec: TaskSpec): Promise<string> {
     const starttime = Math.floor(Date.now() / 1000);
     const upid = formatUpid({
       node: this.opts.node,
@@ -144,14 +157,38 @@ export class TaskRegistry {
       }
       throw err;
     }
+    return upid;
+  }
+
+  /**
+   * Run an existing task here (a queued job picked up by this worker): its
+   * log continues after the lines it has; it ends with the usual last line.
+   * Returns when the task has ended.
+   */
+  async runExisting(upid: string, spec: Pick<TaskSpec, "workerType" | "workerId">, run: (ctx: TaskContext) => Promise<void>): Promise<void> {
+    const r = await this.row(upid);
+    if (r.endtime !== null) throw new ConflictError(`task ${upid} has already ended (${r.status ?? "stopped"})`);
+    const last = (await this.db.select({ n: sql<number>`coalesce(max(${taskLog.n}), 0)::int` }).from(taskLog).where(eq(taskLog.upid, upid)))[0]?.n ?? 0;
+    this.attach(upid, spec, run, last);
+    await this.waitFor(upid);
+  }
+
+  /** End a task that never ran (e.g. its job could not be queued). */
+  async fail(upid: string, message: string): Promise<void> {
+    const last = (await this.db.select({ n: sql<number>`coalesce(max(${taskLog.n}), 0)::int` }).from(taskLog).where(eq(taskLog.upid, upid)))[0]?.n ?? 0;
+    await this.db.insert(taskLog).values({ upid, n: last + 1, time: Date.now(), level: "error", text: `TASK ERROR: ${message}` });
+    await this.db.update(tasks).set({ endtime: Math.floor(Date.now() / 1000), status: message, lock: null }).where(eq(tasks.upid, upid));
+  }
+
+  private attach(upid: string, spec: Pick<TaskSpec, "workerType" | "workerId">, run: (ctx: TaskContext) => Promise<void>, firstLine: number): void {
     const controller = new AbortController();
-    let n = 0;
+    let n = firstLine;
     let warnings = 0;
     let chain: Promise<void> = Promise.resolve();
-    const write = (level: TaskLogLevel, text: string) => {
+    const write = (level: TaskLogLevel, text: string, data?: ProgressFields) => {
       if (level === "warn") warnings++;
       for (const line of text.split("\n")) {
-        const row = { upid, n: ++n, time: Date.now(), level, text: line };
+        const row = { upid, n: ++n, time: Date.now(), level, text: line, ...(data !== undefined ? { data } : {}) };
         chain = chain.then(() => this.db.insert(taskLog).values(row).then(() => undefined)).catch((err: unknown) => this.opts.logger.error({ err, upid }, "writing a task log line failed"));
       }
     };
@@ -161,6 +198,7 @@ export class TaskRegistry {
       log: (t) => write("info", t),
       warn: (t) => write("warn", t),
       error: (t) => write("error", t),
+      progress: (fields, label) => write("info", label ? `${label}: ${formatProgress(fields)}` : formatProgress(fields), fields),
     };
     const done = (async () => {
       let error: unknown;
@@ -184,7 +222,6 @@ export class TaskRegistry {
       this.opts.logger.info({ upid, workerType: spec.workerType, workerId: spec.workerId, status }, "task ended");
     })();
     this.running.set(upid, { controller, done });
-    return upid;
   }
 
   /** Stop a task running in this process; false when it does not run here. */
@@ -250,7 +287,7 @@ export class TaskRegistry {
       .limit(lim);
     const total = (await this.db.select({ n: sql<number>`count(*)::int` }).from(taskLog).where(eq(taskLog.upid, r.upid)))[0]?.n ?? 0;
     return {
-      lines: lines.map((l) => ({ n: l.n, t: l.text, time: l.time, level: l.level as TaskLogLevel })),
+      lines: lines.map((l) => ({ n: l.n, t: l.text, time: l.time, level: l.level as TaskLogLevel, ...(l.data !== null ? { data: l.data } : {}) })),
       total,
       active: r.endtime === null,
     };
