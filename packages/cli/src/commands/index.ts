@@ -9,9 +9,11 @@ import { registerPool } from "./pool.ts";
 import { registerTask } from "./task.ts";
 import { registerMedia } from "./media.ts";
 import { registerTapeTopLevel } from "./tape-ops.ts";
+import { registerJobs } from "./jobs.ts";
+import { registerDatastore } from "./datastore.ts";
 
 /** A command group: adds its commands to the program. */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
 /** Every command group, in help order. Add new groups here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerTapeTopLevel, registerMedia, registerTask, registerCalendar, registerDiag];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerDatastore, registerJobs, registerTapeTopLevel, registerMedia, registerTask, registerCalendar, registerDiag];
