@@ -5,7 +5,10 @@
  * device paths only (`TAPEFLEET_DEVICES`, no `TAPEFLEET_VTL_DIR`), and reaches
  * them through koffi SG_IO with the forwarding library as
  * `TAPEFLEET_SG_LIBRARY` (`TAPEFLEET_SGFWD` maps the paths to the socket).
- * Everything is asked over real gRPC and NATS.
+ * Everything is asked over real gRPC and NATS. A last case checks, in
+ * process, that the SG_IO device source lists devices without waiting for a
+ * probe queued behind a drive's long command (what keeps the changer
+ * answering while a throttled write holds a drive).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
