@@ -48,6 +48,11 @@ const LIBRARY_SPEC = {
 const CHANGER_PATH = "/dev/tape/by-id/scsi-TFLIB00001";
 const DRIVE_PATH = "/dev/tape/by-id/scsi-TFD9000001-sg";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+/** Waits for a condition of the page, long enough for a loaded two-core machine. */
+function poll<T>(fn: () => T | Promise<T>, opts: { timeout?: number } = {}) {
+  return expect.poll(fn, { timeout: 20_000, interval: 100, ...opts });
+}
+
 /** A laptop screen; the large-monitor screenshot uses LARGE. */
 const LAPTOP = { width: 1366, height: 768 };
 const LARGE = { width: 2560, height: 1440 };
@@ -118,7 +123,7 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 
 async function shot(name: string, scheme: "light" | "dark"): Promise<void> {
   await page.emulateMedia({ colorScheme: scheme });
-  await expect.poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe(scheme);
+  await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe(scheme);
   await page.screenshot({ path: join(OUT, `${name}-${scheme}.png`), fullPage: true });
 }
 
@@ -138,7 +143,7 @@ async function go(view: View): Promise<void> {
 /** The error shown under an input (Mantine links it with aria-describedby: `<id>-error`). */
 async function errorUnder(field: Locator): Promise<string> {
   const errorId = async () => ((await field.getAttribute("aria-describedby")) ?? "").split(/\s+/).find((i) => i.endsWith("-error"));
-  await expect.poll(errorId).toBeDefined();
+  await poll(errorId).toBeDefined();
   return (await page.locator(`[id="${await errorId()}"]`).textContent()) ?? "";
 }
 
@@ -285,7 +290,7 @@ describe("web UI in Chromium", () => {
     await page.getByRole("button", { name: "Log in" }).click();
     currentView = "dashboard";
     await page.getByRole("heading", { name: "Dashboard", exact: true }).waitFor();
-    await expect.poll(() => page.getByTestId("gateway-status").textContent()).toBe("ready");
+    await poll(() => page.getByTestId("gateway-status").textContent()).toBe("ready");
     expect(await page.getByTestId("token-id").textContent()).toBe("admin");
     expect(await page.evaluate("sessionStorage.getItem('tapefleet.token')")).toBe(adminToken);
   });
@@ -328,7 +333,7 @@ describe("web UI in Chromium", () => {
     expect(message).toBe(expected.body.errors.retention);
     expect(message).toMatch(/invalid time span '7dayz'/);
     await field(form, "Allocation").fill("sat 18:00");
-    expect(await form.getByTestId("schedule-preview-runs").locator("li").count()).toBe(5);
+    await poll(() => form.getByTestId("schedule-preview-runs").locator("li").count()).toBe(5);
     await shot("media-pool-form-error", "light");
     await shot("media-pool-form-error", "dark");
     await page.emulateMedia({ colorScheme: "light" });
@@ -357,6 +362,7 @@ describe("web UI in Chromium", () => {
     expect(await form.getByTestId("schedule-preview-error").textContent()).toMatch(/^Not a calendar event: /);
 
     await schedule.fill("mon..fri 02:00");
+    await poll(() => form.getByTestId("schedule-preview-runs").locator("li").count()).toBe(5);
     const runs = await form.getByTestId("schedule-preview-runs").locator("li").allTextContents();
     expect(runs).toHaveLength(5);
     for (const r of runs) expect(r).toMatch(/^(Mon|Tue|Wed|Thu|Fri) \d{4}-\d{2}-\d{2} 02:00$/);
@@ -394,7 +400,7 @@ describe("web UI in Chromium", () => {
     await form.getByRole("switch", { name: /^Eject before unload/ }).check({ force: true });
     await form.getByRole("button", { name: "Save" }).click();
     await form.waitFor({ state: "detached" });
-    await expect.poll(() => page.locator('tr[data-entry="lib1"]').textContent()).toContain("yes");
+    await poll(() => page.locator('tr[data-entry="lib1"]').textContent()).toContain("yes");
     expect((await api("GET", "/api2/json/config/changer/lib1")).body.data).toMatchObject({ name: "lib1", path: CHANGER_PATH, "eject-before-unload": true });
 
     await page.getByRole("button", { name: "Remove old1" }).click();
@@ -408,7 +414,7 @@ describe("web UI in Chromium", () => {
     await field(form, "Changer").fill("lib1");
     await form.getByRole("button", { name: "Save" }).click();
     await form.waitFor({ state: "detached" });
-    await expect.poll(() => page.locator('tr[data-entry="d1"]').textContent()).toContain("lib1");
+    await poll(() => page.locator('tr[data-entry="d1"]').textContent()).toContain("lib1");
     expect((await api("GET", "/api2/json/config/drive/d1")).body.data).toMatchObject({ name: "d1", changer: "lib1" });
   });
 
@@ -436,7 +442,7 @@ describe("web UI in Chromium", () => {
     currentView = "task";
     await page.waitForURL(/\/tasks\/UPID/);
     const status = page.getByTestId("task-status");
-    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toContain("OK");
+    await poll(() => status.textContent(), { timeout: 60_000 }).toContain("OK");
     expect(await page.getByRole("heading", { level: 2 }).textContent()).toBe("load-media d1");
     expect(await page.getByTestId("task-log").textContent()).toContain("load media from slot 1 into drive 'd1'");
     await shot("task-log", "light");
@@ -444,7 +450,7 @@ describe("web UI in Chromium", () => {
     await page.emulateMedia({ colorScheme: "light" });
 
     await go(view("library"));
-    await expect.poll(() => changer.locator('tr[data-element="drive-0"]').textContent()).toContain("TF1001L9");
+    await poll(() => changer.locator('tr[data-element="drive-0"]').textContent()).toContain("TF1001L9");
     expect(await changer.locator('tr[data-element="drive-0"]').textContent()).toContain("from slot 1");
     await page.getByRole("button", { name: "Status of d1" }).click();
     const statusTable = dialog("Drive d1 status").getByTestId("drive-status");
@@ -482,7 +488,7 @@ describe("web UI in Chromium", () => {
 
     await field(page, "Pool").first().click();
     await page.getByRole("option", { name: "daily" }).click();
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     await shot("media", "light");
     await shot("media", "dark");
     await page.emulateMedia({ colorScheme: "light" });
@@ -505,7 +511,7 @@ describe("web UI in Chromium", () => {
     expect(await page.getByTestId("panel-tasks").textContent()).toContain("load-media d1");
     expect(await page.getByTestId("panel-upcoming").textContent()).toContain("nightly");
     await page.setViewportSize(LARGE);
-    await expect.poll(() => page.evaluate("window.innerWidth")).toBe(LARGE.width);
+    await poll(() => page.evaluate("window.innerWidth")).toBe(LARGE.width);
     await shot("dashboard-large", "dark");
     await go(view("backup-jobs"));
     await shot("backup-jobs-large", "light");
@@ -522,28 +528,28 @@ describe("web UI in Chromium", () => {
       const box = await nav.boundingBox();
       return box !== null && box.x + box.width > 0;
     };
-    await expect.poll(onScreen).toBe(false);
+    await poll(onScreen).toBe(false);
     await burger.click();
-    await expect.poll(onScreen).toBe(true);
+    await poll(onScreen).toBe(true);
     await nav.getByRole("link", { name: "Drives", exact: true }).click();
     await page.getByRole("heading", { level: 2, name: "Drives", exact: true }).waitFor();
-    await expect.poll(onScreen).toBe(false);
+    await poll(onScreen).toBe(false);
     await shot("drives-narrow", "light");
     await page.setViewportSize(LAPTOP);
-    await expect.poll(() => burger.isVisible()).toBe(false);
-    await expect.poll(onScreen).toBe(true);
+    await poll(() => burger.isVisible()).toBe(false);
+    await poll(onScreen).toBe(true);
   });
 
   it("toggles the color scheme and keeps the choice over the OS preference", async () => {
     await page.emulateMedia({ colorScheme: "light" });
-    await expect.poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
+    await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
     await page.getByRole("button", { name: "Switch to dark mode" }).click();
-    await expect.poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("dark");
+    await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("dark");
     await page.reload();
     await page.getByRole("heading", { level: 2 }).first().waitFor();
     expect(await page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("dark");
     await page.getByRole("button", { name: "Switch to light mode" }).click();
-    await expect.poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
+    await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
     // Back to following the OS preference.
     await page.evaluate("localStorage.clear()");
     await page.reload();
