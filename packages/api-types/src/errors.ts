@@ -12,6 +12,7 @@ export const errorResponse = z
     errors: z.record(z.string(), z.string()).meta({ description: "Message per bad field." }),
     message: z.string(),
     code: z.enum(API_ERROR_CODES),
+    reason: z.string().optional().meta({ description: "Stable sub-code within `code` (e.g. NO_USABLE_MEDIA, WORM_MEDIA_WITH_DATA)." }),
     requestId: z.string().optional(),
   })
   .meta({ description: "An error: stable code, message, and one message per bad field." });

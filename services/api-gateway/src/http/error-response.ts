@@ -21,7 +21,9 @@ export function toHttpError(err: unknown, requestId: string): { status: number; 
   }
   const errors: Record<string, string> = {};
   for (const f of typed.fields ?? []) errors[f.field] = f.message;
-  return { status: httpStatusOf(typed.code), body: { errors, message: typed.message, code: typed.code, requestId }, internal };
+  const body: ErrorResponse = { errors, message: typed.message, code: typed.code, requestId };
+  if (typed.reason && !internal) body.reason = typed.reason;
+  return { status: httpStatusOf(typed.code), body, internal };
 }
 
 function isClientRequestError(err: unknown): err is Error & { statusCode: number } {

@@ -265,7 +265,7 @@ describe("tape control plane end to end", () => {
     await ok("media", "move", "TF1002L9", "--vault-name", "safe1");
     const uuid = (JSON.parse(await ok("--output-format", "json", "media", "list")) as { uuid: string }[])[0]!.uuid;
     await ok("media", "status", uuid, "--status", "full");
-    expect(await ok("media", "list", "--pool", "daily")).toMatch(/│ TF1002L9\s+│ daily\s+│\s+│ full\s+│ vault-safe1 │/);
+    expect(await ok("media", "list", "--pool", "daily")).toMatch(/│ TF1002L9\s+│ daily\s+│\s+│\s+│ full\s+│ vault-safe1 │/);
     // Audit tokens read, but may not start operations.
     const audit = (await gw.app.inject({ method: "POST", url: "/api2/json/access/token", headers: { authorization: `Bearer ${token}` }, payload: { role: "audit" } })).json() as {
       data: { token: string };
