@@ -1,5 +1,12 @@
 import {
+  CATALOG_REQUESTS,
+  INVENTORY_JOB_SUBJECTS,
   deviceLocationSubject,
+  type CatalogDigestsPage,
+  type MediaSetInfo,
+  type PoolAllocateReply,
+  type PoolAllocateRequest,
+  type TapeBackupJobConfig,
   inventorySubject,
   matchesConfiguredPath,
   mediaSubject,
@@ -40,6 +47,22 @@ export interface DatastoreResolver {
   agentOf(hostId: string): Promise<AgentHost>;
 }
 
+/** The inventory requests of backup and restore jobs (pool allocation, media state, media sets). */
+export interface JobInventoryPort {
+  allocate(req: PoolAllocateRequest): Promise<PoolAllocateReply>;
+  markFull(uuid: string): Promise<MediaEntry>;
+  setBytesUsed(uuid: string, bytesUsed: number): Promise<MediaEntry>;
+  mediaSet(uuid: string): Promise<MediaSetInfo>;
+  backupJobs(): Promise<TapeBackupJobConfig[]>;
+  backupJob(id: string): Promise<TapeBackupJobConfig>;
+}
+
+/** The catalog queries jobs use. */
+export interface CatalogPort {
+  /** Every chunk digest the media set has for a store (32 bytes each). */
+  digests(mediaSetUuid: string, store: string): Promise<Uint8Array[]>;
+}
+
 /** The agent of a host: any online device location it announced gives its gRPC address. */
 export function pickAgent(hostId: string, locations: readonly DeviceLocation[]): AgentHost {
   const mine = locations.filter((l) => l["host-id"] === hostId);
@@ -52,7 +75,7 @@ export function pickAgent(hostId: string, locations: readonly DeviceLocation[]):
 }
 
 /** InventoryPort over the inventory service's NATS API; the request id travels along. */
-export class BusInventory implements InventoryPort, DatastoreResolver {
+export class BusInventory implements InventoryPort, DatastoreResolver, JobInventoryPort, CatalogPort {
   constructor(
     private readonly bus: Bus,
     private readonly timeoutMs: number,
@@ -113,6 +136,35 @@ export class BusInventory implements InventoryPort, DatastoreResolver {
   }
   setOnline(changer: string, labelTexts: readonly string[]) {
     return this.req<MediaEntry[]>(mediaSubject("set-online"), { changer, "label-texts": labelTexts });
+  }
+  allocate(req: PoolAllocateRequest) {
+    return this.req<PoolAllocateReply>(INVENTORY_JOB_SUBJECTS.poolAllocate, req);
+  }
+  markFull(uuid: string) {
+    return this.req<MediaEntry>(INVENTORY_JOB_SUBJECTS.mediaMarkFull, { uuid });
+  }
+  setBytesUsed(uuid: string, bytesUsed: number) {
+    return this.req<MediaEntry>(INVENTORY_JOB_SUBJECTS.mediaSetBytesUsed, { uuid, bytesUsed });
+  }
+  mediaSet(uuid: string) {
+    return this.req<MediaSetInfo>(INVENTORY_JOB_SUBJECTS.mediaSetGet, { uuid });
+  }
+  backupJobs() {
+    return this.req<TapeBackupJobConfig[]>(inventorySubject("tape-backup-job", "list"), undefined);
+  }
+  backupJob(id: string) {
+    return this.req<TapeBackupJobConfig>(inventorySubject("tape-backup-job", "get"), { key: id });
+  }
+  async digests(mediaSetUuid: string, store: string) {
+    const out: Uint8Array[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page: CatalogDigestsPage = await this.req<CatalogDigestsPage>(CATALOG_REQUESTS.mediaSetDigests, { mediaSetUuid, store, ...(after !== undefined ? { after } : {}) });
+      const bytes = Buffer.from(page.digests, "base64");
+      for (let i = 0; i + 32 <= bytes.length; i += 32) out.push(new Uint8Array(bytes.subarray(i, i + 32)));
+      if (page.next === undefined) return out;
+      after = page.next;
+    }
   }
   datastore(name: string) {
     return this.req<DatastoreConfig>(inventorySubject("datastore", "get"), { key: name });

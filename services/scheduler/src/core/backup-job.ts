@@ -1,0 +1,276 @@
+import type { BackupStartRequest, ChangerConfig, DriveConfig, PoolAllocateReply } from "@tapefleet/api-types";
+import { TapefleetError, ValidationError } from "@tapefleet/common";
+import type { AgentHost, AgentPort, ChangerDrive, DatastoreAgentPort, DeviceTarget } from "./agent-port.ts";
+import { pickDevice, type CatalogPort, type DatastoreResolver, type InventoryPort, type JobInventoryPort } from "./inventory-port.ts";
+import { driveResource, mediaResource, type Lease, type LeaseManager } from "./lease-manager.ts";
+import { formatBytes, ProgressMeter } from "./progress.ts";
+import { classifyError, withRetry } from "./retry-policy.ts";
+import { DEFAULT_TAPE_RECHECK_MS, type TapeRequestBoard } from "./tape-requests.ts";
+import type { TaskContext } from "./task-registry.ts";
+
+/** PBS worker type of a tape backup. */
+export const BACKUP_WORKER_TYPE = "tape-backup";
+/** Reason of a backup whose datastore is on another host than the drive. */
+export const DATASTORE_NOT_ON_DRIVE_HOST = "DATASTORE_NOT_ON_DRIVE_HOST";
+
+export interface BackupDeps {
+  inventory: InventoryPort & JobInventoryPort & DatastoreResolver & CatalogPort;
+  agent: AgentPort & DatastoreAgentPort;
+  leases: Pick<LeaseManager, "acquireAnyDrive" | "extend" | "release" | "keepAlive">;
+  tapeRequests: TapeRequestBoard;
+  /** Mail + event to the job's notify user. */
+  notify?: (user: string, subject: string, text: string) => Promise<void>;
+  /** Slow re-check of a waiting tape request (ms). */
+  recheckMs?: number;
+  /** Chunk archive bytes per commit passed to the agent (0: its default). */
+  commitBytes?: number;
+  now?: () => number;
+}
+
+/** Summary of a finished backup. */
+export interface BackupSummary {
+  mediaSetUuid: string;
+  tapes: string[];
+  snapshots: number;
+  bytes: number;
+}
+
+interface DriveUse {
+  name: string;
+  config: DriveConfig;
+  target: DeviceTarget;
+  cd?: ChangerDrive;
+}
+
+/**
+ * A tape backup (PBS `backup` job, §5/§6/§11.6): lease a drive (named or any
+ * free one of the pool's library), list the snapshots the job selects on the
+ * datastore's agent, and write them in one media set: allocate a tape from
+ * the pool, lease and load it, write with the set's known digests, and on
+ * `TAPE_FULL` mark it full, unload and continue on the next tape of the same
+ * set. No usable tape online raises a tape request and waits (delayed state,
+ * woken by inventory/changer events or a slow timer). At the end the tape is
+ * unloaded (`ejectMedia`) and the set exported (`exportMediaSet`); a failed
+ * job leaves the tape in the drive.
+ */
+export class BackupJob {
+  constructor(private readonly deps: BackupDeps) {}
+
+  private async resolveDrive(name: string): Promise<DriveUse> {
+    const inv = this.deps.inventory;
+    const config = await inv.drive(name);
+    const target = pickDevice("drive", name, config.path, await inv.locations("drive"));
+    if (config.changer === undefined) return { name, config, target };
+    const c: ChangerConfig = await inv.changer(config.changer);
+    const ct = pickDevice("changer", c.name, c.path, await inv.locations("changer"));
+    return {
+      name,
+      config,
+      target,
+      cd: { changer: { ...ct, name: c.name, exportSlots: c["export-slots"] ?? [], ejectBeforeUnload: c["eject-before-unload"] ?? false }, driveNumber: config["changer-drivenum"] ?? 0, drive: target },
+    };
+  }
+
+  /** Candidate drives: the named one, else every drive of the library of the pool's drive (or of any library). */
+  private async candidates(req: BackupStartRequest): Promise<string[]> {
+    if (req.drive !== undefined) return [req.drive];
+    const pool = await this.deps.inventory.pool(req.pool);
+    const drives = await this.deps.inventory.drives();
+    const poolDrive = pool.drive !== undefined ? drives.find((d) => d.name === pool.drive) : undefined;
+    const library = poolDrive?.changer;
+    const names = drives.filter((d) => (library !== undefined ? d.changer === library : d.changer !== undefined)).map((d) => d.name);
+    if (poolDrive && !names.includes(poolDrive.name)) names.unshift(poolDrive.name);
+    if (names.length === 0) throw ValidationError.field("drive", `no drive given and pool '${req.pool}' names no library drive to pick from`);
+    return names.sort((a, b) => (a === pool.drive ? -1 : b === pool.drive ? 1 : a.localeCompare(b)));
+  }
+
+  async run(req: BackupStartRequest, ctx: TaskContext): Promise<BackupSummary> {
+    const { inventory, agent, leases } = this.deps;
+    const ds = await inventory.datastore(req.store);
+    const host: AgentHost = await inventory.agentOf(ds.host);
+    const candidates = await this.candidates(req);
+    const { lease: firstLease, drive: driveName } = await withRetry("lease a drive", () => leases.acquireAnyDrive(ctx.upid, candidates), {
+      signal: ctx.signal,
+      onRetry: (t) => ctx.log(t),
+    });
+    let lease: Lease = firstLease;
+    let lost: TapefleetError | undefined;
+    const stopKeepAlive = leases.keepAlive(
+      () => lease,
+      (err) => {
+        lost = err;
+      },
+    );
+    const checkLease = () => {
+      if (lost) throw lost;
+      ctx.signal.throwIfAborted();
+    };
+    let failed = true;
+    let drive: DriveUse | undefined;
+    try {
+      drive = await this.resolveDrive(driveName);
+      ctx.log(`tape backup of datastore '${ds.name}' to pool '${req.pool}' on drive '${driveName}'`);
+      if (drive.target.hostId !== host.hostId) {
+        throw new TapefleetError("CONFLICT", `datastore '${ds.name}' is on host '${host.hostId}' but drive '${driveName}' is on host '${drive.target.hostId}'`, { reason: DATASTORE_NOT_ON_DRIVE_HOST });
+      }
+      const selected = await agent.listSnapshots(host, {
+        path: ds.path,
+        store: ds.name,
+        ...(req.ns !== undefined ? { ns: req.ns } : {}),
+        ...(req.maxDepth !== undefined ? { maxDepth: req.maxDepth } : {}),
+        ...(req.groupFilter !== undefined ? { groupFilters: req.groupFilter } : {}),
+        latestOnly: req.latestOnly ?? false,
+      });
+      ctx.log(`${selected.length} snapshot(s) selected${req.latestOnly ? " (latest only)" : ""}`);
+      let remaining = selected.map((s) => `${ds.name}:${s.snapshot}`);
+      const meter = new ProgressMeter(undefined, this.deps.now);
+      const tapes: string[] = [];
+      let setUuid: string | undefined;
+      let exclude: string[] = [];
+      let totalBytes = 0;
+      let snapshotsWritten = 0;
+      while (remaining.length > 0 || setUuid === undefined) {
+        checkLease();
+        const alloc = await this.allocate(req, drive, setUuid, exclude, ctx);
+        setUuid = alloc.setLabel.uuid;
+        const label = alloc.medium["label-text"];
+        if (alloc.newSet) ctx.log(`starting new media set '${alloc.mediaSetName}' (${setUuid})${alloc.newSetReason ? `: ${alloc.newSetReason}` : ""}`);
+        lease = await leases.extend(lease, [mediaResource(alloc.medium.uuid)]);
+        await this.load(drive, label, ctx);
+        checkLease();
+        const known = await inventory.digests(setUuid, ds.name);
+        ctx.log(`writing to media '${label}' (seq nr ${alloc.setLabel.seqNr}), ${remaining.length} snapshot(s) left, ${known.length} chunk(s) already in the set`);
+        const before = totalBytes;
+        const out = await agent.writeSession(
+          host,
+          {
+            drive: drive.target.serial,
+            datastorePath: ds.path,
+            store: ds.name,
+            mediaSet: { uuid: setUuid, pool: req.pool, seqNr: alloc.setLabel.seqNr, ctime: alloc.setLabel.ctime },
+            snapshots: remaining,
+            knownDigests: known,
+            ...(this.deps.commitBytes ? { commitBytes: this.deps.commitBytes } : {}),
+          },
+          { signal: ctx.signal, onProgress: (p) => ctx.progress(meter.at(before + p.bytesWritten), `media '${label}'`) },
+        );
+        totalBytes = before + out.bytesWritten;
+        snapshotsWritten += out.snapshotsWritten.length;
+        tapes.push(label);
+        const used = (alloc.medium["bytes-used"] ?? 0) + out.bytesWritten;
+        await inventory.setBytesUsed(alloc.medium.uuid, used);
+        if (out.status === "complete") {
+          ctx.log(`media '${label}': ${out.snapshotsWritten.length} snapshot(s), ${formatBytes(out.bytesWritten)} written`);
+          remaining = [];
+          break;
+        }
+        ctx.log(`media '${label}' is full after ${formatBytes(out.bytesWritten)}: ${out.remaining.length} snapshot(s) go to the next tape`);
+        await inventory.markFull(alloc.medium.uuid);
+        remaining = out.remaining;
+        exclude = [...exclude, alloc.medium.uuid];
+        if (drive.cd) await agent.unload(drive.cd, undefined, { signal: ctx.signal, progress: (t) => ctx.log(t) });
+        lease = await this.dropMedia(lease, alloc.medium.uuid);
+      }
+      if (req.exportMediaSet && setUuid !== undefined) await this.exportSet(drive, setUuid, ctx);
+      else if (req.ejectMedia) await this.eject(drive, ctx);
+      failed = false;
+      const summary: BackupSummary = { mediaSetUuid: setUuid!, tapes, snapshots: snapshotsWritten, bytes: totalBytes };
+      ctx.log(`backup finished: ${snapshotsWritten} snapshot(s), ${formatBytes(totalBytes)} on ${tapes.length} tape(s) (${tapes.join(", ")}) of media set ${setUuid}`);
+      if (req.notifyUser) await this.deps.notify?.(req.notifyUser, `Tape backup of '${ds.name}' OK`, `${ctx.upid}\n${tapes.length} tape(s): ${tapes.join(", ")}\n${formatBytes(totalBytes)}`).catch(() => undefined);
+      return summary;
+    } catch (err) {
+      if (failed && drive) ctx.log(`the tape stays in drive '${drive.name}'`);
+      if (req.notifyUser) await this.deps.notify?.(req.notifyUser, `Tape backup of '${ds.name}' failed`, `${ctx.upid}\n${(err as Error).message}`).catch(() => undefined);
+      throw err;
+    } finally {
+      stopKeepAlive();
+      await leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  private async dropMedia(lease: Lease, uuid: string): Promise<Lease> {
+    await this.deps.leases.release(lease, [mediaResource(uuid)]);
+    return { ...lease, resources: lease.resources.filter((r) => r !== mediaResource(uuid)) };
+  }
+
+  /** Allocate a tape; with none usable online, raise a tape request and wait until one appears. */
+  private async allocate(req: BackupStartRequest, drive: DriveUse, setUuid: string | undefined, exclude: string[], ctx: TaskContext): Promise<PoolAllocateReply> {
+    let request: { id: string } | undefined;
+    try {
+      for (;;) {
+        ctx.signal.throwIfAborted();
+        try {
+          const reply = await this.deps.inventory.allocate({
+            pool: req.pool,
+            driveChanger: drive.config.changer ?? null,
+            ...(setUuid !== undefined ? { mediaSetUuid: setUuid } : {}),
+            ...(setUuid === undefined && req.forceMediaSet ? { forceMediaSet: true } : {}),
+            ...(exclude.length > 0 ? { exclude } : {}),
+          });
+          if (request) ctx.log("a usable tape appeared: continuing");
+          return reply;
+        } catch (err) {
+          if (classifyError(err) !== "operator") throw err;
+          if (!request) {
+            const message = `${(err as Error).message}: insert a writable tape of pool '${req.pool}'${drive.config.changer ? ` into changer '${drive.config.changer}' (import it into a storage slot)` : ` into drive '${drive.name}'`}`;
+            request = await this.deps.tapeRequests.raise({
+              upid: ctx.upid,
+              kind: drive.config.changer ? "insert" : "load",
+              pool: req.pool,
+              ...(setUuid !== undefined ? { mediaSetUuid: setUuid } : {}),
+              ...(drive.config.changer !== undefined ? { changer: drive.config.changer } : {}),
+              drive: drive.name,
+              message,
+            });
+            ctx.warn(`tape request: ${message}`);
+            if (req.notifyUser) await this.deps.notify?.(req.notifyUser, `Tape request for backup ${ctx.upid}`, message).catch(() => undefined);
+          }
+          await this.deps.tapeRequests.wait(this.deps.recheckMs ?? DEFAULT_TAPE_RECHECK_MS, ctx.signal);
+        }
+      }
+    } finally {
+      if (request) await this.deps.tapeRequests.close(request.id);
+    }
+  }
+
+  private async load(drive: DriveUse, label: string, ctx: TaskContext): Promise<void> {
+    if (!drive.cd) {
+      const found = await this.deps.agent.readLabel(drive.target, { signal: ctx.signal });
+      if (found?.["label-text"] !== label) throw new TapefleetError("CONFLICT", `standalone drive '${drive.name}' holds ${found ? `'${found["label-text"]}'` : "no labeled tape"}: load '${label}'`, { reason: "WRONG_MEDIA" });
+      return;
+    }
+    const res = await withRetry("load media", () => this.deps.agent.load(drive.cd!, { labelText: label }, { signal: ctx.signal, progress: (t) => ctx.log(t) }), {
+      signal: ctx.signal,
+      onRetry: (t) => ctx.log(t),
+    });
+    ctx.log(res.alreadyLoaded ? `media '${label}' is already loaded` : `loaded media '${label}' from slot ${res.fromSlot}`);
+  }
+
+  private async eject(drive: DriveUse, ctx: TaskContext): Promise<void> {
+    if (drive.cd) {
+      const r = await this.deps.agent.unload(drive.cd, undefined, { signal: ctx.signal, progress: (t) => ctx.log(t) });
+      if (r.slot !== undefined) ctx.log(`unloaded '${r.labelText ?? "?"}' to slot ${r.slot}`);
+    } else {
+      await this.deps.agent.eject(drive.target, { signal: ctx.signal });
+      ctx.log(`ejected the tape of drive '${drive.name}'`);
+    }
+  }
+
+  /** Move every tape of the set to an import/export slot (PBS export-media-set). */
+  private async exportSet(drive: DriveUse, setUuid: string, ctx: TaskContext): Promise<void> {
+    if (!drive.cd) {
+      await this.eject(drive, ctx);
+      return;
+    }
+    const set = await this.deps.inventory.mediaSet(setUuid);
+    for (const m of set.members) {
+      const slot = await this.deps.agent.exportMedia(drive.cd.changer, m.labelText);
+      ctx.log(`exported media '${m.labelText}' to import/export slot ${slot}`);
+      const entry = await this.deps.inventory.findMedia({ uuid: m.uuid });
+      if (entry) await this.deps.inventory.updateMedia({ uuid: m.uuid, location: "offline" });
+    }
+  }
+}
+
+/** Resource names a backup holds while writing to a tape (for tests and docs). */
+export const backupResources = (drive: string, mediaUuid: string): string[] => [driveResource(drive), mediaResource(mediaUuid)];
