@@ -18,6 +18,7 @@ afterAll(() => pool.close());
 
 describe("DigestPool", () => {
   it("verifies compressed and plain chunks in workers, in any number at once, and hands every blob back unchanged", async () => {
+    await pool.start(); // both workers loaded
     const chunks = await Promise.all(
       Array.from({ length: 12 }, async (_, i) => {
         const plain = plaintext(i, 1000 + i * 50_000);

@@ -36,6 +36,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Settles when the worker has loaded (or failed to). */
+  ready: Promise<void>;
 }
 
 /** Workers of the shared pool: one per core the process may use, at most 8. */
@@ -92,6 +94,17 @@ export class DigestPool {
     });
   }
 
+  /**
+   * Starts every worker and waits until each has loaded (a few hundred ms each: the
+   * TypeScript of the format is compiled per worker), so the first reads do not pay for
+   * it. Optional: workers otherwise start on first use.
+   */
+  async start(): Promise<void> {
+    if (this.#closed) throw new TapeFormatError("invalid-state", "digest pool is closed");
+    while (this.#slots.length < this.size) this.#start();
+    await Promise.all(this.#slots.map((s) => s.ready));
+  }
+
   /** Stops the workers; chunks being verified fail. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -108,9 +121,11 @@ export class DigestPool {
 
   #start(): Slot {
     const worker = startWorker();
-    const slot: Slot = { worker, pending: new Map() };
+    let loaded!: () => void;
+    const slot: Slot = { worker, pending: new Map(), ready: new Promise<void>((r) => (loaded = r)) };
     worker.unref();
     worker.on("message", (reply: DigestReply) => {
+      if (reply.id === 0) return loaded();
       const p = slot.pending.get(reply.id);
       if (p === undefined) return;
       slot.pending.delete(reply.id);
@@ -125,6 +140,7 @@ export class DigestPool {
       if (i >= 0) this.#slots.splice(i, 1);
       for (const p of slot.pending.values()) p.reject(new TapeFormatError("io", `digest worker failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
       slot.pending.clear();
+      loaded();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));

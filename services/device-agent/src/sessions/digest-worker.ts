@@ -13,6 +13,8 @@ if (port === null) throw new Error("digest-worker.ts runs as a worker thread");
 port.on("message", (job: DigestJob) => {
   void run(job).then((reply) => port.postMessage(reply, [reply.blob.buffer as ArrayBuffer]));
 });
+// loaded: the pool may count on this worker (id 0 is never a job)
+port.postMessage({ id: 0, blob: new Uint8Array(0), digestChecked: false } satisfies DigestReply);
 
 async function run(job: DigestJob): Promise<DigestReply> {
   try {
