@@ -1,5 +1,7 @@
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "@tapefleet/common";
+import { backupStartRequest, CONFIG_KINDS } from "@tapefleet/api-types";
 import { describe, expect, it } from "vitest";
+import { BACKUP_FIELDS, toBusRequest } from "./job-routes.ts";
 import { TAPE_ROUTES, parseQuery, withLocation } from "./tape-routes.ts";
 import { splitToken, hashSecret } from "../core/token-store.ts";
 import { buildOpenApiDocument } from "../openapi.ts";
@@ -77,7 +79,7 @@ describe("OpenAPI document", () => {
   it("describes every route with a unique operation id and error responses", () => {
     expect(doc.openapi).toBe("3.1.0");
     const ops = Object.values(doc.paths).flatMap((p) => Object.entries(p).filter(([m]) => m !== "parameters").map(([, o]) => o));
-    expect(ops).toHaveLength(4 * 5 + 3 + TAPE_ROUTES.length);
+    expect(ops).toHaveLength(CONFIG_KINDS.length * 5 + 3 + TAPE_ROUTES.length);
     for (const r of TAPE_ROUTES) expect(doc.paths[`/api2/json${r.path}`]?.[r.method.toLowerCase()]?.operationId).toBe(r.operationId);
     expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);
     for (const o of ops) expect(Object.keys(o.responses ?? {})).toContain("401");
@@ -104,9 +106,35 @@ describe("tape routes", () => {
     ]) {
       expect(paths).toContain(p);
     }
-    expect(TAPE_ROUTES.filter((r) => r.task).map((r) => r.op).sort()).toEqual(
+    expect(TAPE_ROUTES.filter((r) => r.task && r.op).map((r) => r.op).sort()).toEqual(
       ["barcode-label", "clean", "eject", "erase", "export-media", "format", "inventory", "label", "load-media", "load-slot", "rewind", "unload"].sort(),
     );
+  });
+  it("job routes: PBS paths, tasks answer a UPID, bodies become the contract's requests", () => {
+    const paths = TAPE_ROUTES.map((r) => `${r.method} ${r.path}${r.task ? " (task)" : ""}`);
+    for (const p of [
+      "POST /tape/backup (task)",
+      "POST /tape/restore (task)",
+      "POST /config/tape-backup-job/{id}/run (task)",
+      "POST /tape/drive/{drive}/catalog (task)",
+      "GET /tape/requests",
+      "GET /tape/media/list",
+      "GET /tape/media/content",
+      "GET /tape/media/media-sets",
+      "POST /tape/media/destroy",
+      "POST /tape/media/move",
+      "POST /admin/datastore/{store}/sample (task)",
+      "POST /admin/datastore/{store}/ingest (task)",
+    ]) {
+      expect(paths).toContain(p);
+    }
+    const restore = TAPE_ROUTES.find((r) => r.operationId === "restore")!;
+    const U = "0b5b3f1e-6a3c-4d2e-9f00-1234567890ab";
+    expect(restore.forward!.build({ "media-set": U, store: "a12=b12", "notify-user": "ops@pbs" }, {})).toEqual({ mediaSet: U, store: "a12=b12", notifyUser: "ops@pbs" });
+    expect(() => restore.forward!.build({ "media-set": "nope", store: "a12" }, {})).toThrow(/media-set: must be a lowercase hyphenated UUID/);
+    expect(() => toBusRequest(backupStartRequest, BACKUP_FIELDS, { store: "s12", pool: "p1", "latest-only": "yes" })).toThrow(/latest-only: must be a boolean/);
+    expect(() => toBusRequest(backupStartRequest, BACKUP_FIELDS, { store: "s12", pool: "p1", maxDepth: 1 })).toThrow(/maxDepth: unknown field/);
+    expect(() => toBusRequest(backupStartRequest, BACKUP_FIELDS, { pool: "p1" })).toThrow(/store: is required/);
   });
   it("types query parameters and names a bad one", () => {
     expect(parseQuery({ running: "1", limit: "20", x: "y" }, { running: "bool", limit: "int" })).toEqual({ running: true, limit: 20 });
