@@ -259,7 +259,10 @@ export function registerTapeRoutes(app: FastifyInstance, deps: { bus: Bus; reque
           return { data };
         }
         if (r.forward) {
-          const data = await ask(req, r.forward.subject, r.forward.build(input, params), r.task === true);
+          const built = r.forward.build(input, params) as Record<string, unknown>;
+          // Tasks run as the caller: the token id travels as `user` (the scheduler's task owner).
+          const payload = r.task ? { ...built, user: req.principal?.tokenId ?? "root" } : built;
+          const data = await ask(req, r.forward.subject, payload, r.task === true);
           if (r.task) return { data: (data as { upid: string }).upid };
           return { data: r.forward.map ? r.forward.map(data) : data };
         }

@@ -55,7 +55,14 @@ async function ok(...argv: string[]): Promise<string> {
   return r.stdout;
 }
 
-const last = (subject: string) => [...received].reverse().find((r) => r.subject === subject)?.payload;
+/** The last request on `subject`, without the caller's `user` (checked apart). */
+const last = (subject: string) => {
+  const p = [...received].reverse().find((r) => r.subject === subject)?.payload as Record<string, unknown> | undefined;
+  if (p === undefined) return undefined;
+  const { user: _user, ...rest } = p;
+  return rest;
+};
+const lastUser = (subject: string) => ([...received].reverse().find((r) => r.subject === subject)?.payload as { user?: string } | undefined)?.user;
 
 beforeAll(async () => {
   env = await provisionTestEnv("gwjobs");
@@ -114,6 +121,7 @@ describe("backup and restore routes", () => {
     const r = await api("POST", "/tape/backup", { store: "store1", pool: "daily", "max-depth": 2, "latest-only": true, "group-filter": ["type:vm"], "force-media-set": true });
     expect(r).toEqual({ status: 200, body: { data: UPID } });
     expect(last(SCHEDULER_JOB_SUBJECTS.backupStart)).toEqual({ store: "store1", pool: "daily", maxDepth: 2, latestOnly: true, groupFilter: ["type:vm"], forceMediaSet: true });
+    expect(lastUser(SCHEDULER_JOB_SUBJECTS.backupStart)).toBe(token.split(":")[0]);
     const bad = await api("POST", "/tape/backup", { store: "store1", pool: "daily", "max-depth": 9, colour: "red" });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual({ colour: "unknown field" });
