@@ -3,7 +3,7 @@
  * gateway's OpenAPI document (app/generated/schema.d.ts). Every request sends
  * the session's token; a 401 on it ends the session (back to the login page).
  */
-import type { ChangerStatusEntry, MediaEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
+import type { ChangerStatusEntry, MediaEntry, TapeRequestEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
 import createClient, { type Middleware } from "openapi-fetch";
 import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
 import type { ConfigKind, Entry } from "../src/config-forms.ts";
@@ -126,6 +126,13 @@ const CONFIG: Record<ConfigKind, ConfigCalls> = {
     update: (id, body) => client.PUT("/api2/json/config/tape-backup-job/{id}", { params: { path: { id } }, body: body as Schemas["TapeBackupJobUpdate"] }),
     remove: (id) => client.DELETE("/api2/json/config/tape-backup-job/{id}", { params: { path: { id } } }),
   },
+  datastore: {
+    list: () => client.GET("/api2/json/config/datastore"),
+    get: (name) => client.GET("/api2/json/config/datastore/{name}", { params: { path: { name } } }),
+    create: (body) => client.POST("/api2/json/config/datastore", { body: body as Schemas["DatastoreCreate"] }),
+    update: (name, body) => client.PUT("/api2/json/config/datastore/{name}", { params: { path: { name } }, body: body as Schemas["DatastoreUpdate"] }),
+    remove: (name) => client.DELETE("/api2/json/config/datastore/{name}", { params: { path: { name } } }),
+  },
 };
 
 export async function listConfig(kind: ConfigKind): Promise<Entry[]> {
@@ -229,4 +236,11 @@ export async function stopTask(upid: string): Promise<void> {
 /** Labelled media of the inventory, optionally of one pool. */
 export async function listMedia(query: { pool?: string } = {}): Promise<MediaEntry[]> {
   return (await unwrap<{ data: MediaEntry[] }>(client.GET("/api2/json/tape/media/list", { params: { query } }))).data;
+}
+
+/** A job waiting for an operator to load or insert a tape. */
+export type { TapeRequestEntry };
+
+export async function listTapeRequests(): Promise<TapeRequestEntry[]> {
+  return (await unwrap<{ data: TapeRequestEntry[] }>(client.GET("/api2/json/tape/requests"))).data;
 }

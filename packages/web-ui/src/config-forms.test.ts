@@ -10,7 +10,7 @@ const f = (type: FieldSpec["type"]): FieldSpec => ({ key: "k", label: "K", type,
 
 describe("form specs", () => {
   it("have one page per kind, a key field that is a required key, and list columns that are fields", () => {
-    expect(CONFIG_KINDS.map((k) => FORM_SPECS[k].route)).toEqual(["/changers", "/drives", "/media-pools", "/backup-jobs"]);
+    expect(CONFIG_KINDS.map((k) => FORM_SPECS[k].route)).toEqual(["/changers", "/drives", "/media-pools", "/backup-jobs", "/datastores"]);
     for (const k of CONFIG_KINDS) {
       const spec = FORM_SPECS[k];
       const keyField = spec.fields.find((x) => x.key === spec.keyField);

@@ -6,7 +6,7 @@
  */
 
 /** The configuration kinds of `/api2/json/config/<kind>`. */
-export const CONFIG_KINDS = ["changer", "drive", "media-pool", "tape-backup-job"] as const;
+export const CONFIG_KINDS = ["changer", "drive", "media-pool", "tape-backup-job", "datastore"] as const;
 export type ConfigKind = (typeof CONFIG_KINDS)[number];
 
 /** How a field is edited and encoded. */
@@ -108,7 +108,7 @@ export const FORM_SPECS: Readonly<Record<ConfigKind, FormSpec>> = {
     columns: ["id", "store", "pool", "drive", "schedule", "comment"],
     fields: [
       { key: "id", label: "Job id", type: "text", required: true, isKey: true, description: "3 to 32 letters, digits, '.', '_' or '-'.", placeholder: "daily-tape" },
-      { key: "store", label: "Datastore", type: "text", required: true, description: "Datastore to back up.", placeholder: "store1" },
+      { key: "store", label: "Datastore", type: "text", required: true, suggest: "datastore", description: "Datastore to back up.", placeholder: "store1" },
       { key: "pool", label: "Media pool", type: "text", required: true, suggest: "media-pool", description: "Media pool to write to (must exist)." },
       { key: "drive", label: "Drive", type: "text", required: true, suggest: "drive", description: "Drive to write with (must exist)." },
       { key: "schedule", label: "Schedule", type: "text", calendar: "always", description: "Calendar event (empty: the job runs only on demand).", placeholder: "mon..fri 02:00" },
@@ -119,6 +119,20 @@ export const FORM_SPECS: Readonly<Record<ConfigKind, FormSpec>> = {
       { key: "max-depth", label: "Max depth", type: "integer", description: "Namespace levels below the namespace to include (empty: all)." },
       { key: "group-filter", label: "Group filters", type: "lines", description: "One filter per line ('type:vm', 'group:vm/100', 'exclude:…')." },
       { key: "notify-user", label: "Notify user", type: "text", description: "User to notify ('name@realm').", placeholder: "root@pam" },
+      { key: "comment", label: "Comment", type: "text", description: "Single line." },
+    ],
+  },
+  datastore: {
+    kind: "datastore",
+    title: "datastore",
+    plural: "Datastores",
+    route: "/datastores",
+    keyField: "name",
+    columns: ["name", "host", "path", "comment"],
+    fields: [
+      { key: "name", label: "Name", type: "text", required: true, isKey: true, description: "3 to 32 letters, digits, '.', '_' or '-'.", placeholder: "store1" },
+      { key: "path", label: "Path", type: "text", required: true, description: "Directory of the datastore on its agent host (absolute).", placeholder: "/srv/pbs/store1" },
+      { key: "host", label: "Host", type: "text", required: true, description: "Host id of the device agent that serves the datastore.", placeholder: "host-a" },
       { key: "comment", label: "Comment", type: "text", description: "Single line." },
     ],
   },

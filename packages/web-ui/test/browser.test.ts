@@ -65,6 +65,7 @@ const VIEWS = [
   { name: "drives", nav: "Drives", heading: "Drives" },
   { name: "media-pools", nav: "Media Pools", heading: "Media Pools" },
   { name: "backup-jobs", nav: "Backup Jobs", heading: "Backup Jobs" },
+  { name: "datastores", nav: "Datastores", heading: "Datastores" },
 ] as const;
 
 let env: TestEnv;
@@ -87,6 +88,8 @@ const consoleErrors: { view: string; text: string; url: string }[] = [];
 /** HTTP errors a step provokes on purpose (the browser logs each as a console error). */
 const provoked: { path: string; status: number }[] = [];
 let currentView = "login";
+/** What the gateway answers for the tape request list (503 while no scheduler serves that subject). */
+let tapeRequestsStatus = 0;
 
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
@@ -210,6 +213,11 @@ beforeAll(async () => {
     if (Date.now() > deadline || agent.exitCode !== null) throw new Error(`the device agent did not come up: ${JSON.stringify(scan.body)}\n${agentLog}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+
+  // The dashboard reads the tape requests; where the scheduler does not serve them yet, the
+  // gateway answers 503 and the panel must show that answer (the browser logs the 503).
+  tapeRequestsStatus = (await api("GET", "/api2/json/tape/requests")).status;
+  if (tapeRequestsStatus === 503) provoked.push({ path: "/api2/json/tape/requests", status: 503 });
 
   profileDir = mkdtempSync(join(tmpdir(), "tapefleet-chromium-"));
   context = await chromium.launchPersistentContext(profileDir, {
@@ -346,6 +354,28 @@ describe("web UI in Chromium", () => {
     expect(await row.textContent()).toContain("7days");
     const stored = await api("GET", "/api2/json/config/media-pool/daily");
     expect(stored.body.data).toMatchObject({ name: "daily", drive: "d1", retention: "7days", allocation: "sat 18:00" });
+  });
+
+  it("creates a datastore; a relative path shows the API's message under the path field", async () => {
+    await go(view("datastores"));
+    await page.getByRole("button", { name: "Add datastore" }).click();
+    const form = dialog("New datastore");
+    await field(form, "Name").fill("store1");
+    await field(form, "Host").fill("host-a");
+    const path = field(form, "Path");
+    provoked.push({ path: "/api2/json/config/datastore", status: 400 });
+    await path.fill("srv/store1");
+    await form.getByRole("button", { name: "Create datastore" }).click();
+    const expected = await api("POST", "/api2/json/config/datastore", { name: "store1", host: "host-a", path: "srv/store1" });
+    expect(expected.status).toBe(400);
+    expect(await errorUnder(path)).toBe(expected.body.errors.path);
+    expect(expected.body.errors.path).toMatch(/absolute path/);
+
+    await path.fill(join(dir, "store1"));
+    await form.getByRole("button", { name: "Create datastore" }).click();
+    await form.waitFor({ state: "detached" });
+    await page.locator('tr[data-entry="store1"]').waitFor();
+    expect((await api("GET", "/api2/json/config/datastore/store1")).body.data).toEqual({ name: "store1", host: "host-a", path: join(dir, "store1") });
   });
 
   it("creates a backup job and previews its next runs as the schedule is typed", async () => {
@@ -497,7 +527,7 @@ describe("web UI in Chromium", () => {
   it("shows every main view readably in light and dark, on a laptop and on a large monitor", async () => {
     for (const view of VIEWS) {
       await go(view);
-      if (["changers", "drives", "media-pools", "backup-jobs"].includes(view.name)) await page.getByTestId("entries").waitFor();
+      if (["changers", "drives", "media-pools", "backup-jobs", "datastores"].includes(view.name)) await page.getByTestId("entries").waitFor();
       if (view.name === "library") await page.getByTestId("changer-status").waitFor();
       if (view.name === "tasks") await page.getByTestId("tasks").waitFor();
       if (view.name === "media") await page.getByTestId("media").waitFor();
@@ -508,6 +538,9 @@ describe("web UI in Chromium", () => {
     expect(await page.getByTestId("count-drive").textContent()).toContain("1");
     expect(await page.getByTestId("devices-online").textContent()).toBe("2 of 2 devices online");
     expect(await page.getByTestId("agents").textContent()).toBe("Device agentshost-a: 2/2 online");
+    const requestsPanel = page.getByTestId("panel-tape-requests");
+    if (tapeRequestsStatus === 200) expect(await requestsPanel.textContent()).toContain("No job is waiting for a tape.");
+    else expect(await requestsPanel.getByTestId("problem").textContent()).toContain(`HTTP ${tapeRequestsStatus}`);
     expect(await page.getByTestId("panel-tasks").textContent()).toContain("load-media d1");
     expect(await page.getByTestId("panel-upcoming").textContent()).toContain("nightly");
     await page.setViewportSize(LARGE);

@@ -3,7 +3,19 @@ import { useEffect, useState, type ReactNode } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { CONFIG_KINDS, FORM_SPECS, type ConfigKind, type Entry } from "../../src/config-forms.ts";
 import { formatRun, previewSchedule } from "../../src/schedule-preview.ts";
-import { ApiError, listConfig, listTapeChangers, listTapeDrives, listTasks, readiness, type LocatedDevice, type Readiness, type TaskInfo } from "../api.ts";
+import {
+  ApiError,
+  listConfig,
+  listTapeChangers,
+  listTapeDrives,
+  listTapeRequests,
+  listTasks,
+  readiness,
+  type LocatedDevice,
+  type Readiness,
+  type TapeRequestEntry,
+  type TaskInfo,
+} from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
 import { TaskStatusBadge } from "../components/task-status-badge.tsx";
 import { navigate } from "../router.ts";
@@ -19,6 +31,8 @@ export interface DashboardData {
   tapeChangers: LocatedDevice[] | ApiProblem;
   /** The latest tasks, newest first. */
   tasks: TaskInfo[] | ApiProblem;
+  /** Jobs waiting for an operator to load or insert a tape. */
+  tapeRequests: TapeRequestEntry[] | ApiProblem;
 }
 
 /**
@@ -199,6 +213,40 @@ function TasksPanel({ tasks }: { tasks: DashboardData["tasks"] }) {
   );
 }
 
+function TapeRequestsPanel({ requests }: { requests: DashboardData["tapeRequests"] }) {
+  if (isProblem(requests)) return <ProblemAlert problem={requests} title="Tape requests unavailable" />;
+  if (requests.length === 0) return <Text c="dimmed" size="sm" data-testid="tape-requests-none">No job is waiting for a tape.</Text>;
+  return (
+    <Table.ScrollContainer minWidth={480}>
+      <Table verticalSpacing={4} aria-label="Tape requests">
+        <Table.Tbody>
+          {requests.map((r) => (
+            <Table.Tr key={r.id}>
+              <Table.Td>
+                <Badge color="orange" variant="light">{r.kind}</Badge>
+              </Table.Td>
+              <Table.Td>
+                <Anchor
+                  size="sm"
+                  href={taskRoute(r.upid)}
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate(taskRoute(r.upid));
+                  }}
+                >
+                  {r.message}
+                </Anchor>
+              </Table.Td>
+              <Table.Td>drive {r.drive}</Table.Td>
+              <Table.Td ff="monospace">{formatRun(new Date(r.since * 1000))}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
 function UpcomingPanel({ config }: { config: DashboardData["config"] }) {
   const now = new Date();
   const rows = config["tape-backup-job"]
@@ -229,6 +277,7 @@ const PANELS: readonly Panel[] = [
   { id: "devices", title: "Drives and changers", span: 1, render: (d) => <DevicesPanel d={d} /> },
   { id: "tasks", title: "Tasks", span: 1, render: (d) => <TasksPanel tasks={d.tasks} /> },
   { id: "upcoming", title: "Next scheduled backups", span: 1, render: (d) => <UpcomingPanel config={d.config} /> },
+  { id: "tape-requests", title: "Tape requests", span: 1, render: (d) => <TapeRequestsPanel requests={d.tapeRequests} /> },
 ];
 
 /** The value, or the problem when the call failed (each panel shows its own). */
@@ -244,9 +293,10 @@ async function loadDashboard(): Promise<DashboardData> {
   const tapeDrives = settle(listTapeDrives());
   const tapeChangers = settle(listTapeChangers());
   const tasks = settle(listTasks({ limit: 20 }));
+  const tapeRequests = settle(listTapeRequests());
   const lists = await Promise.all(CONFIG_KINDS.map((k) => listConfig(k)));
   const config = Object.fromEntries(CONFIG_KINDS.map((k, i) => [k, lists[i]!])) as Record<ConfigKind, Entry[]>;
-  return { readiness: await ready, config, tapeDrives: await tapeDrives, tapeChangers: await tapeChangers, tasks: await tasks };
+  return { readiness: await ready, config, tapeDrives: await tapeDrives, tapeChangers: await tapeChangers, tasks: await tasks, tapeRequests: await tapeRequests };
 }
 
 export function Dashboard() {
