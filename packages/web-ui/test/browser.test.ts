@@ -475,6 +475,7 @@ describe("web UI in Chromium", () => {
     await poll(() => status.textContent(), { timeout: 60_000 }).toContain("OK");
     expect(await page.getByRole("heading", { level: 2 }).textContent()).toBe("load-media d1");
     expect(await page.getByTestId("task-log").textContent()).toContain("load media from slot 1 into drive 'd1'");
+    await poll(() => page.getByTestId("task-log").textContent()).toMatch(/TASK OK$/);
     await shot("task-log", "light");
     await shot("task-log", "dark");
     await page.emulateMedia({ colorScheme: "light" });
