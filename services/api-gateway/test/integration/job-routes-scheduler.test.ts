@@ -54,4 +54,14 @@ describe("job routes against the scheduler", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/'nosuch' does not exist/);
   });
+
+  it("backup and datastore sample start tasks whose log tapectl follows to the failure", async () => {
+    const b = await tapectl("backup", "store1", "daily", "--drive", "d1");
+    expect(b.code).toBe(1);
+    expect(b.stdout).toMatch(/datastore 'store1' does not exist/);
+    expect(b.stderr).toMatch(/^Error: task failed: .*datastore 'store1' does not exist/);
+    const s = await tapectl("datastore", "sample", "store1", "--size", "1M");
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/task failed: .*datastore 'store1' does not exist/);
+  });
 });
