@@ -15,6 +15,33 @@ export const DEFAULT_AGENT_TIMEOUT_MS = 120_000;
 /** Timeout of requests to the inventory service (ms). */
 export const DEFAULT_INVENTORY_TIMEOUT_MS = 10_000;
 
+/** Jobs one scheduler instance runs at once. */
+export const DEFAULT_WORKER_CONCURRENCY = 4;
+/** How often due schedule occurrences are looked for (ms). */
+export const DEFAULT_SCHEDULE_TICK_MS = 30_000;
+/** How often a job waiting on a tape request looks again without an event (ms). */
+export const DEFAULT_TAPE_RECHECK_MS = 60_000;
+/** Lease lifetime without a heartbeat (ms). */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+/** SMTP port when `TAPEFLEET_SMTP_PORT` is not set. */
+export const DEFAULT_SMTP_PORT = 25;
+/** Sender of notification mails when `TAPEFLEET_SMTP_FROM` is not set. */
+export const DEFAULT_SMTP_FROM = "tapefleet@localhost";
+
+/** Parses `user=address,user2=address2` (notification addresses per user id). */
+export function parseNotifyAddresses(text: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  if (text.trim() === "") return out;
+  for (const item of text.split(",")) {
+    const eq = item.indexOf("=");
+    const user = item.slice(0, eq).trim();
+    const addr = item.slice(eq + 1).trim();
+    if (eq <= 0 || !/^[^\s@]+@[^\s@]+$/.test(addr)) return `'${item}' is not user=address`;
+    out[user] = addr;
+  }
+  return out;
+}
+
 /** Node name in UPIDs: the host name's first label, safe characters only. */
 export function defaultNodeName(): string {
   const name = hostname().split(".")[0]!.replace(/[^A-Za-z0-9_.-]/g, "-");
@@ -38,6 +65,25 @@ export const schedulerConfigSchema = z.object({
   lockWaitMs: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_LOCK_WAIT_MS),
   agentTimeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_AGENT_TIMEOUT_MS),
   inventoryTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_INVENTORY_TIMEOUT_MS),
+  workerConcurrency: z.coerce.number().int().min(0).max(64).default(DEFAULT_WORKER_CONCURRENCY),
+  scheduleTickMs: z.coerce.number().int().min(0).max(3_600_000).default(DEFAULT_SCHEDULE_TICK_MS),
+  tapeRecheckMs: z.coerce.number().int().min(10).max(3_600_000).default(DEFAULT_TAPE_RECHECK_MS),
+  leaseTtlMs: z.coerce.number().int().min(1000).max(3_600_000).default(DEFAULT_LEASE_TTL_MS),
+  commitBytes: z.coerce.number().int().min(0).default(0),
+  smtpHost: z.string().min(1).optional(),
+  smtpPort: z.coerce.number().int().min(1).max(65535).default(DEFAULT_SMTP_PORT),
+  smtpFrom: z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be a mail address").default(DEFAULT_SMTP_FROM),
+  smtpTls: z
+    .union([z.boolean(), z.enum(["true", "false", "1", "0"])])
+    .transform((v) => v === true || v === "true" || v === "1")
+    .default(false),
+  notifyAddresses: z
+    .string()
+    .default("")
+    .superRefine((v, ctx) => {
+      const r = parseNotifyAddresses(v);
+      if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+    }),
 });
 
 export type SchedulerConfig = z.infer<typeof schedulerConfigSchema>;

@@ -6,6 +6,16 @@ import { BusInventory } from "./core/inventory-port.ts";
 import { TaskRegistry } from "./core/task-registry.ts";
 import { schema, type SchedulerSchema } from "./db/schema.ts";
 import { registerDeviceHandlers } from "./handlers/device-handlers.ts";
+import { backupRequestOf, backupTaskSpec, registerJobHandlers } from "./handlers/job-handlers.ts";
+import { BackupJob } from "./core/backup-job.ts";
+import { DatastoreJobs } from "./core/datastore-jobs.ts";
+import { JobQueue } from "./core/job-queue.ts";
+import { LeaseManager } from "./core/lease-manager.ts";
+import { Notifier, NOTIFICATION_EVENT } from "./core/notifier.ts";
+import { ScheduleRunner } from "./core/schedules.ts";
+import { TAPE_REQUEST_CLOSED_EVENT, TAPE_REQUEST_CREATED_EVENT, TapeRequestBoard } from "./core/tape-requests.ts";
+import { parseNotifyAddresses } from "./config.ts";
+import type { BackupStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, TapeRequestEntry } from "@tapefleet/api-types";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { JOB_QUEUE_NAME, type SchedulerConfig } from "./config.ts";
@@ -24,6 +34,15 @@ export interface RunningScheduler {
   tasks: TaskRegistry;
   /** The scheduler's BullMQ queue (`<queuePrefix>:tape-jobs:*` keys). */
   queue: Queue;
+  /** Jobs on the queue (submit, worker). */
+  jobs: JobQueue;
+  /** Fleet-wide leases of drives and tapes. */
+  leases: LeaseManager;
+  /** Calendar schedules of tape backup jobs. */
+  schedules: ScheduleRunner;
+  /** Open tape requests of this instance's jobs. */
+  tapeRequests: TapeRequestBoard;
+  notifier: Notifier;
   /** True when Redis answers PING. */
   redisReady(): Promise<boolean>;
   stop(): Promise<void>;
@@ -92,9 +111,84 @@ export async function startScheduler(
   const tasks = new TaskRegistry(service.database!.db, { node: config.nodeName, logger: service.logger.child({ component: "tasks" }) });
   const agents = options.agents ?? new GrpcAgentPort({ lockWaitMs: config.lockWaitMs, timeoutMs: config.agentTimeoutMs });
   const inventory = new BusInventory(service.bus, config.inventoryTimeoutMs);
+  const db = service.database!.db;
+  const bus = service.bus;
+  const logger = service.logger;
+  let eventsStream: Promise<unknown> | undefined;
+  const publishEvent = async (type: string, subject: string, data: unknown) => {
+    eventsStream ??= bus.ensureStream("events", ["events.>"]);
+    await eventsStream;
+    await bus.publishEvent(type, subject, data);
+  };
+  const leases = new LeaseManager(db, { worker: `${service.instanceId}:${config.nodeName}:${process.pid}`, ttlMs: config.leaseTtlMs });
+  const addresses = parseNotifyAddresses(config.notifyAddresses);
+  const notifier = new Notifier({
+    ...(config.smtpHost !== undefined ? { smtp: { host: config.smtpHost, port: config.smtpPort, from: config.smtpFrom, tls: config.smtpTls } } : {}),
+    addresses: typeof addresses === "string" ? {} : addresses,
+    publish: (e) => publishEvent(NOTIFICATION_EVENT, e.user, e),
+    logger: logger.child({ component: "notify" }),
+  });
+  /** Tape requests of every instance live in one Redis hash, so any replica lists them. */
+  const tapeRequestKey = `${config.queuePrefix}:tape-requests`;
+  const tapeRequests = new TapeRequestBoard({
+    created: async (e) => {
+      await redis.hset(tapeRequestKey, e.id, JSON.stringify(e));
+      await publishEvent(TAPE_REQUEST_CREATED_EVENT, e.id, e).catch((err: unknown) => logger.warn({ err }, "cannot publish the tape request"));
+    },
+    closed: async (e) => {
+      await redis.hdel(tapeRequestKey, e.id);
+      await publishEvent(TAPE_REQUEST_CLOSED_EVENT, e.id, e).catch(() => undefined);
+    },
+  });
+  // Jobs need the datastore and write session rpcs: the gRPC port has them (a fake agent passed for device operations may not).
+  const grpcAgents = agents as unknown as GrpcAgentPort;
+  const jobs = new JobQueue(
+    queue,
+    tasks,
+    {
+      backup: async (params, ctx) => {
+        await new BackupJob({
+          inventory,
+          agent: grpcAgents,
+          leases,
+          tapeRequests,
+          notify: (u, subj, text) => notifier.notify(u, subj, text),
+          recheckMs: config.tapeRecheckMs,
+          commitBytes: config.commitBytes,
+        }).run(params as BackupStartRequest, ctx);
+      },
+      "datastore-sample": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).sample(params as DatastoreSampleRequest, ctx),
+      "datastore-ingest": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).ingest(params as DatastoreIngestRequest, ctx),
+    },
+    logger.child({ component: "jobs" }),
+  );
+  const schedules = new ScheduleRunner(db, {
+    instance: service.instanceId,
+    jobs: () => inventory.backupJobs(),
+    fire: (job) => {
+      const req = backupRequestOf(job);
+      return jobs.submit("backup", backupTaskSpec(req, "root@pam", job.id), req);
+    },
+    logger: logger.child({ component: "schedules" }),
+  });
+  const wireJobs = () => {
+    registerJobHandlers(
+      bus,
+      {
+        submit: (kind, spec, params) => jobs.submit(kind, spec, params),
+        backupJob: (id) => inventory.backupJob(id),
+        tapeRequests: async () => Object.values(await redis.hgetall(tapeRequestKey)).map((v) => JSON.parse(v) as TapeRequestEntry).sort((a, b) => a.since - b.since),
+      },
+      logger.child({ component: "jobs" }),
+    );
+    bus.subscribe("events.inventory.>", () => tapeRequests.poke());
+    if (config.workerConcurrency > 0) jobs.startWorker({ redisUrl: config.redisUrl, prefix: config.queuePrefix, concurrency: config.workerConcurrency, queueName: JOB_QUEUE_NAME });
+    if (config.scheduleTickMs > 0) schedules.start(config.scheduleTickMs);
+  };
   try {
     const recovered = await tasks.recover();
     if (recovered > 0) service.logger.warn({ recovered }, "tasks left running by a stopped scheduler ended with status unknown");
+    wireJobs();
     registerDeviceHandlers(service.bus, { ops: (requestId) => new DeviceOps(requestId ? inventory.withRequestId(requestId) : inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));
     await service.bus.nc.flush();
   } catch (err) {
@@ -107,7 +201,13 @@ export async function startScheduler(
     await tasks.waitAll();
     agents.close();
   });
+  // Runs first at shutdown: no new jobs or schedule ticks, then the tasks hook stops the running ones.
+  service.lifecycle.onShutdown("jobs", async () => {
+    await schedules.stop();
+    await jobs.close();
+    notifier.close();
+  });
   service.markReady();
   service.logger.info({ queue: JOB_QUEUE_NAME, queuePrefix: config.queuePrefix, node: config.nodeName }, "job queue and device operations ready");
-  return { service, tasks, queue, redisReady, stop: () => service.stop() };
+  return { service, tasks, queue, jobs, leases, schedules, tapeRequests, notifier, redisReady, stop: () => service.stop() };
 }

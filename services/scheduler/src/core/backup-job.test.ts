@@ -14,7 +14,7 @@ const short = (r: string) => (r.startsWith("media:") ? `media:${r.slice(-2)}` : 
 const uuidOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 function medium(n: number): MediaEntry {
-  return { uuid: uuidOf(n), "label-text": `TAPE0${n}L9`, ctime: 1, status: "writable", location: "online-lib1", worm: false };
+  return { uuid: uuidOf(n), "label-text": `TAPE0${n}L9`, ctime: 1, status: "unknown", location: "online-lib1", worm: false };
 }
 
 /** A world of fakes: a library with tapes, an agent whose tapes hold `capacity` snapshots each. */

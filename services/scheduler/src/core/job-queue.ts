@@ -86,8 +86,9 @@ export class JobQueue {
     await this.tasks.runExisting(d.upid, { workerType: d.workerType, ...(d.workerId !== undefined ? { workerId: d.workerId } : {}) }, (ctx) => handler(d.params, ctx));
   }
 
+  /** Stop taking jobs; running ones are not awaited (their tasks are stopped by the task registry's shutdown). */
   async close(): Promise<void> {
-    await this.worker?.close().catch(() => undefined);
+    await this.worker?.close(true).catch(() => undefined);
     await this.workerRedis?.quit().catch(() => this.workerRedis?.disconnect());
     this.worker = undefined;
     this.workerRedis = undefined;
