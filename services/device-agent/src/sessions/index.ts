@@ -1,8 +1,19 @@
 export { SessionError, isSessionError, toSessionError, type SessionErrorCode } from "./session-error.ts";
 export { ScsiTape, READY_ATTEMPTS, READY_POLL_MS } from "./scsi-tape.ts";
 export { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, type ChunkFeederOptions } from "./chunk-feeder.ts";
-export { commitSubject, type ArchiveKind, type CommitRecord } from "./commit-record.ts";
-export { COMMIT_EVENT_TYPE, COMMIT_STREAM, memoryCommitPublisher, natsCommitPublisher, type CommitPublisher } from "./commit-publisher.ts";
+export {
+  COMMIT_RECORD_ID_NAMESPACE,
+  catalogRecordsOf,
+  commitRecordId,
+  commitRecordsFromCatalog,
+  commitSubject,
+  nameUuid,
+  type ArchiveKind,
+  type CommitEntry,
+  type CommitRecord,
+  type CommitTape,
+} from "./commit-record.ts";
+export { COMMIT_STREAM, memoryCommitPublisher, natsCommitPublisher, type CommitBus, type CommitPublisher } from "./commit-publisher.ts";
 export {
   DEFAULT_COMMIT_BYTES,
   runWriteSession,

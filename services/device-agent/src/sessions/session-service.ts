@@ -2,7 +2,7 @@ import { openDatastore, parseNamespaceMapping, type Datastore, type NamespaceMap
 import { DeviceAgentService, type HandlerContext, type ServiceImpl } from "@tapefleet/proto";
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import type { CommitPublisher } from "./commit-publisher.ts";
-import type { ArchiveKind, CommitRecord } from "./commit-record.ts";
+import type { ArchiveKind, CommitRecord, CommitTape } from "./commit-record.ts";
 import { readArchive, restoreFromTape, scanTape } from "./read-session.ts";
 import { ScsiTape } from "./scsi-tape.ts";
 import type { SessionDrives } from "./session-drives.ts";
@@ -199,6 +199,8 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       const out = new Channel<WriteOut>();
       const abort = new AbortController();
       ctx.signal.addEventListener("abort", () => abort.abort(), { once: true });
+      // Named in front of every batch of commit records (the catalog's records carry label text and pool).
+      let commitTape: CommitTape | undefined;
       const run = withDrive(start.drive, `WriteSession (request ${ctx.requestId})`, (tape) =>
         runWriteSession(
           tape,
@@ -216,9 +218,14 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
             signal: abort.signal,
           },
           {
-            onStarted: (s) => out.push({ message: { case: "started", value: { mediaUuid: s.mediaUuid, labelText: s.labelText, appended: s.appended, firstFileNumber: BigInt(s.firstFileNumber) } } }),
+            onStarted: async (s) => {
+              commitTape = { kind: "tape", mediaUuid: s.mediaUuid, labelText: s.labelText, mediaSetUuid: set.uuid, seqNr: set.seqNr, pool: set.pool, mediaSetCtime: Number(set.ctime), joined: false };
+              // A tape that was not appended to has just got its set label: it joined the set.
+              if (!s.appended) await options.publisher?.publish([{ ...commitTape, joined: true }]);
+              out.push({ message: { case: "started", value: { mediaUuid: s.mediaUuid, labelText: s.labelText, appended: s.appended, firstFileNumber: BigInt(s.firstFileNumber) } } });
+            },
             onCommit: async (records) => {
-              await options.publisher?.publish(records);
+              await options.publisher?.publish(commitTape === undefined ? records : [commitTape, ...records]);
               for (const r of records) out.push({ message: { case: "commit", value: commitToProto(r) } });
             },
             onProgress: (p) =>

@@ -113,7 +113,7 @@ describe("tape write and read sessions over gRPC against the virtual library", (
     allCommits.push(...second.commits);
 
     const published = await readPublishedCommits(bus.nc, bus.streamName(COMMIT_STREAM), bus.subject(commitSubject(mediaSet.uuid)));
-    expect(published).toEqual(allCommits);
+    expect(published).toEqual(allCommits.map((c) => (c.kind === "catalog-archive" ? { ...c, snapshot: undefined } : c)));
   }, 240_000);
 
   it("writes only new chunks on a second write to the same media set", async () => {

@@ -8,7 +8,8 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { addService, closeClient, createClient, DeviceAgentService, type Client, type ServiceImpl } from "@tapefleet/proto";
 import { writeMediaLabel } from "@tapefleet/tape-format";
 import { createLibrary, createVtlTransport, type SiteSpec, type VirtualLibrary } from "@tapefleet/vtl";
-import { ScsiTape, commitFromProto, sessionServiceImpl, type CommitRecord, type SessionServiceOptions } from "../../../src/sessions/index.ts";
+import { catalogRecord } from "@tapefleet/api-types";
+import { ScsiTape, commitFromProto, commitRecordsFromCatalog, sessionServiceImpl, type CommitRecord, type SessionServiceOptions } from "../../../src/sessions/index.ts";
 
 export const DRIVE = "tape0";
 export const MiB = 1024 * 1024;
@@ -170,15 +171,18 @@ export async function runWrite(client: Client<typeof DeviceAgentService>, input:
   return out;
 }
 
-/** Every commit record published on the media set's subject, read back from JetStream. */
+/**
+ * The archive commits published on the media set's subject, read back from JetStream
+ * (catalog records; a catalog archive's record does not name the media it describes).
+ */
 export async function readPublishedCommits(nc: Bus["nc"], stream: string, subject: string): Promise<CommitRecord[]> {
   const jsm = await nc.jetstreamManager();
   const info = await jsm.streams.info(stream);
-  const out: CommitRecord[] = [];
+  const records = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
     if (m === undefined || m.subject !== subject) continue;
-    out.push((JSON.parse(new TextDecoder().decode(m.data)) as { data: CommitRecord }).data);
+    records.push(catalogRecord.parse(JSON.parse(new TextDecoder().decode(m.data))));
   }
-  return out;
+  return commitRecordsFromCatalog(records);
 }
