@@ -244,3 +244,8 @@ export type { TapeRequestEntry };
 export async function listTapeRequests(): Promise<TapeRequestEntry[]> {
   return (await unwrap<{ data: TapeRequestEntry[] }>(client.GET("/api2/json/tape/requests"))).data;
 }
+
+/** Runs a tape backup job now; the answer is the task's UPID. */
+export async function runBackupJob(id: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/config/tape-backup-job/{id}/run", { params: { path: { id } } }))).data;
+}

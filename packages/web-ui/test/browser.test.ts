@@ -525,6 +525,27 @@ describe("web UI in Chromium", () => {
     await page.emulateMedia({ colorScheme: "light" });
   });
 
+  it("runs a backup job now and follows its task to the end", async () => {
+    await go(view("backup-jobs"));
+    await page.getByRole("button", { name: "Run nightly now" }).click();
+    currentView = "task";
+    await page.waitForURL(/\/tasks\/UPID/);
+    const upid = decodeURIComponent(new URL(page.url()).pathname.slice("/tasks/".length));
+    // Whatever the job's outcome on this empty datastore, the view follows the task until it ends
+    // and shows the same status and log as the API.
+    let final: { status: string; exitstatus?: string } | undefined;
+    await poll(async () => {
+      final = (await api("GET", `/api2/json/nodes/localhost/tasks/${encodeURIComponent(upid)}/status`)).body.data;
+      return final?.status;
+    }, { timeout: 120_000 }).toBe("stopped");
+    const exit = final!.exitstatus!;
+    await poll(() => page.getByTestId("task-status").textContent()).toContain(exit.length > 40 ? exit.slice(0, 40) : exit);
+    const lines = (await api("GET", `/api2/json/nodes/localhost/tasks/${encodeURIComponent(upid)}/log?limit=1000`)).body.data as { t: string }[];
+    expect(lines.length).toBeGreaterThan(0);
+    await poll(() => page.getByTestId("task-log").locator("div[data-level]").count()).toBe(lines.length);
+    await shot("backup-task", "light");
+  });
+
   it("shows every main view readably in light and dark, on a laptop and on a large monitor", async () => {
     for (const view of VIEWS) {
       await go(view);

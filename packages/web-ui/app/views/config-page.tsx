@@ -3,9 +3,11 @@ import { useCallback, useEffect, useState } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { FORM_SPECS, type ConfigKind, type Entry, type FormSpec } from "../../src/config-forms.ts";
 import { formatRun, previewSchedule } from "../../src/schedule-preview.ts";
-import { ApiError, getConfig, listConfig, removeConfig } from "../api.ts";
+import { ApiError, getConfig, listConfig, removeConfig, runBackupJob } from "../api.ts";
 import { EntryForm } from "../components/entry-form.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { navigate } from "../router.ts";
+import { taskRoute } from "./tasks.tsx";
 
 /** Kinds whose names a form of `spec` suggests. */
 function referencedKinds(spec: FormSpec): ConfigKind[] {
@@ -33,6 +35,14 @@ function EditIcon() {
   return (
     <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
       <path d="M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z" />
+    </svg>
+  );
+}
+
+function PlayIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+      <path d="M7 4l13 8-13 8z" />
     </svg>
   );
 }
@@ -99,6 +109,15 @@ export function ConfigPage({ kind }: { kind: ConfigKind }) {
     }
   }
 
+  async function runNow(entry: Entry) {
+    try {
+      navigate(taskRoute(await runBackupJob(String(entry[spec.keyField]))));
+    } catch (err) {
+      if (err instanceof ApiError) setProblem(err.problem);
+      else throw err;
+    }
+  }
+
   const keyOf = (e: Entry) => String(e[spec.keyField]);
   const label = (key: string) => spec.fields.find((f) => f.key === key)?.label ?? key;
 
@@ -123,7 +142,7 @@ export function ConfigPage({ kind }: { kind: ConfigKind }) {
                 {spec.columns.map((c) => (
                   <Table.Th key={c}>{label(c)}</Table.Th>
                 ))}
-                <Table.Th style={{ width: 90 }}>
+                <Table.Th style={{ width: kind === "tape-backup-job" ? 120 : 90 }}>
                   <VisuallyHidden>Actions</VisuallyHidden>
                 </Table.Th>
               </Table.Tr>
@@ -136,6 +155,13 @@ export function ConfigPage({ kind }: { kind: ConfigKind }) {
                   ))}
                   <Table.Td>
                     <Group gap={4} wrap="nowrap">
+                      {kind === "tape-backup-job" && (
+                        <Tooltip label="Run now">
+                          <ActionIcon variant="subtle" color="green" aria-label={`Run ${keyOf(e)} now`} onClick={() => void runNow(e)}>
+                            <PlayIcon />
+                          </ActionIcon>
+                        </Tooltip>
+                      )}
                       <Tooltip label="Edit">
                         <ActionIcon variant="subtle" aria-label={`Edit ${keyOf(e)}`} onClick={() => void openForm(e)}>
                           <EditIcon />
