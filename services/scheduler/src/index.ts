@@ -21,3 +21,12 @@ export { schema, leases, scheduleRuns, tasks, taskLog, type SchedulerSchema } fr
 export { DEFAULT_LEASE_TTL_MS, LEASE_BUSY, LEASE_LOST, LeaseManager, driveResource, mediaResource, type Lease, type LeaseHolder } from "./core/lease-manager.ts";
 export { classifyError, backoffDelay, withRetry, sleepFor, DEFAULT_BACKOFF, TRANSIENT_REASONS, PERMANENT_REASONS, OPERATOR_REASONS, type RetryClass, type BackoffPolicy } from "./core/retry-policy.ts";
 export { ProgressMeter, formatBytes, formatDuration, formatProgress, type ProgressFields } from "./core/progress.ts";
+export { ScheduleRunner, dueOccurrence, DEFAULT_SCHEDULE_CATCHUP_MS, type FiredOccurrence } from "./core/schedules.ts";
+export { JobQueue, JOB_KINDS, JOB_LOCK_MS, jobIdOf, type JobKind, type JobHandler, type QueuedJob } from "./core/job-queue.ts";
+export { BackupJob, BACKUP_WORKER_TYPE, DATASTORE_NOT_ON_DRIVE_HOST, type BackupDeps, type BackupSummary } from "./core/backup-job.ts";
+export { DatastoreJobs, DATASTORE_WORKER_TYPES } from "./core/datastore-jobs.ts";
+export { TapeRequestBoard, TAPE_REQUEST_CREATED_EVENT, TAPE_REQUEST_CLOSED_EVENT, DEFAULT_TAPE_RECHECK_MS } from "./core/tape-requests.ts";
+export { Notifier, NOTIFICATION_EVENT, type NotificationEvent, type NotifierOptions } from "./core/notifier.ts";
+export { registerJobHandlers, backupRequestOf, backupTaskSpec, type JobHandlerDeps } from "./handlers/job-handlers.ts";
+export type { AgentHost, DatastoreAgentPort, SelectedSnapshot, SampleResult, WriteSessionInput, WriteSessionOutcome } from "./core/agent-port.ts";
+export { pickAgent, type CatalogPort, type DatastoreResolver, type JobInventoryPort } from "./core/inventory-port.ts";

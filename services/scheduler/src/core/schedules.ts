@@ -44,8 +44,8 @@ export function dueOccurrence(schedule: string, after: Date, now: Date, timeZone
  * occurrence across replicas**: each due (job id, occurrence) is inserted
  * into `scheduler.schedule_run` with `ON CONFLICT DO NOTHING`; only the
  * instance whose insert took the row starts the job. The next occurrence is
- * computed after the job's last fired occurrence (or after `now - catchup`
- * for a job that never fired).
+ * computed after the job's last fired occurrence (missed ones run once, as
+ * PBS does), or after `now - catchup` for a job that never fired.
  */
 export class ScheduleRunner {
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +70,8 @@ export class ScheduleRunner {
     for (const job of await this.opts.jobs()) {
       if (!job.schedule) continue;
       const last = (await this.db.select({ o: sql<number | null>`max(${scheduleRuns.occurrence})` }).from(scheduleRuns).where(eq(scheduleRuns.jobId, job.id)))[0]?.o;
-      const after = new Date(Math.max(last !== null && last !== undefined ? Number(last) * 1000 : 0, now.getTime() - catchup));
+      // After the last fired occurrence (missed ones then run once); a job that never fired looks back `catchup` only.
+      const after = new Date(last !== null && last !== undefined ? Number(last) * 1000 : now.getTime() - catchup);
       let occurrence: number | undefined;
       try {
         occurrence = dueOccurrence(job.schedule, after, now, this.opts.timeZone);
