@@ -23,6 +23,10 @@ export const gatewayConfigSchema = z.object({
   requestTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   deviceRequestTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(DEFAULT_DEVICE_REQUEST_TIMEOUT_MS),
   statsIntervalMs: z.coerce.number().int().min(0).default(DEFAULT_STATS_INTERVAL_MS),
+  /** Serve the web UI at `/` (default on). */
+  webUi: env.bool(true),
+  /** Folder of the built web UI (default: `packages/web-ui/dist` of this checkout). */
+  webUiDir: z.string().min(1).optional(),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -9,6 +9,7 @@ import { schema, type GatewaySchema } from "./db/schema.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 import { RequestStats } from "./http/request-stats.ts";
 import { registerApi } from "./http/routes.ts";
+import { registerWebUi, type WebUiState } from "./http/web-ui.ts";
 
 /** Folder of the committed drizzle-kit migrations. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -29,6 +30,8 @@ export interface RunningGateway {
   service: RunningService<GatewaySchema>;
   /** Path of the admin token file and whether this start created it. */
   adminToken: { file: string; created: boolean };
+  /** The web UI served at `/` (its folder and whether it is built), or null when `webUi` is off. */
+  webUi: WebUiState | null;
   stop(): Promise<void>;
 }
 
@@ -87,6 +90,10 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
       deviceTimeoutMs: config.deviceRequestTimeoutMs,
       openApiDocument: buildOpenApiDocument({ version: API_VERSION, serverUrl: url }),
     });
+    const webUi = config.webUi ? await registerWebUi(app, config.webUiDir === undefined ? {} : { dir: config.webUiDir }) : null;
+    if (webUi !== null && !webUi.built) {
+      service.logger.warn({ dir: webUi.dir }, "the web UI is not built: '/' shows how to build it (npm run build)");
+    }
     await app.listen({ host: config.httpHost, port });
     service.lifecycle.onShutdown("http", () => app.close());
     if (config.statsIntervalMs > 0) {
@@ -98,8 +105,8 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
       service.lifecycle.onShutdown("stats", () => clearInterval(timer));
     }
     service.markReady();
-    service.logger.info({ url }, "API listening");
-    return { url, app, tokens, service, adminToken, stop: () => service.stop() };
+    service.logger.info({ url, webUi: webUi === null ? "off" : webUi.built ? `${url}/` : "not built" }, "API listening");
+    return { url, app, tokens, service, adminToken, webUi, stop: () => service.stop() };
   } catch (err) {
     await service.stop();
     await app.close();

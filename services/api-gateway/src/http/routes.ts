@@ -15,13 +15,38 @@ import { tokenFromHeader } from "./auth.ts";
 import { toHttpError } from "./error-response.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { registerTapeRoutes } from "./tape-routes.ts";
+import { SPA_FALLBACK_ROUTE } from "./web-ui.ts";
 
 /** Root of the JSON API (as PBS). */
 export const API_ROOT = "/api2/json";
 /** The OpenAPI document (served without authentication: it holds no data). */
 export const OPENAPI_PATH = "/api2/openapi.json";
-/** Paths answered without a token: health probes and the API description. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", OPENAPI_PATH]);
+/** Paths of the API answered without a token: the API description (it holds no data). */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([OPENAPI_PATH]);
+
+/** True for the API's paths (`/api2` and below). */
+export function isApiPath(path: string): boolean {
+  return path === "/api2" || path.startsWith("/api2/");
+}
+
+/**
+ * True when a request for `path` needs a token: every API path except
+ * {@link PUBLIC_PATHS}. The probes, the metrics and the web UI's files (which
+ * hold no data; every API call of the app carries the token) do not.
+ */
+export function needsToken(path: string): boolean {
+  return isApiPath(path) && !PUBLIC_PATHS.has(path);
+}
+
+/**
+ * The path that decides whether a request needs a token: the pattern of the
+ * route it matched (so a percent-encoded spelling of an API path is still an
+ * API path), or its own path when no route or only the web UI's fallback matched.
+ */
+export function authPathOf(req: FastifyRequest): string {
+  const route = req.routeOptions.url;
+  return route === undefined || route === SPA_FALLBACK_ROUTE ? req.url.split("?", 1)[0]! : route;
+}
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -65,8 +90,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.addHook("onRequest", async (req, reply) => {
     void reply.header("x-request-id", req.id);
-    const path = req.url.split("?", 1)[0]!;
-    if (PUBLIC_PATHS.has(path)) return;
+    if (!needsToken(authPathOf(req))) return;
     const principal = await tokens.verify(tokenFromHeader(req.headers.authorization));
     if (!principal) throw new UnauthorizedError("invalid API token");
     req.principal = principal;
