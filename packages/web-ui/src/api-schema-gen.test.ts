@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { API_SCHEMA_FILE, renderApiSchema } from "./api-schema-gen.ts";
 
 describe("generated API client types", () => {
-  it("app/generated/schema.d.ts matches the gateway's OpenAPI document (else: npm run gen:api -w @tapefleet/web-ui)", async () => {
+  it("app/generated/schema.d.ts matches services/api-gateway/openapi.json (else: npm run gen:api -w @tapefleet/web-ui)", async () => {
     const expected = await renderApiSchema();
     const committed = readFileSync(API_SCHEMA_FILE, "utf8");
     expect(committed === expected, "app/generated/schema.d.ts is stale: run `npm run gen:api -w @tapefleet/web-ui`").toBe(true);

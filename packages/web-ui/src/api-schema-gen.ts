@@ -1,14 +1,19 @@
 /**
- * Generation of the app's typed API client: the gateway's OpenAPI document
- * (`buildOpenApiDocument()`) through openapi-typescript into
- * `app/generated/schema.d.ts`. Run by `npm run gen:api -w @tapefleet/web-ui`;
+ * Generation of the app's typed API client: the gateway's committed OpenAPI
+ * document (`services/api-gateway/openapi.json`, written by
+ * `npm run gen:openapi -w @tapefleet/api-gateway`) through openapi-typescript
+ * into `app/generated/schema.d.ts`. Run by `npm run gen:api -w @tapefleet/web-ui`;
  * `api-schema-gen.test.ts` fails when the committed file is stale.
- * Not part of the package's exports (it needs the gateway and openapi-typescript).
+ * The gateway is read as a file, never imported, so this workspace does not
+ * depend on it. Not part of the package's exports (it needs openapi-typescript).
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { API_VERSION, buildOpenApiDocument } from "@tapefleet/api-gateway";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
+
+/** The gateway's committed OpenAPI document, read from this checkout. */
+export const OPENAPI_FILE = fileURLToPath(new URL("../../../services/api-gateway/openapi.json", import.meta.url));
 
 /** The generated file (never edited by hand). */
 export const API_SCHEMA_FILE = fileURLToPath(new URL("../app/generated/schema.d.ts", import.meta.url));
@@ -21,9 +26,9 @@ const HEADER = [
   "",
 ].join("\n");
 
-/** The text `schema.d.ts` must have for the gateway's current OpenAPI document. */
+/** The text `schema.d.ts` must have for the gateway's committed OpenAPI document. */
 export async function renderApiSchema(): Promise<string> {
-  const doc = buildOpenApiDocument({ version: API_VERSION }) as unknown as OpenAPI3;
+  const doc = JSON.parse(readFileSync(OPENAPI_FILE, "utf8")) as OpenAPI3;
   const ast = await openapiTS(doc, { alphabetize: false, exportType: false, silent: true });
   return HEADER + astToString(ast);
 }

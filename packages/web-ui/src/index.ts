@@ -1,7 +1,7 @@
 /**
  * @tapefleet/web-ui: the browser app's DOM-free parts (form specs and bodies,
- * error reading, schedule previews, client routes). The Fastify plugin that
- * serves the app is `@tapefleet/web-ui/server`.
+ * error reading, schedule previews). The gateway serves the built app
+ * (`dist/`) at `/`.
  */
 export { type ApiProblem, networkProblem, splitFieldErrors, toApiProblem } from "./api-problem.ts";
 export {
@@ -21,4 +21,3 @@ export {
   updateBody,
 } from "./config-forms.ts";
 export { ALLOCATION_KEYWORDS, PREVIEW_RUNS, type SchedulePreview, formatDuration, formatRun, formatTimestamp, previewSchedule } from "./schedule-preview.ts";
-export { RESERVED_PATHS, isClientRoute, isReservedPath } from "./spa-paths.ts";

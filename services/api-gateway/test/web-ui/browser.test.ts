@@ -1,10 +1,11 @@
 /**
- * The web UI in a real browser (Debian's Chromium through playwright-core)
- * against a real gateway, inventory and scheduler (in-process, PostgreSQL +
- * NATS + Redis from provisionTestEnv) and a device agent process with a
- * virtual library (one changer, one drive). The gateway starts listening inside startGateway, so the
- * UI is served by a Fastify app of this test that registers the web UI plugin
- * and forwards /api2, /healthz and /readyz to the gateway.
+ * The web UI in a real browser (Debian's Chromium through playwright-core),
+ * served by the gateway itself at `/`, against a real gateway, inventory and
+ * scheduler (in-process, PostgreSQL + NATS + Redis from provisionTestEnv) and
+ * a device agent process with a virtual library (one changer, one drive).
+ * The app is built from the current sources of packages/web-ui into a fresh
+ * folder (`npm run build -w @tapefleet/web-ui` as a child command, no package
+ * import) that the gateway serves through `webUiDir`.
  * Screenshots of every main view, light and dark, go to test-output/web-ui/.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -12,17 +13,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@tapefleet/common";
-import { gatewayConfigSchema, startGateway, type RunningGateway } from "@tapefleet/api-gateway";
 import { inventoryConfigSchema, startInventory, type RunningInventory } from "@tapefleet/inventory";
 import { loadSchedulerConfig, startScheduler, type RunningScheduler } from "@tapefleet/scheduler";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
-import { registerWebUi } from "../src/server.ts";
+import { gatewayConfigSchema } from "../../src/config.ts";
+import { startGateway, type RunningGateway } from "../../src/gateway.ts";
 
-const REPO = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
+const REPO = resolve(fileURLToPath(new URL("../../../../", import.meta.url)));
 const OUT = join(REPO, "test-output", "web-ui");
 const CHROMIUM = "/usr/bin/chromium";
 const AGENT_MAIN = join(REPO, "services/device-agent/src/main.ts");
@@ -74,7 +74,6 @@ let sched: RunningScheduler;
 let agent: ChildProcess | undefined;
 let agentLog = "";
 let gw: RunningGateway;
-let ui: FastifyInstance;
 let uiUrl: string;
 let adminToken: string;
 let profileDir: string;
@@ -97,21 +96,21 @@ function ensureChromium(): void {
   if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`Chromium is missing and 'apt-get install -y chromium' failed (exit ${String(r.status)})`);
 }
 
-/** Forwards a request to the gateway as it came (method, headers, raw body). */
-async function forward(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || ["host", "connection", "content-length"].includes(k)) continue;
-    headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-  }
-  const body = req.method === "GET" || req.method === "HEAD" || req.body === undefined ? undefined : (req.body as Buffer);
-  const res = await fetch(`${gw.url}${req.url}`, { method: req.method, headers, ...(body === undefined ? {} : { body }) });
-  reply.code(res.status);
-  for (const h of ["content-type", "x-request-id"]) {
-    const v = res.headers.get(h);
-    if (v !== null) reply.header(h, v);
-  }
-  return reply.send(Buffer.from(await res.arrayBuffer()));
+/** Builds the current sources of the web UI into `outDir` (a child `npm run build`, so this workspace imports nothing of the UI). */
+async function buildWebUi(outDir: string): Promise<void> {
+  let output = "";
+  const code = await new Promise<number | null>((done, fail) => {
+    const child = spawn("npm", ["run", "build", "-w", "@tapefleet/web-ui", "--", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"], {
+      cwd: REPO,
+      env: { ...process.env, NODE_ENV: "production" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.once("error", fail);
+    child.once("close", done);
+  });
+  if (code !== 0 || !existsSync(join(outDir, "index.html"))) throw new Error(`building the web UI failed (exit ${String(code)}):\n${output.slice(-4000)}`);
 }
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -182,28 +181,23 @@ beforeAll(async () => {
   });
   agent.stdout!.on("data", (c: Buffer) => (agentLog += c.toString()));
   agent.stderr!.on("data", (c: Buffer) => (agentLog += c.toString()));
+  // A fresh dist folder with the current sources, built while the agent starts.
+  distDir = join(dir, "dist");
+  const built = buildWebUi(distDir);
   const base = { natsUrl: env.natsUrl, natsPrefix: env.natsPrefix, databaseUrl: env.databaseUrl, logLevel: "silent" };
   inv = await startInventory(inventoryConfigSchema.parse({ ...base, scanDeadlineMs: 1000, deviceOfflineMs: 7000 }), {
     logger: createLogger({ service: "inventory", level: "silent" }),
     installSignalHandlers: false,
   });
   sched = await startScheduler(loadSchedulerConfig({ env: { ...env.serviceEnv(), TAPEFLEET_LOG_LEVEL: "silent" } }), { installSignalHandlers: false });
-  gw = await startGateway(gatewayConfigSchema.parse({ ...base, httpPort: 0, statsIntervalMs: 0, adminTokenFile: join(dir, "admin-token") }), {
+  await built;
+  gw = await startGateway(gatewayConfigSchema.parse({ ...base, httpPort: 0, statsIntervalMs: 0, adminTokenFile: join(dir, "admin-token"), webUiDir: distDir }), {
     logger: createLogger({ service: "api-gateway", level: "silent" }),
     installSignalHandlers: false,
   });
   adminToken = readFileSync(join(dir, "admin-token"), "utf8").trim();
-
-  // A fresh dist folder: registerWebUi builds the current sources into it (vite build).
-  distDir = join(dir, "dist");
-  ui = Fastify({ logger: false });
-  ui.removeAllContentTypeParsers();
-  ui.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
-  ui.all("/api2/*", forward);
-  ui.get("/readyz", forward);
-  ui.get("/healthz", forward);
-  await registerWebUi(ui, { distDir });
-  uiUrl = await ui.listen({ host: "127.0.0.1", port: 0 });
+  // The gateway serves the UI itself, on the API's own address.
+  uiUrl = gw.url;
 
   // The device agent answers a scan once it is up.
   const deadline = Date.now() + 90_000;
@@ -240,7 +234,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  await ui?.close();
   if (agent && agent.exitCode === null) {
     const exited = new Promise((r) => agent!.once("exit", r));
     agent.kill("SIGTERM");
@@ -262,13 +255,27 @@ afterEach(async (ctx) => {
   }
 });
 
-describe("web UI server", () => {
-  it("built the app into the given dist folder and serves it on client routes without shadowing the API", async () => {
-    expect(existsSync(join(distDir, "index.html"))).toBe(true);
+describe("the gateway serving the web UI", () => {
+  it("serves the app built into TAPEFLEET_WEB_UI_DIR at / and on client routes without a token, without shadowing the API", async () => {
+    expect(gw.webUi).toEqual({ dir: distDir, built: true });
+    const root = await fetch(`${uiUrl}/`);
+    expect(root.status).toBe(200);
+    const html = await root.text();
+    expect(html).toBe(readFileSync(join(distDir, "index.html"), "utf8"));
     const index = await fetch(`${uiUrl}/media-pools`);
     expect(index.status).toBe(200);
     expect(index.headers.get("content-type")).toMatch(/text\/html/);
     expect(await index.text()).toContain('<div id="root">');
+    // The bundle the page loads is served, cached for good (its name carries its hash).
+    const script = /<script[^>]+src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const bundle = await fetch(`${uiUrl}${script!}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    await bundle.arrayBuffer();
+
+    expect((await fetch(`${uiUrl}/api2/json/config/drive`)).status).toBe(401);
+    expect((await fetch(`${uiUrl}/api2/openapi.json`)).status).toBe(200);
 
     const unknownApi = await fetch(`${uiUrl}/api2/json/no-such-route`);
     expect(unknownApi.status).toBe(401);
