@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -153,6 +154,35 @@ export function ensureMasterKeyFile(file: string): boolean {
 
 const PORT_RE = /^\d{1,5}$/;
 
+/** The web UI's build in this checkout, served by the gateway at `/` unless `TAPEFLEET_WEB_UI_DIR` names another. */
+export const WEB_UI_INDEX = join(REPO_ROOT, "packages", "web-ui", "dist", "index.html");
+
+/**
+ * Builds the web UI (`npm run build -w @tapefleet/web-ui`, a child command)
+ * when the gateway would serve this checkout's build and it is missing. A
+ * failed build is logged, not fatal: the gateway then answers `/` with a page
+ * saying to run `npm run build`, and the API works as usual.
+ */
+async function ensureWebUiBuilt(env: NodeJS.ProcessEnv, logDir: string, log: (line: string) => void): Promise<void> {
+  const off = ["0", "false", "no"].includes((env["TAPEFLEET_WEB_UI"] ?? "").toLowerCase());
+  if (off || nonEmpty(env["TAPEFLEET_WEB_UI_DIR"]) !== undefined || existsSync(WEB_UI_INDEX)) return;
+  const logFile = join(logDir, "web-ui-build.log");
+  log(`web UI: not built yet, running 'npm run build -w @tapefleet/web-ui' (output in ${logFile})`);
+  let output = "";
+  const code = await new Promise<number | null>((done) => {
+    const child = spawn("npm", ["run", "build", "-w", "@tapefleet/web-ui"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.once("error", (err) => {
+      output += String(err);
+      done(null);
+    });
+    child.once("close", done);
+  });
+  writeFileSync(logFile, output);
+  log(code === 0 && existsSync(WEB_UI_INDEX) ? "web UI: built" : `web UI: the build failed (exit ${String(code)}); see ${logFile}`);
+}
+
 /**
  * Starts the whole stack on this host as separate processes: backing servers
  * (PostgreSQL, NATS, Redis: configured, already local, or started here), then
@@ -272,8 +302,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       ...(keyFromEnv ? {} : { TAPEFLEET_MASTER_KEY_FILE: masterKeyFile }),
     });
 
+    // The gateway serves the web UI: build it while the first level starts.
+    const webUiBuilt = ensureWebUiBuilt(env, logDir, log);
     const levels = [...new Set(STACK_SERVICES.map((s) => s.level))].sort((a, b) => a - b);
     for (const level of levels) {
+      if (STACK_SERVICES.some((s) => s.level === level && s.name === "api-gateway")) await webUiBuilt;
       const batch: ServiceProcess[] = [];
       for (const def of STACK_SERVICES.filter((s) => s.level === level)) {
         const main = join(REPO_ROOT, "services", def.name, "src", "main.ts");
@@ -300,6 +333,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     }
 
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    if (!["0", "false", "no"].includes((env["TAPEFLEET_WEB_UI"] ?? "").toLowerCase())) log(`web UI:           ${gatewayUrl}/ (served by the gateway)`);
     const services: StackServiceInfo[] = started.map((s) => ({ name: s.name, pid: s.pid, healthUrl: s.healthUrl, logFile: s.logFile }));
     const file: StackFile = {
       gatewayUrl,
