@@ -1,0 +1,284 @@
+/**
+ * A backup through the parts of the stack: a device agent process with a
+ * virtual library (tiny cartridges), the scheduler (NATS, PostgreSQL,
+ * Redis/BullMQ), and the inventory's and catalog's side of the bus contract
+ * served by the test (pool allocation over the tapes the test labelled).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials } from "@grpc/grpc-js";
+import {
+  CATALOG_REQUESTS,
+  INVENTORY_JOB_SUBJECTS,
+  SCHEDULER_JOB_SUBJECTS,
+  deviceLocationSubject,
+  inventorySubject,
+  mediaSubject,
+  taskSubject,
+  type DeviceLocation,
+  type MediaEntry,
+  type PoolAllocateRequest,
+  type TapeRequestEntry,
+  type TaskLogPage,
+} from "@tapefleet/api-types";
+import { Bus, createLogger, NotFoundError, TapefleetError } from "@tapefleet/common";
+import { closeClient, createClient, DeviceAgentService, DeviceKind } from "@tapefleet/proto";
+import { freePort, provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
+import { GrpcAgentPort, loadSchedulerConfig, startScheduler, type RunningScheduler } from "../../src/index.ts";
+
+const AGENT_MAIN = fileURLToPath(new URL("../../../device-agent/src/main.ts", import.meta.url));
+const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const logger = createLogger({ service: "sched-backup-test", level: "silent" });
+const SET_POOL = "daily";
+const TAPES = ["TF0001L9", "TF0002L9", "TF0003L9", "TF0004L9", "TF0005L9", "TF0006L9"];
+
+let env: TestEnv;
+let dir: string;
+let agentProc: ChildProcess;
+let agentAddress: string;
+let sched: RunningScheduler;
+let bus: Bus;
+let side: Bus;
+let locations: DeviceLocation[] = [];
+const media = new Map<string, MediaEntry & { full?: boolean; available: boolean }>();
+const calls: string[] = [];
+const commits: string[] = [];
+/** Chunk digests (hex) per media set, from the commit records: the catalog's `media-set.digests`. */
+const setDigests = new Map<string, Set<string>>();
+
+async function startAgent(): Promise<void> {
+  const spec = {
+    libraries: [
+      {
+        name: "lib1",
+        slots: 8,
+        importExportSlots: 1,
+        serial: "TFLIB0001",
+        drives: [
+          { generation: 9, serial: "TFD0000001" },
+          { generation: 9, serial: "TFD0000002" },
+        ],
+        cartridges: TAPES.map((barcode, i) => ({ barcode, slot: i + 1 })),
+      },
+    ],
+    defaults: { capacityBytes: 2 * MiB, earlyWarningBytes: 256 * KiB },
+    timing: { loadMs: 0, powerOnUnitAttention: false },
+  };
+  const specFile = join(dir, "spec.json");
+  writeFileSync(specFile, JSON.stringify(spec));
+  agentAddress = `127.0.0.1:${await freePort()}`;
+  const fd = openSync(join(dir, "agent.log"), "a");
+  agentProc = spawn(process.execPath, ["--import", "tsx", AGENT_MAIN], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      ...env.serviceEnv(),
+      TAPEFLEET_HOST_ID: "host-a",
+      TAPEFLEET_GRPC_ADDRESS: agentAddress,
+      TAPEFLEET_HTTP_PORT: "0",
+      TAPEFLEET_VTL_DIR: join(dir, "vtl"),
+      TAPEFLEET_VTL_SPEC: specFile,
+      TAPEFLEET_READY_POLL_MS: "20",
+      TAPEFLEET_LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", fd, fd],
+  });
+  closeSync(fd);
+  const client = createClient(DeviceAgentService, agentAddress, credentials.createInsecure(), { defaultTimeoutMs: 30_000 });
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        const devices = (await client.listDevices({ kinds: [], includeOffline: false }, { timeoutMs: 1000 })).devices;
+        locations = devices.map((d) => ({
+          "host-id": "host-a",
+          "grpc-address": agentAddress,
+          serial: d.serial,
+          path: d.path,
+          kind: d.kind === DeviceKind.MEDIUM_CHANGER ? "changer" : "drive",
+          vendor: d.vendor,
+          model: d.model,
+          online: true,
+          "last-seen": new Date().toISOString(),
+        }));
+        return;
+      } catch (err) {
+        if (i > 300) throw new Error(`the agent did not start: ${(err as Error).message}\n${readFileSync(join(dir, "agent.log"), "utf8").slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    closeClient(client);
+  }
+}
+
+const drivePath = (serial: string) => locations.find((l) => l.serial === serial)!.path;
+const changerPath = () => locations.find((l) => l.kind === "changer")!.path;
+
+/** The inventory's and the catalog's answers, as the contract describes them. */
+function serveSide(): void {
+  let setUuid: string | undefined;
+  let seq = 0;
+  const drives: Record<string, unknown> = {
+    d1: { name: "d1", path: drivePath("TFD0000001"), changer: "lib1", "changer-drivenum": 0 },
+    d2: { name: "d2", path: drivePath("TFD0000002"), changer: "lib1", "changer-drivenum": 1 },
+  };
+  const get = (table: Record<string, unknown>, kind: string) => async (p: unknown) => {
+    const key = (p as { key: string }).key;
+    if (!table[key]) throw new NotFoundError(kind, key);
+    return table[key];
+  };
+  side.serve(inventorySubject("drive", "get"), get(drives, "drive"));
+  side.serve(inventorySubject("drive", "list"), async () => Object.values(drives));
+  side.serve(inventorySubject("changer", "get"), get({ lib1: { name: "lib1", path: changerPath() } }, "changer"));
+  side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" } }, "media-pool"));
+  side.serve(inventorySubject("datastore", "get"), get({ store1: { name: "store1", path: join(dir, "store1"), host: "host-a" } }, "datastore"));
+  side.serve(deviceLocationSubject("list"), async (p) => locations.filter((l) => (p as { kind?: string })?.kind === undefined || l.kind === (p as { kind: string }).kind));
+  side.serve(INVENTORY_JOB_SUBJECTS.poolAllocate, async (p) => {
+    const req = p as PoolAllocateRequest;
+    calls.push(`allocate${req.mediaSetUuid ? " same-set" : ""}`);
+    const m = [...media.values()].find((x) => x.available && !x.full && !(req.exclude ?? []).includes(x.uuid) && x["media-set-uuid"] === undefined);
+    if (!m) throw new TapefleetError("CONFLICT", `no writable tape of pool '${req.pool}' online in changer lib1`, { reason: "NO_USABLE_MEDIA" });
+    setUuid ??= randomUUID();
+    m["media-set-uuid"] = setUuid;
+    m["seq-nr"] = seq++;
+    return { medium: m, setLabel: { pool: req.pool, uuid: setUuid, seqNr: m["seq-nr"], ctime: 1_700_000_000 + m["seq-nr"] }, source: "empty", newSet: m["seq-nr"] === 0, mediaSetName: "daily 1" };
+  });
+  side.serve(INVENTORY_JOB_SUBJECTS.mediaMarkFull, async (p) => {
+    const m = [...media.values()].find((x) => x.uuid === (p as { uuid: string }).uuid)!;
+    m.full = true;
+    calls.push(`full ${m["label-text"]}`);
+    return m;
+  });
+  side.serve(INVENTORY_JOB_SUBJECTS.mediaSetBytesUsed, async (p) => {
+    const q = p as { uuid: string; bytesUsed: number };
+    const m = [...media.values()].find((x) => x.uuid === q.uuid)!;
+    m["bytes-used"] = q.bytesUsed;
+    return m;
+  });
+  side.serve(mediaSubject("get"), async (p) => {
+    const m = [...media.values()].find((x) => x.uuid === (p as { uuid?: string }).uuid || x["label-text"] === (p as { "label-text"?: string })["label-text"]);
+    if (!m) throw new NotFoundError("medium", "x");
+    return m;
+  });
+  side.serve(CATALOG_REQUESTS.mediaSetDigests, async (p) => {
+    const list = [...(setDigests.get((p as { mediaSetUuid: string }).mediaSetUuid) ?? [])];
+    return { digests: Buffer.concat(list.map((h) => Buffer.from(h, "hex"))).toString("base64"), count: list.length };
+  });
+  side.subscribe("catalog.commit.>", (d, subject) => {
+    commits.push(subject);
+    const r = d as { mediaSetUuid: string; digests?: string[] };
+    const set = setDigests.get(r.mediaSetUuid) ?? new Set<string>();
+    for (const h of r.digests ?? []) set.add(h);
+    setDigests.set(r.mediaSetUuid, set);
+  });
+}
+
+async function waitTask(upid: string, timeoutMs = 200_000): Promise<TaskLogPage> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await bus.request<TaskLogPage>(taskSubject("log"), { upid, limit: 5000 });
+    if (!page.active) return page;
+    if (Date.now() > deadline) throw new Error(`task ${upid} still running:\n${page.lines.map((l) => l.t).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  env = await provisionTestEnv("schedbackup");
+  dir = mkdtempSync(join(tmpdir(), "tf-sched-backup-"));
+  await startAgent();
+  side = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "inventory-and-catalog-side", logger });
+  serveSide();
+  await side.nc.flush();
+  // Label the tapes (as barcode-label would) straight through the agent.
+  const port = new GrpcAgentPort({ lockWaitMs: 10_000, timeoutMs: 60_000 });
+  const changer = { hostId: "host-a", grpcAddress: agentAddress, serial: "TFLIB0001", path: changerPath(), name: "lib1", exportSlots: [], ejectBeforeUnload: false };
+  const d1 = locations.find((l) => l.serial === "TFD0000001")!;
+  const cd = { changer, driveNumber: 0, drive: { hostId: "host-a", grpcAddress: agentAddress, serial: d1.serial, path: d1.path } };
+  for (const [i, label] of TAPES.entries()) {
+    await port.load(cd, { labelText: label });
+    const uuid = randomUUID();
+    await port.label(cd.drive, { labelText: label, uuid, ctime: 1_700_000_000, pool: SET_POOL });
+    // One tape is online at the start; the others come in after a tape request.
+    media.set(label, { uuid, "label-text": label, ctime: 1_700_000_000, pool: SET_POOL, status: "unknown", location: "online-lib1", worm: false, available: i < 1 });
+  }
+  await port.unload(cd, undefined);
+  port.close();
+  sched = await startScheduler(
+    loadSchedulerConfig({ env: { ...env.serviceEnv(), TAPEFLEET_LOG_LEVEL: "silent", TAPEFLEET_TAPE_RECHECK_MS: "3600000", TAPEFLEET_COMMIT_BYTES: String(256 * KiB), TAPEFLEET_SCHEDULE_TICK_MS: "0" } }),
+    { installSignalHandlers: false },
+  );
+  bus = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "sched-backup-test", logger });
+}, 180_000);
+
+afterAll(async () => {
+  await bus?.close();
+  await sched?.stop();
+  await side?.close();
+  if (agentProc && agentProc.exitCode === null) {
+    const exited = new Promise((r) => agentProc.once("exit", r));
+    agentProc.kill("SIGTERM");
+    await exited;
+  }
+  await env?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("jobs through the agent", () => {
+  it("creates a sample datastore as a queued task with progress (percent, bytes, rate, ETA)", async () => {
+    const { upid } = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.datastoreSample, { store: "store1", size: 2 * MiB, seed: 3, user: "admin@pam" });
+    expect(upid).toMatch(/:datastore-sample:store1:admin@pam:$/);
+    const log = await waitTask(upid);
+    expect(log.lines.at(-1)?.t).toBe("TASK OK");
+    const progress = log.lines.filter((l) => (l as { data?: unknown }).data !== undefined);
+    expect(progress.length).toBeGreaterThan(2);
+    const last = (progress.at(-1) as unknown as { data: { percent: number; bytes: number; rate: number; etaSeconds: number } }).data;
+    expect(last.percent).toBeGreaterThan(50);
+    expect(last.rate).toBeGreaterThan(0);
+    expect(progress.at(-1)!.t).toMatch(/^sample: \d+\.\d% \(.* of 2\.00 MiB\), .*\/s, ETA /);
+    expect(log.lines.some((l) => /snapshots in \d+ groups/.test(l.t))).toBe(true);
+  }, 120_000);
+
+  it("backs up the datastore across three tapes of one media set, waiting on a tape request until tapes are imported", async () => {
+    const { upid } = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.backupStart, { store: "store1", pool: SET_POOL, drive: "d1", latestOnly: true, ejectMedia: true, user: "admin@pam" });
+    // The online tape fills up; the job then asks for a tape.
+    let requests: TapeRequestEntry[] = [];
+    const deadline = Date.now() + 120_000;
+    while (requests.length === 0) {
+      const status = await sched.tasks.status(upid);
+      if (status.status === "stopped") throw new Error(`backup ended before asking for a tape: ${status.exitstatus}\n${(await sched.tasks.log(upid, 0, 5000)).lines.map((l) => l.t).join("\n")}`);
+      if (Date.now() > deadline) throw new Error("no tape request");
+      await new Promise((r) => setTimeout(r, 100));
+      requests = await bus.request<TapeRequestEntry[]>(SCHEDULER_JOB_SUBJECTS.tapeRequestList, {});
+    }
+    expect(requests[0]).toMatchObject({ upid, kind: "insert", pool: SET_POOL, changer: "lib1", drive: "d1" });
+    expect(requests[0]!.message).toContain("no writable tape of pool 'daily' online in changer lib1");
+    // The operator imports the other tapes; the inventory announces it.
+    for (const m of media.values()) m.available = true;
+    await side.publishEvent("inventory.media.online", "lib1", {});
+    const log = await waitTask(upid);
+    const text = log.lines.map((l) => l.t);
+    expect(text.at(-1), text.join("\n")).toBe("TASK WARNINGS: 1");
+    expect(text.some((t) => t.startsWith("WARN") || t.includes("tape request: "))).toBe(true);
+    const finished = text.find((t) => t.startsWith("backup finished: "))!;
+    const tapes = /on (\d+) tape\(s\)/.exec(finished)![1];
+    expect(Number(tapes)).toBeGreaterThanOrEqual(3);
+    expect(calls.filter((c) => c.startsWith("full ")).length).toBe(Number(tapes) - 1);
+    expect(calls.filter((c) => c === "allocate same-set").length).toBeGreaterThanOrEqual(Number(tapes) - 1);
+    // Later tapes got the set's digests: chunks already on tape were not written again.
+    expect(text.some((t) => /chunk\(s\) already in the set/.test(t) && !/ 0 chunk\(s\) already/.test(t))).toBe(true);
+    expect(commits.length).toBeGreaterThan(0);
+    expect(await bus.request<TapeRequestEntry[]>(SCHEDULER_JOB_SUBJECTS.tapeRequestList, {})).toEqual([]);
+    // Every tape written has its bytes used stored; the leases are gone.
+    const written = [...media.values()].filter((m) => m["media-set-uuid"] !== undefined);
+    expect(written.every((m) => (m["bytes-used"] ?? 0) > 0)).toBe(true);
+    expect(await sched.leases.holders()).toEqual([]);
+  }, 240_000);
+});
