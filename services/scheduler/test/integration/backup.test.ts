@@ -65,7 +65,12 @@ async function startAgent(): Promise<void> {
           { generation: 9, serial: "TFD0000001" },
           { generation: 9, serial: "TFD0000002" },
         ],
-        cartridges: TAPES.map((barcode, i) => ({ barcode, slot: i + 1 })),
+        cartridges: [
+          ...TAPES.map((barcode, i) => ({ barcode, slot: i + 1 })),
+          // Large tapes of two more pools, for two backups at once.
+          { barcode: "TW0001L9", slot: 7, capacityBytes: 64 * MiB },
+          { barcode: "TM0001L9", slot: 8, capacityBytes: 64 * MiB },
+        ],
       },
     ],
     defaults: { capacityBytes: 2 * MiB, earlyWarningBytes: 256 * KiB },
@@ -123,8 +128,7 @@ const changerPath = () => locations.find((l) => l.kind === "changer")!.path;
 
 /** The inventory's and the catalog's answers, as the contract describes them. */
 function serveSide(): void {
-  let setUuid: string | undefined;
-  let seq = 0;
+  const sets = new Map<string, { uuid: string; seq: number }>();
   const drives: Record<string, unknown> = {
     d1: { name: "d1", path: drivePath("TFD0000001"), changer: "lib1", "changer-drivenum": 0 },
     d2: { name: "d2", path: drivePath("TFD0000002"), changer: "lib1", "changer-drivenum": 1 },
@@ -137,18 +141,19 @@ function serveSide(): void {
   side.serve(inventorySubject("drive", "get"), get(drives, "drive"));
   side.serve(inventorySubject("drive", "list"), async () => Object.values(drives));
   side.serve(inventorySubject("changer", "get"), get({ lib1: { name: "lib1", path: changerPath() } }, "changer"));
-  side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" } }, "media-pool"));
+  side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" }, weekly: { name: "weekly" }, monthly: { name: "monthly" } }, "media-pool"));
   side.serve(inventorySubject("datastore", "get"), get({ store1: { name: "store1", path: join(dir, "store1"), host: "host-a" } }, "datastore"));
   side.serve(deviceLocationSubject("list"), async (p) => locations.filter((l) => (p as { kind?: string })?.kind === undefined || l.kind === (p as { kind: string }).kind));
   side.serve(INVENTORY_JOB_SUBJECTS.poolAllocate, async (p) => {
     const req = p as PoolAllocateRequest;
     calls.push(`allocate${req.mediaSetUuid ? " same-set" : ""}`);
-    const m = [...media.values()].find((x) => x.available && !x.full && !(req.exclude ?? []).includes(x.uuid) && x["media-set-uuid"] === undefined);
+    const m = [...media.values()].find((x) => x.pool === req.pool && x.available && !x.full && !(req.exclude ?? []).includes(x.uuid) && x["media-set-uuid"] === undefined);
     if (!m) throw new TapefleetError("CONFLICT", `no writable tape of pool '${req.pool}' online in changer lib1`, { reason: "NO_USABLE_MEDIA" });
-    setUuid ??= randomUUID();
-    m["media-set-uuid"] = setUuid;
-    m["seq-nr"] = seq++;
-    return { medium: m, setLabel: { pool: req.pool, uuid: setUuid, seqNr: m["seq-nr"], ctime: 1_700_000_000 + m["seq-nr"] }, source: "empty", newSet: m["seq-nr"] === 0, mediaSetName: "daily 1" };
+    const set = sets.get(req.pool) ?? { uuid: randomUUID(), seq: 0 };
+    sets.set(req.pool, set);
+    m["media-set-uuid"] = set.uuid;
+    m["seq-nr"] = set.seq++;
+    return { medium: m, setLabel: { pool: req.pool, uuid: set.uuid, seqNr: m["seq-nr"], ctime: 1_700_000_000 + m["seq-nr"] }, source: "empty", newSet: m["seq-nr"] === 0, mediaSetName: `${req.pool} 1` };
   });
   side.serve(INVENTORY_JOB_SUBJECTS.mediaMarkFull, async (p) => {
     const m = [...media.values()].find((x) => x.uuid === (p as { uuid: string }).uuid)!;
@@ -202,12 +207,13 @@ beforeAll(async () => {
   const changer = { hostId: "host-a", grpcAddress: agentAddress, serial: "TFLIB0001", path: changerPath(), name: "lib1", exportSlots: [], ejectBeforeUnload: false };
   const d1 = locations.find((l) => l.serial === "TFD0000001")!;
   const cd = { changer, driveNumber: 0, drive: { hostId: "host-a", grpcAddress: agentAddress, serial: d1.serial, path: d1.path } };
-  for (const [i, label] of TAPES.entries()) {
+  const all: [string, string][] = [...TAPES.map((t) => [t, SET_POOL] as [string, string]), ["TW0001L9", "weekly"], ["TM0001L9", "monthly"]];
+  for (const [i, [label, pool]] of all.entries()) {
     await port.load(cd, { labelText: label });
     const uuid = randomUUID();
-    await port.label(cd.drive, { labelText: label, uuid, ctime: 1_700_000_000, pool: SET_POOL });
-    // One tape is online at the start; the others come in after a tape request.
-    media.set(label, { uuid, "label-text": label, ctime: 1_700_000_000, pool: SET_POOL, status: "unknown", location: "online-lib1", worm: false, available: i < 1 });
+    await port.label(cd.drive, { labelText: label, uuid, ctime: 1_700_000_000, pool });
+    // One daily tape is online at the start; the other daily ones come in after a tape request.
+    media.set(label, { uuid, "label-text": label, ctime: 1_700_000_000, pool, status: "unknown", location: "online-lib1", worm: false, available: pool !== SET_POOL || i < 1 });
   }
   await port.unload(cd, undefined);
   port.close();
@@ -279,6 +285,20 @@ describe("jobs through the agent", () => {
     // Every tape written has its bytes used stored; the leases are gone.
     const written = [...media.values()].filter((m) => m["media-set-uuid"] !== undefined);
     expect(written.every((m) => (m["bytes-used"] ?? 0) > 0)).toBe(true);
+    expect(await sched.leases.holders()).toEqual([]);
+  }, 240_000);
+
+  it("two backups at once take the two drives of the library (no drive named: the lease picks a free one)", async () => {
+    const [a, b] = await Promise.all(
+      ["weekly", "monthly"].map((pool) => bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.backupStart, { store: "store1", pool, latestOnly: true, ejectMedia: true, user: "admin@pam" })),
+    );
+    const logs = await Promise.all([waitTask(a!.upid), waitTask(b!.upid)]);
+    const drives = logs.map((l) => {
+      expect(l.lines.at(-1)?.t, l.lines.map((x) => x.t).join("\n")).toBe("TASK OK");
+      return /on drive '(d\d)'/.exec(l.lines.map((x) => x.t).find((t) => t.startsWith("tape backup of datastore"))!)![1];
+    });
+    expect(drives.sort()).toEqual(["d1", "d2"]);
+    expect(media.get("TW0001L9")!["media-set-uuid"]).not.toBe(media.get("TM0001L9")!["media-set-uuid"]);
     expect(await sched.leases.holders()).toEqual([]);
   }, 240_000);
 });
