@@ -12,6 +12,7 @@ import { MediaStore } from "./core/media-store.ts";
 import { PoolAllocator } from "./core/pool-allocator.ts";
 import { registerJobHandlers, systemJobClock } from "./handlers/job-handlers.ts";
 import { AGENT_HEARTBEAT_SUBJECT } from "@tapefleet/api-types";
+import { registerInventoryMetrics } from "./metrics.ts";
 
 /** Folder of the committed drizzle-kit migrations. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -48,6 +49,7 @@ export async function startInventory(
   try {
     await service.bus.ensureStream(EVENTS_STREAM, EVENTS_SUBJECTS);
     const db = service.database!.db;
+    registerInventoryMetrics(service.metrics, db);
     const store = new ConfigStore(db);
     const relay = new EventRelay(db, service.bus, service.logger.child({ component: "event-relay" }));
     registerConfigHandlers(service.bus, store, relay, service.logger.child({ component: "config" }), { slowRequestMs: config.slowRequestMs });
