@@ -72,6 +72,16 @@ export const baseConfigShape = {
   natsUrl: z.string().default("nats://127.0.0.1:4222"),
   natsUser: z.string().optional(),
   natsPassword: z.string().optional(),
+  /** NATS authentication token (instead of user/password or a creds file). */
+  natsToken: z.string().min(1).optional(),
+  /** NATS credentials file (`.creds`: user JWT and nkey seed, as `nsc` writes it). */
+  natsCredsFile: z.string().min(1).optional(),
+  /** CA bundle (PEM) the NATS server certificate is checked against; setting it turns TLS on. */
+  natsTlsCa: z.string().min(1).optional(),
+  /** Client certificate (PEM) for NATS servers that verify clients; needs `natsTlsKey`. */
+  natsTlsCert: z.string().min(1).optional(),
+  /** Private key (PEM) of `natsTlsCert`. */
+  natsTlsKey: z.string().min(1).optional(),
   /** Prefix of every NATS subject and JetStream stream name (isolates stacks and test runs). */
   natsPrefix: z
     .string()

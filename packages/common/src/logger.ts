@@ -23,6 +23,8 @@ export const REDACT_PATHS = [
   "headers.authorization",
   "natsPassword",
   "*.natsPassword",
+  "natsToken",
+  "*.natsToken",
   "databaseUrl",
   "*.databaseUrl",
   "redisUrl",

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   connect,
+  credsAuthenticator,
   JSONCodec,
   RetentionPolicy,
   StorageType,
@@ -12,9 +14,11 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type ConsumerMessages,
+  type ConnectionOptions,
 } from "nats";
-import { errorFromJson, TapefleetError, TimeoutError, toPublicError, UnavailableError } from "./errors.ts";
+import { ConfigError, errorFromJson, TapefleetError, TimeoutError, toPublicError, UnavailableError, type FieldError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { readTlsFiles } from "./tls.ts";
 
 /**
  * The event envelope every service publishes (proto3 JSON form of
@@ -34,14 +38,103 @@ export interface EventEnvelope<T = unknown> {
   data: T;
 }
 
-export interface BusOptions {
+export type BusOptions = {
   url: string;
   /** Prefix of every subject and stream (isolates stacks and test runs). */
   prefix: string;
   name: string;
+  logger: Logger;
+} & NatsSecurity;
+
+/**
+ * How a client proves who it is to NATS and checks the server: at most one of
+ * user/password, token and creds file; TLS with a private CA and a client
+ * certificate. Every field optional: none of them is plaintext without
+ * authentication (a server that requires TLS is still met with TLS, checked
+ * against the system CAs).
+ */
+export interface NatsSecurity {
   user?: string | undefined;
   password?: string | undefined;
-  logger: Logger;
+  /** Authentication token (`authorization { token: … }` on the server). */
+  token?: string | undefined;
+  /** `.creds` file: user JWT and nkey seed (decentralized auth, `nsc`). */
+  credsFile?: string | undefined;
+  /** CA bundle file (PEM); setting it turns TLS on. */
+  tlsCaFile?: string | undefined;
+  /** Client certificate and key files (PEM), for servers with `verify: true`. */
+  tlsCertFile?: string | undefined;
+  tlsKeyFile?: string | undefined;
+}
+
+/** The NATS security settings of a service configuration (see `baseConfigShape`). */
+export function natsSecurityOf(cfg: {
+  natsUser?: string | undefined;
+  natsPassword?: string | undefined;
+  natsToken?: string | undefined;
+  natsCredsFile?: string | undefined;
+  natsTlsCa?: string | undefined;
+  natsTlsCert?: string | undefined;
+  natsTlsKey?: string | undefined;
+}): NatsSecurity {
+  return {
+    user: cfg.natsUser,
+    password: cfg.natsPassword,
+    token: cfg.natsToken,
+    credsFile: cfg.natsCredsFile,
+    tlsCaFile: cfg.natsTlsCa,
+    tlsCertFile: cfg.natsTlsCert,
+    tlsKeyFile: cfg.natsTlsKey,
+  };
+}
+
+/**
+ * The connection options of {@link NatsSecurity} for `nats.connect`: files
+ * are read here (at boot), contradictions (two ways to authenticate, a
+ * password without a user, a certificate without its key) are rejected with a
+ * {@link ConfigError} naming the settings.
+ */
+export function natsConnectionOptions(sec: NatsSecurity): Partial<ConnectionOptions> {
+  const errors: FieldError[] = [];
+  const ways = [
+    sec.user !== undefined && sec.user !== "" ? "TAPEFLEET_NATS_USER" : undefined,
+    sec.token !== undefined ? "TAPEFLEET_NATS_TOKEN" : undefined,
+    sec.credsFile !== undefined ? "TAPEFLEET_NATS_CREDS_FILE" : undefined,
+  ].filter((w): w is string => w !== undefined);
+  if (ways.length > 1) errors.push({ field: ways[1]!, message: `set only one way to authenticate to NATS (${ways.join(", ")} are set)` });
+  if (sec.password !== undefined && sec.password !== "" && (sec.user === undefined || sec.user === "")) {
+    errors.push({ field: "TAPEFLEET_NATS_PASSWORD", message: "is set without TAPEFLEET_NATS_USER" });
+  }
+  const out: Partial<ConnectionOptions> = {};
+  if (sec.credsFile !== undefined) {
+    try {
+      const creds = readFileSync(sec.credsFile);
+      if (!creds.toString("latin1").includes("-----BEGIN NATS USER JWT-----")) {
+        errors.push({ field: "TAPEFLEET_NATS_CREDS_FILE", message: `${sec.credsFile} is not a NATS creds file (no user JWT)` });
+      } else out.authenticator = credsAuthenticator(new Uint8Array(creds));
+    } catch (err) {
+      errors.push({ field: "TAPEFLEET_NATS_CREDS_FILE", message: `cannot read ${sec.credsFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(errors);
+  if (sec.user !== undefined && sec.user !== "") {
+    out.user = sec.user;
+    out.pass = sec.password ?? "";
+  }
+  if (sec.token !== undefined) out.token = sec.token;
+  const file = (f: string | undefined, setting: string) => (f === undefined ? undefined : { file: f, setting });
+  const tls = readTlsFiles({
+    ca: file(sec.tlsCaFile, "TAPEFLEET_NATS_TLS_CA"),
+    cert: file(sec.tlsCertFile, "TAPEFLEET_NATS_TLS_CERT"),
+    key: file(sec.tlsKeyFile, "TAPEFLEET_NATS_TLS_KEY"),
+  });
+  if (tls.ca !== undefined || tls.cert !== undefined) {
+    out.tls = {
+      ...(tls.ca !== undefined ? { ca: tls.ca.toString("utf8") } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert.toString("utf8"), key: tls.key!.toString("utf8") } : {}),
+    };
+  }
+  return out;
 }
 
 const codec = JSONCodec<unknown>();
@@ -72,12 +165,13 @@ export class Bus {
   }
 
   static async connect(opts: BusOptions): Promise<Bus> {
+    const security = natsConnectionOptions(opts);
     let nc: NatsConnection;
     try {
       nc = await connect({
         servers: opts.url,
         name: opts.name,
-        ...(opts.user ? { user: opts.user, pass: opts.password ?? "" } : {}),
+        ...security,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
       });

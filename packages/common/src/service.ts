@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { connectDatabase, runMigrations, type Database } from "./db.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { announceService, Lifecycle, registerHealthRoutes, startHealthServer, type ReadinessCheck } from "./lifecycle.ts";
-import { Bus } from "./nats.ts";
+import { Bus, natsSecurityOf } from "./nats.ts";
 import { createMetricsRegistry, registerMetricsRoute, type Registry } from "./metrics.ts";
 
 /** The settings startService reads (every service schema has them: see baseConfigShape). */
@@ -14,6 +14,11 @@ export interface BaseServiceConfig {
   natsUrl: string;
   natsUser?: string | undefined;
   natsPassword?: string | undefined;
+  natsToken?: string | undefined;
+  natsCredsFile?: string | undefined;
+  natsTlsCa?: string | undefined;
+  natsTlsCert?: string | undefined;
+  natsTlsKey?: string | undefined;
   natsPrefix: string;
 }
 
@@ -68,8 +73,7 @@ export async function startService<TSchema extends Record<string, unknown> = Rec
     url: cfg.natsUrl,
     prefix: cfg.natsPrefix,
     name: instanceId,
-    user: cfg.natsUser,
-    password: cfg.natsPassword,
+    ...natsSecurityOf(cfg),
     logger: logger.child({ component: "bus" }),
   });
   lifecycle.onShutdown("nats", () => bus.close());
