@@ -58,18 +58,20 @@ async function startAgent(): Promise<void> {
     libraries: [
       {
         name: "lib1",
-        slots: 8,
+        slots: 10,
         importExportSlots: 1,
         serial: "TFLIB0001",
         drives: [
           { generation: 9, serial: "TFD0000001" },
-          { generation: 9, serial: "TFD0000002" },
+          // Slow enough for the agent to be killed in the middle of a write.
+          { generation: 9, serial: "TFD0000002", throttleBytesPerSec: 1 * MiB },
         ],
         cartridges: [
           ...TAPES.map((barcode, i) => ({ barcode, slot: i + 1 })),
           // Large tapes of two more pools, for two backups at once.
           { barcode: "TW0001L9", slot: 7, capacityBytes: 64 * MiB },
           { barcode: "TM0001L9", slot: 8, capacityBytes: 64 * MiB },
+          { barcode: "TK0001L9", slot: 9, capacityBytes: 64 * MiB },
         ],
       },
     ],
@@ -141,19 +143,29 @@ function serveSide(): void {
   side.serve(inventorySubject("drive", "get"), get(drives, "drive"));
   side.serve(inventorySubject("drive", "list"), async () => Object.values(drives));
   side.serve(inventorySubject("changer", "get"), get({ lib1: { name: "lib1", path: changerPath() } }, "changer"));
-  side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" }, weekly: { name: "weekly" }, monthly: { name: "monthly" } }, "media-pool"));
+  side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" }, weekly: { name: "weekly" }, monthly: { name: "monthly" }, kill: { name: "kill" } }, "media-pool"));
   side.serve(inventorySubject("datastore", "get"), get({ store1: { name: "store1", path: join(dir, "store1"), host: "host-a" } }, "datastore"));
   side.serve(deviceLocationSubject("list"), async (p) => locations.filter((l) => (p as { kind?: string })?.kind === undefined || l.kind === (p as { kind: string }).kind));
   side.serve(INVENTORY_JOB_SUBJECTS.poolAllocate, async (p) => {
     const req = p as PoolAllocateRequest;
     calls.push(`allocate${req.mediaSetUuid ? " same-set" : ""}`);
-    const m = [...media.values()].find((x) => x.pool === req.pool && x.available && !x.full && !(req.exclude ?? []).includes(x.uuid) && x["media-set-uuid"] === undefined);
+    const current = sets.get(req.pool);
+    const usable = [...media.values()].filter((x) => x.pool === req.pool && x.available && !x.full && !(req.exclude ?? []).includes(x.uuid));
+    // The current set's writable tape first (appending, as PBS does), then an empty one.
+    const m = usable.find((x) => current !== undefined && x["media-set-uuid"] === current.uuid) ?? usable.find((x) => x["media-set-uuid"] === undefined);
     if (!m) throw new TapefleetError("CONFLICT", `no writable tape of pool '${req.pool}' online in changer lib1`, { reason: "NO_USABLE_MEDIA" });
-    const set = sets.get(req.pool) ?? { uuid: randomUUID(), seq: 0 };
+    const set = current ?? { uuid: randomUUID(), seq: 0 };
     sets.set(req.pool, set);
+    const appending = m["media-set-uuid"] === set.uuid;
     m["media-set-uuid"] = set.uuid;
-    m["seq-nr"] = set.seq++;
-    return { medium: m, setLabel: { pool: req.pool, uuid: set.uuid, seqNr: m["seq-nr"], ctime: 1_700_000_000 + m["seq-nr"] }, source: "empty", newSet: m["seq-nr"] === 0, mediaSetName: `${req.pool} 1` };
+    if (!appending) m["seq-nr"] = set.seq++;
+    return {
+      medium: m,
+      setLabel: { pool: req.pool, uuid: set.uuid, seqNr: m["seq-nr"]!, ctime: 1_700_000_000 + m["seq-nr"]! },
+      source: appending ? "current-set" : "empty",
+      newSet: !appending && m["seq-nr"] === 0,
+      mediaSetName: `${req.pool} 1`,
+    };
   });
   side.serve(INVENTORY_JOB_SUBJECTS.mediaMarkFull, async (p) => {
     const m = [...media.values()].find((x) => x.uuid === (p as { uuid: string }).uuid)!;
@@ -207,7 +219,7 @@ beforeAll(async () => {
   const changer = { hostId: "host-a", grpcAddress: agentAddress, serial: "TFLIB0001", path: changerPath(), name: "lib1", exportSlots: [], ejectBeforeUnload: false };
   const d1 = locations.find((l) => l.serial === "TFD0000001")!;
   const cd = { changer, driveNumber: 0, drive: { hostId: "host-a", grpcAddress: agentAddress, serial: d1.serial, path: d1.path } };
-  const all: [string, string][] = [...TAPES.map((t) => [t, SET_POOL] as [string, string]), ["TW0001L9", "weekly"], ["TM0001L9", "monthly"]];
+  const all: [string, string][] = [...TAPES.map((t) => [t, SET_POOL] as [string, string]), ["TW0001L9", "weekly"], ["TM0001L9", "monthly"], ["TK0001L9", "kill"]];
   for (const [i, [label, pool]] of all.entries()) {
     await port.load(cd, { labelText: label });
     const uuid = randomUUID();
@@ -300,5 +312,34 @@ describe("jobs through the agent", () => {
     expect(drives.sort()).toEqual(["d1", "d2"]);
     expect(media.get("TW0001L9")!["media-set-uuid"]).not.toBe(media.get("TM0001L9")!["media-set-uuid"]);
     expect(await sched.leases.holders()).toEqual([]);
+  }, 240_000);
+
+  it("the device agent killed in the middle of a backup: the job fails with the reason, a rerun on the restarted agent finishes", async () => {
+    const first = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.backupStart, { store: "store1", pool: "kill", drive: "d2", latestOnly: true, user: "admin@pam" });
+    // Wait until the write is under way (a progress line), then kill the agent.
+    for (;;) {
+      const page = await bus.request<TaskLogPage>(taskSubject("log"), { upid: first.upid, limit: 5000 });
+      if (!page.active) throw new Error(`ended before the kill:\n${page.lines.map((l) => l.t).join("\n")}`);
+      if (page.lines.some((l) => (l as { data?: unknown }).data !== undefined)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const exited = new Promise((r) => agentProc.once("exit", r));
+    agentProc.kill("SIGKILL");
+    await exited;
+    const failed = await waitTask(first.upid);
+    const text = failed.lines.map((l) => l.t);
+    expect(text.at(-1)).toMatch(/^TASK ERROR: .*(unavailable|UNAVAILABLE|closed|ECONNREFUSED|No connection)/i);
+    expect(text).toContain("the tape stays in drive 'd2'");
+    expect(await sched.leases.holders()).toEqual([]);
+    const committedBefore = commits.length;
+
+    await startAgent();
+    const rerun = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.backupStart, { store: "store1", pool: "kill", drive: "d2", latestOnly: true, user: "admin@pam" });
+    const ok = await waitTask(rerun.upid);
+    const okText = ok.lines.map((l) => l.t);
+    expect(okText.at(-1), okText.join("\n")).toBe("TASK OK");
+    // The rerun appends to the same tape of the same set.
+    expect(okText.some((t) => t.startsWith("media 'TK0001L9'") || t.includes("already loaded"))).toBe(true);
+    expect(commits.length).toBeGreaterThan(committedBefore);
   }, 240_000);
 });
