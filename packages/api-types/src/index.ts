@@ -20,3 +20,4 @@ export * from "./tape-device.ts";
 export * from "./catalog.ts";
 export * from "./datastore.ts";
 export * from "./jobs.ts";
+export * from "./keys.ts";

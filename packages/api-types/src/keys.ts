@@ -1,0 +1,139 @@
+import { z } from "zod";
+import { fingerprint, safeId } from "./fields.ts";
+import { uuid } from "./media.ts";
+
+/**
+ * The keyvault's bus contract (queue group `keyvault`): tape encryption keys
+ * as PBS keeps them, a raw key wrapped under the master key plus its
+ * password-protected KeyConfig. Keys are camelCase on the bus.
+ *
+ * Passwords travel only in request payloads (NATS must use TLS in
+ * production); no reply carries a key or a password, except `release`, whose
+ * reply is the per-media-set drive key.
+ * @see ../../../shared/reference/pbs-tape-format.md §9
+ */
+export const KEYVAULT_SUBJECTS = {
+  /** `KeyCreateRequest` → `KeyListEntry` of a new random key. */
+  create: "keyvault.keys.create",
+  /** `{}` → `KeyListEntry[]`, oldest first. */
+  list: "keyvault.keys.list",
+  /** `KeyFingerprintRequest` → `KeyShowReply`. */
+  show: "keyvault.keys.show",
+  /** `KeyUpdateRequest` → `KeyShowReply`. */
+  update: "keyvault.keys.update",
+  /** `KeyRemoveRequest` → `{ fingerprint }`. */
+  remove: "keyvault.keys.remove",
+  /** `KeyPaperkeyRequest` → `{ fingerprint, format, document }`. */
+  paperkey: "keyvault.keys.paperkey",
+  /** `KeyImportRequest` → `KeyShowReply`. */
+  import: "keyvault.keys.import",
+  /** `KeyReleaseRequest` → `KeyReleaseReply` (device agents only; audited). */
+  release: "keyvault.keys.release",
+} as const;
+
+/**
+ * The scheduler's lease question the keyvault asks before a release:
+ * `{ job, drive }` → `{ held: boolean }` (does `job` hold the lease of `drive`).
+ */
+export const SCHEDULER_LEASE_CHECK_SUBJECT = "scheduler.lease.check";
+
+/** Stable `reason` sub-codes of keyvault errors. */
+export const KEY_REASONS = {
+  /** CONFLICT: a media pool encrypts with the key (remove without `force`). */
+  KEY_IN_USE: "KEY_IN_USE",
+  /** FORBIDDEN: the job does not hold the drive's lease. */
+  NO_LEASE: "NO_LEASE",
+  /** UNAVAILABLE: nobody answered the lease check. */
+  LEASE_CHECK_UNAVAILABLE: "LEASE_CHECK_UNAVAILABLE",
+  /** VALIDATION: the password does not open the key. */
+  WRONG_PASSWORD: "WRONG_PASSWORD",
+  /** VALIDATION: shorter than `MIN_KEY_PASSWORD_BYTES`. */
+  PASSWORD_TOO_SHORT: "PASSWORD_TOO_SHORT",
+  /** NOT_FOUND: a key stored before key files existed has no KeyConfig (no paper key, no password). */
+  NO_KEY_CONFIG: "NO_KEY_CONFIG",
+} as const;
+
+/** Shortest key password (bytes, UTF-8; PBS). */
+export const MIN_KEY_PASSWORD_BYTES = 5;
+/** Longest key password (characters). */
+export const MAX_KEY_PASSWORD_LENGTH = 1024;
+/** Longest password hint (PBS `PASSWORD_HINT_SCHEMA`). */
+export const MAX_KEY_HINT_LENGTH = 64;
+
+export const keyPassword = z
+  .string()
+  .superRefine((v, ctx) => {
+    if (Buffer.byteLength(v, "utf8") < MIN_KEY_PASSWORD_BYTES) ctx.addIssue({ code: "custom", message: `must be at least ${MIN_KEY_PASSWORD_BYTES} bytes` });
+    else if (v.length > MAX_KEY_PASSWORD_LENGTH) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_KEY_PASSWORD_LENGTH} characters` });
+  })
+  .meta({ description: "Password protecting the key file (at least 5 bytes).", format: "password", writeOnly: true });
+
+export const keyHint = z
+  .string()
+  .superRefine((v, ctx) => {
+    if (v.length < 1 || v.length > MAX_KEY_HINT_LENGTH) ctx.addIssue({ code: "custom", message: `must be 1-${MAX_KEY_HINT_LENGTH} characters` });
+    else if (/[\u0000-\u001f\u007f]/.test(v)) ctx.addIssue({ code: "custom", message: "must not contain control characters" });
+  })
+  .meta({ description: "Password hint.", maxLength: MAX_KEY_HINT_LENGTH });
+
+export const keyCreateRequest = z.strictObject({ hint: keyHint.optional(), password: keyPassword });
+export const keyFingerprintRequest = z.strictObject({ fingerprint });
+export const keyUpdateRequest = z
+  .strictObject({ fingerprint, hint: keyHint.optional(), oldPassword: z.string().optional(), newPassword: keyPassword.optional() })
+  .superRefine((v, ctx) => {
+    if ((v.oldPassword === undefined) !== (v.newPassword === undefined)) {
+      ctx.addIssue({ code: "custom", path: [v.oldPassword === undefined ? "oldPassword" : "newPassword"], message: "oldPassword and newPassword go together" });
+    }
+    if (v.hint === undefined && v.newPassword === undefined) ctx.addIssue({ code: "custom", path: ["hint"], message: "nothing to change: give hint or oldPassword and newPassword" });
+  });
+export const keyRemoveRequest = z.strictObject({ fingerprint, force: z.boolean().optional() });
+export const PAPERKEY_FORMATS = ["text", "html"] as const;
+export const keyPaperkeyRequest = z.strictObject({ fingerprint, format: z.enum(PAPERKEY_FORMATS).default("text") });
+export const keyImportRequest = z.strictObject({
+  /** A paper key text, KeyConfig JSON text, or the KeyConfig object. */
+  keyConfig: z.union([z.string().min(1).max(64 * 1024), z.record(z.string(), z.unknown())]),
+  password: z.string().max(MAX_KEY_PASSWORD_LENGTH),
+  hint: keyHint.optional(),
+});
+export const keyReleaseRequest = z.strictObject({
+  fingerprint,
+  mediaSetUuid: uuid,
+  drive: safeId("device", "Drive the key is loaded into."),
+  job: z.string().min(1).max(256),
+  /** Who asks (the device agent's instance id), for the audit. */
+  agent: z.string().min(1).max(256).optional(),
+});
+
+export type KeyCreateRequest = z.output<typeof keyCreateRequest>;
+export type KeyUpdateRequest = z.output<typeof keyUpdateRequest>;
+export type KeyRemoveRequest = z.output<typeof keyRemoveRequest>;
+export type KeyPaperkeyRequest = z.output<typeof keyPaperkeyRequest>;
+export type KeyImportRequest = z.output<typeof keyImportRequest>;
+export type KeyReleaseRequest = z.output<typeof keyReleaseRequest>;
+export type PaperkeyFormatName = (typeof PAPERKEY_FORMATS)[number];
+
+/** A key in `list`. Times are epoch seconds (as PBS `KeyInfo`). */
+export interface KeyListEntry {
+  fingerprint: string;
+  hint?: string;
+  created: number;
+}
+
+/** A key in `show`: PBS `KeyInfo` (kdf `scrypt`, `pbkdf2` or `none`). */
+export interface KeyShowReply extends KeyListEntry {
+  kdf: "scrypt" | "pbkdf2" | "none";
+  modified: number;
+}
+
+export interface KeyPaperkeyReply {
+  fingerprint: string;
+  format: PaperkeyFormatName;
+  document: string;
+}
+
+/** The per-media-set drive key (base64 of 32 bytes), never the raw key. */
+export interface KeyReleaseReply {
+  fingerprint: string;
+  mediaSetUuid: string;
+  driveKey: string;
+}
