@@ -5,6 +5,7 @@ import { startIngestConsumer, type IngestConsumer } from "./core/consumer.ts";
 import { schema, type CatalogTables } from "./db/schema.ts";
 import { registerCatalogHandlers } from "./handlers.ts";
 import { listMediaSets, parseListMediaSets } from "./media-sets.ts";
+import { registerCatalogMetrics } from "./metrics.ts";
 
 /** The catalog's committed drizzle-kit migrations. */
 export const CATALOG_MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
@@ -44,6 +45,7 @@ export async function startCatalog(config: CatalogConfig, options: { installSign
     });
     // Registered after startService's hooks, so it runs first on shutdown: the last batch commits before the database closes.
     service.lifecycle.onShutdown("ingest", () => ingest.stop());
+    registerCatalogMetrics(service.metrics, service.bus, ingest);
     // The subscriptions are registered at the server before the catalog counts as started.
     await service.bus.nc.flush();
     service.markReady();
