@@ -1,7 +1,7 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { startService, UnavailableError, type RunningService } from "@tapefleet/common";
+import { ConfigError, readTlsFiles, startService, UnavailableError, type RunningService } from "@tapefleet/common";
 import { addService, createHealthService, DeviceAgentService, DeviceChangeKind, Health, HealthCheckResponse_ServingStatus, SERVER_HEALTH, type ServiceImpl } from "@tapefleet/proto";
-import { splitHostPort, type DeviceAgentConfig } from "./config.ts";
+import { grpcExposureProblem, splitHostPort, type DeviceAgentConfig } from "./config.ts";
 import { CLEANING_REQUEST_FLAGS, DeviceService } from "./core/device-service.ts";
 import { deviceToProto, kindFromProto, NO_DEVICES, selectDevices, type AgentDevice, type DeviceSource } from "./devices.ts";
 import { ANNOUNCE_REFRESH_MS, announceDevices, CLEAN_REQUESTED_EVENT, CleanRequestTracker, DEVICE_SCAN_SUBJECT, scanAnswer, type AnnouncedDevice, type CleanRequestedEvent } from "./fleet.ts";
@@ -30,9 +30,26 @@ export interface RunningDeviceAgent {
   stop(): Promise<void>;
 }
 
-function bind(server: Server, address: string): Promise<number> {
+/**
+ * The listener's credentials: TLS with the configured certificate, client
+ * certificates required (and checked against `grpcTlsCa`) when a CA is
+ * given; plaintext only where {@link grpcExposureProblem} allows it.
+ */
+export function grpcServerCredentials(config: DeviceAgentConfig): ServerCredentials {
+  const problem = grpcExposureProblem(config);
+  if (problem !== undefined) throw new ConfigError([{ field: "grpcAddress (TAPEFLEET_GRPC_ADDRESS)", message: problem }]);
+  if (config.grpcTlsCert === undefined) return ServerCredentials.createInsecure();
+  const tls = readTlsFiles({
+    ca: config.grpcTlsCa !== undefined ? { file: config.grpcTlsCa, setting: "TAPEFLEET_GRPC_TLS_CA" } : undefined,
+    cert: { file: config.grpcTlsCert, setting: "TAPEFLEET_GRPC_TLS_CERT" },
+    key: config.grpcTlsKey !== undefined ? { file: config.grpcTlsKey, setting: "TAPEFLEET_GRPC_TLS_KEY" } : undefined,
+  });
+  return ServerCredentials.createSsl(tls.ca ?? null, [{ cert_chain: tls.cert!, private_key: tls.key! }], tls.ca !== undefined);
+}
+
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
@@ -90,12 +107,19 @@ export function deviceAgentImpl(source: DeviceSource, agent: { hostId: string; g
 
 /**
  * Starts the device agent in this process: the gRPC server (DeviceAgentService
- * and grpc.health.v1.Health, plaintext on `grpcAddress`), then NATS with an
+ * and grpc.health.v1.Health on `grpcAddress`, TLS per {@link grpcServerCredentials}), then NATS with an
  * announcement carrying the host id and the gRPC address.
  */
 export async function startDeviceAgent(config: DeviceAgentConfig, options: StartDeviceAgentOptions = {}): Promise<RunningDeviceAgent> {
   const source = options.devices ?? NO_DEVICES;
   const { host } = splitHostPort(config.grpcAddress);
+  let credentials: ServerCredentials;
+  try {
+    credentials = grpcServerCredentials(config);
+  } catch (err) {
+    await source.close?.().catch(() => {});
+    throw err;
+  }
   const server = new Server();
   const health = createHealthService({ [SERVER_HEALTH]: "NOT_SERVING" });
   let grpcAddress = config.grpcAddress;
@@ -140,7 +164,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   addService(server, Health, health.implementation);
   let port: number;
   try {
-    port = await bind(server, config.grpcAddress);
+    port = await bind(server, config.grpcAddress, credentials);
   } catch (err) {
     server.forceShutdown();
     await source.close?.().catch(() => {});

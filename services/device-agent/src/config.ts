@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { baseConfigShape, loadConfig, type LoadConfigOptions } from "@tapefleet/common";
+import { baseConfigShape, env, isLoopbackHost, loadConfig, type LoadConfigOptions } from "@tapefleet/common";
 import { z } from "zod";
 
 /** gRPC listen address when `TAPEFLEET_GRPC_ADDRESS` is not set: plaintext, loopback only. */
@@ -64,8 +64,26 @@ export const deviceAgentConfigSchema = z
     sgLibrary: z.string().min(1).optional(),
     /** TEST UNIT READY poll interval while waiting for a drive, in ms. */
     readyPollMs: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_READY_POLL_MS),
+    /** CA bundle (PEM) client certificates are checked against: when set, every gRPC client must present one (mutual TLS). */
+    grpcTlsCa: z.string().min(1).optional(),
+    /** Server certificate chain (PEM) of the gRPC listener; with `grpcTlsKey` it turns TLS on. */
+    grpcTlsCert: z.string().min(1).optional(),
+    /** Private key (PEM) of `grpcTlsCert`. */
+    grpcTlsKey: z.string().min(1).optional(),
+    /** Allow plaintext gRPC on an address other hosts can reach (default: refused; plaintext is for loopback only). */
+    grpcInsecure: env.bool(false),
   })
   .superRefine((c, ctx) => {
+    if ((c.grpcTlsCert === undefined) !== (c.grpcTlsKey === undefined)) {
+      const path = c.grpcTlsCert === undefined ? "grpcTlsKey" : "grpcTlsCert";
+      ctx.addIssue({ code: "custom", path: [path], message: "set both TAPEFLEET_GRPC_TLS_CERT and TAPEFLEET_GRPC_TLS_KEY" });
+    }
+    if (c.grpcTlsCa !== undefined && c.grpcTlsCert === undefined) {
+      ctx.addIssue({ code: "custom", path: ["grpcTlsCa"], message: "checks client certificates over TLS: needs the server's TAPEFLEET_GRPC_TLS_CERT and TAPEFLEET_GRPC_TLS_KEY" });
+    }
+    if (c.grpcInsecure && c.grpcTlsCert !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["grpcInsecure"], message: "contradicts TAPEFLEET_GRPC_TLS_CERT: set one of them" });
+    }
     const seen = new Set<string>();
     const all = [...(c.vtlDir !== undefined ? [c.vtlDir] : []), ...c.devices.map((d) => ("path" in d ? d.path : d.vtl))];
     for (const [i, key] of all.entries()) {
@@ -87,4 +105,17 @@ export function splitHostPort(address: string): { host: string; port: number } {
   const m = HOST_PORT_RE.exec(address);
   if (!m) throw new Error(`not host:port: ${address}`);
   return { host: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * Why the gRPC listener of `config` must not start, or undefined: plaintext
+ * gRPC is for loopback addresses; any other address needs TLS
+ * (`TAPEFLEET_GRPC_TLS_CERT`/`_KEY`, with `_CA` for client certificates) or
+ * an explicit `TAPEFLEET_GRPC_INSECURE=1` (a network fence in front of it).
+ */
+export function grpcExposureProblem(config: Pick<DeviceAgentConfig, "grpcAddress" | "grpcTlsCert" | "grpcInsecure">): string | undefined {
+  if (config.grpcTlsCert !== undefined || config.grpcInsecure) return undefined;
+  const { host } = splitHostPort(config.grpcAddress);
+  if (isLoopbackHost(host)) return undefined;
+  return `refusing plaintext gRPC on ${config.grpcAddress}, which other hosts can reach: set TAPEFLEET_GRPC_TLS_CERT and TAPEFLEET_GRPC_TLS_KEY (and TAPEFLEET_GRPC_TLS_CA to require client certificates), or TAPEFLEET_GRPC_INSECURE=1`;
 }

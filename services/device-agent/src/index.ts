@@ -1,4 +1,4 @@
-export { DEFAULT_GRPC_ADDRESS, DEFAULT_READY_POLL_MS, deviceAgentConfigSchema, deviceConfigSchema, loadDeviceAgentConfig, splitHostPort } from "./config.ts";
+export { DEFAULT_GRPC_ADDRESS, DEFAULT_READY_POLL_MS, deviceAgentConfigSchema, deviceConfigSchema, grpcExposureProblem, loadDeviceAgentConfig, splitHostPort } from "./config.ts";
 export type { DeviceAgentConfig, DeviceConfig } from "./config.ts";
 export { AGENT_VERSION, deviceAgentImpl, EVENTS_STREAM, GRPC_SHUTDOWN_GRACE_MS, startDeviceAgent } from "./agent.ts";
 export type { DeviceAgentParts, RunningDeviceAgent, StartDeviceAgentOptions } from "./agent.ts";

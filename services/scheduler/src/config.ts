@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { baseConfigShape, loadConfig, type LoadConfigOptions } from "@tapefleet/common";
+import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
+import { baseConfigShape, ConfigError, loadConfig, readTlsFiles, type LoadConfigOptions } from "@tapefleet/common";
 import { z } from "zod";
 
 /** Redis used when `TAPEFLEET_REDIS_URL` is not set. */
@@ -84,6 +85,12 @@ export const schedulerConfigSchema = z.object({
       const r = parseNotifyAddresses(v);
       if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
     }),
+  /** CA bundle (PEM) the device agents' server certificates are checked against; setting it turns TLS on for gRPC. */
+  grpcTlsCa: z.string().min(1).optional(),
+  /** Client certificate (PEM) presented to agents that require one; needs `grpcTlsKey` and `grpcTlsCa`. */
+  grpcTlsCert: z.string().min(1).optional(),
+  /** Private key (PEM) of `grpcTlsCert`. */
+  grpcTlsKey: z.string().min(1).optional(),
 });
 
 export type SchedulerConfig = z.infer<typeof schedulerConfigSchema>;
@@ -91,4 +98,24 @@ export type SchedulerConfig = z.infer<typeof schedulerConfigSchema>;
 /** Reads the scheduler configuration from `TAPEFLEET_*` variables (and `TAPEFLEET_CONFIG_FILE`). */
 export function loadSchedulerConfig(options?: LoadConfigOptions): SchedulerConfig {
   return loadConfig(schedulerConfigSchema, options);
+}
+
+/**
+ * Credentials of the gRPC channels to the device agents: plaintext when no
+ * `grpcTlsCa` is set, else TLS checked against that CA, with the client
+ * certificate when one is set (agents with a CA of their own require it).
+ * Reads the files at boot; throws `ConfigError` naming the setting.
+ */
+export function agentChannelCredentials(config: Pick<SchedulerConfig, "grpcTlsCa" | "grpcTlsCert" | "grpcTlsKey">): ChannelCredentials {
+  const file = (f: string | undefined, setting: string) => (f === undefined ? undefined : { file: f, setting });
+  const tls = readTlsFiles({
+    ca: file(config.grpcTlsCa, "TAPEFLEET_GRPC_TLS_CA"),
+    cert: file(config.grpcTlsCert, "TAPEFLEET_GRPC_TLS_CERT"),
+    key: file(config.grpcTlsKey, "TAPEFLEET_GRPC_TLS_KEY"),
+  });
+  if (tls.ca === undefined) {
+    if (tls.cert !== undefined) throw new ConfigError([{ field: "TAPEFLEET_GRPC_TLS_CERT", message: "needs TAPEFLEET_GRPC_TLS_CA (the CA of the agents' server certificates)" }]);
+    return credentials.createInsecure();
+  }
+  return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
 }

@@ -5,6 +5,7 @@ export {
   DEFAULT_QUEUE_PREFIX,
   DEFAULT_REDIS_URL,
   JOB_QUEUE_NAME,
+  agentChannelCredentials,
   loadSchedulerConfig,
   schedulerConfigSchema,
 } from "./config.ts";

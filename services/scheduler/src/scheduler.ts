@@ -14,7 +14,7 @@ import { LeaseManager } from "./core/lease-manager.ts";
 import { Notifier, NOTIFICATION_EVENT } from "./core/notifier.ts";
 import { ScheduleRunner } from "./core/schedules.ts";
 import { TAPE_REQUEST_CLOSED_EVENT, TAPE_REQUEST_CREATED_EVENT, TapeRequestBoard } from "./core/tape-requests.ts";
-import { parseNotifyAddresses } from "./config.ts";
+import { agentChannelCredentials, parseNotifyAddresses } from "./config.ts";
 import type { BackupStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, TapeRequestEntry } from "@tapefleet/api-types";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -109,7 +109,7 @@ export async function startScheduler(
   });
   service.addReadinessCheck("redis", redisReady);
   const tasks = new TaskRegistry(service.database!.db, { node: config.nodeName, logger: service.logger.child({ component: "tasks" }) });
-  const agents = options.agents ?? new GrpcAgentPort({ lockWaitMs: config.lockWaitMs, timeoutMs: config.agentTimeoutMs });
+  const agents = options.agents ?? new GrpcAgentPort({ lockWaitMs: config.lockWaitMs, timeoutMs: config.agentTimeoutMs, credentials: agentChannelCredentials(config) });
   const inventory = new BusInventory(service.bus, config.inventoryTimeoutMs);
   const db = service.database!.db;
   const bus = service.bus;

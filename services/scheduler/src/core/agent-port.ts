@@ -1,4 +1,4 @@
-import { credentials } from "@grpc/grpc-js";
+import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { ChangerStatusEntry, MamAttributeEntry, TapeLabelInfo } from "@tapefleet/api-types";
 import { closeClient, createClient, DeviceAgentService, WriteSessionStatus, type Client, type OperationProgress, type RequestSource } from "@tapefleet/proto";
 import { changerStatusToApi, driveStatusToApi, fromAgentError, labelToApi, mamToApi, onlineTagsOf, volumeStatisticsToApi } from "./converters.ts";
@@ -194,12 +194,13 @@ async function streamedDs<R>(
 export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
   private readonly clients = new Map<string, AgentClient>();
 
-  constructor(private readonly opts: { lockWaitMs: number; timeoutMs: number }) {}
+  /** `credentials`: of the channels to the agents (default plaintext; see `agentChannelCredentials`). */
+  constructor(private readonly opts: { lockWaitMs: number; timeoutMs: number; credentials?: ChannelCredentials }) {}
 
   private client(address: string): AgentClient {
     let c = this.clients.get(address);
     if (!c) {
-      c = createClient(DeviceAgentService, address, credentials.createInsecure(), { defaultTimeoutMs: this.opts.timeoutMs });
+      c = createClient(DeviceAgentService, address, this.opts.credentials ?? credentials.createInsecure(), { defaultTimeoutMs: this.opts.timeoutMs });
       this.clients.set(address, c);
     }
     return c;
