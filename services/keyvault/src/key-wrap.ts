@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { TapefleetError } from "@tapefleet/common";
 
 /** Length of a tape encryption key (AES-256-GCM as LTO drives use it). */
@@ -13,12 +13,6 @@ export class KeyUnwrapError extends TapefleetError {
   constructor(message: string) {
     super("INTERNAL", message);
   }
-}
-
-/** Fingerprint of a tape key: SHA-256, shown as colon-separated hex byte pairs. */
-export function keyFingerprint(key: Buffer): string {
-  const hex = createHash("sha256").update(key).digest("hex");
-  return hex.match(/../g)!.join(":");
 }
 
 /**
