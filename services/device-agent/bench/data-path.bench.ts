@@ -129,6 +129,7 @@ try {
   );
   const writeMs = performance.now() - t0;
   delay.disable();
+  const writeRss = process.resourceUsage().maxRSS * 1024;
   if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
 
   // read back every archive the session wrote, as the agent does (readArchive): chunk
@@ -192,7 +193,7 @@ try {
     ["  ratio of the verified read to it × workers", (mibs(readBytes, readMs) / (workers * mibs(ceilingBytes, ceilingMs))).toFixed(2)],
     ["raw READ(6) of the same files through the drive", `${mibs(rawDriveBytes, rawDriveMs).toFixed(0)} MiB/s`],
     ["  ratio of the verified read to it", (mibs(readBytes, readMs) / mibs(rawDriveBytes, rawDriveMs)).toFixed(2)],
-    ["peak RSS of this process", `${(rss / MiB).toFixed(0)} MiB`],
+    ["peak RSS of this process (the agent's side)", `${(rss / MiB).toFixed(0)} MiB (${(writeRss / MiB).toFixed(0)} MiB up to the end of the write)`],
     ["longest event-loop stall during the write (target < 20 ms)", `${stallMs.toFixed(1)} ms (p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms)`],
     ["  same, this process idle for 2 s before (machine load)", `${(idle.max / 1e6).toFixed(1)} ms (p99 ${(idle.percentile(99) / 1e6).toFixed(1)} ms)`],
     ["load average (1 min) at the end", loadavg()[0]!.toFixed(1)],
