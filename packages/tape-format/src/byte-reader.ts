@@ -78,7 +78,8 @@ export class ByteReader {
     if (n === 0 || !(await this.#fill())) return new Uint8Array(0);
     // copied with `new Uint8Array`: `slice()` of a Buffer piece would be a view
     if (this.#piece.length >= n) return owned ? new Uint8Array(this.#take(n)) : this.#take(n);
-    const out = new Uint8Array(n);
+    // every byte is written before it is exposed: skip zero-filling (a plain Uint8Array, not a Buffer)
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
     let got = 0;
     while (got < n && (await this.#fill())) {
       const part = this.#take(Math.min(n - got, this.#piece.length));
