@@ -8,6 +8,7 @@ import { schema, type SchedulerSchema } from "./db/schema.ts";
 import { registerDeviceHandlers } from "./handlers/device-handlers.ts";
 import { backupRequestOf, backupTaskSpec, registerJobHandlers } from "./handlers/job-handlers.ts";
 import { BackupJob } from "./core/backup-job.ts";
+import { RestoreJob } from "./core/restore-job.ts";
 import { DatastoreJobs } from "./core/datastore-jobs.ts";
 import { JobQueue } from "./core/job-queue.ts";
 import { LeaseManager } from "./core/lease-manager.ts";
@@ -15,7 +16,7 @@ import { Notifier, NOTIFICATION_EVENT } from "./core/notifier.ts";
 import { ScheduleRunner } from "./core/schedules.ts";
 import { TAPE_REQUEST_CLOSED_EVENT, TAPE_REQUEST_CREATED_EVENT, TapeRequestBoard } from "./core/tape-requests.ts";
 import { agentChannelCredentials, parseNotifyAddresses } from "./config.ts";
-import type { BackupStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, TapeRequestEntry } from "@tapefleet/api-types";
+import type { BackupStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, RestoreStartRequest, TapeRequestEntry } from "@tapefleet/api-types";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { JOB_QUEUE_NAME, type SchedulerConfig } from "./config.ts";
@@ -158,6 +159,7 @@ export async function startScheduler(
           commitBytes: config.commitBytes,
         }).run(params as BackupStartRequest, ctx);
       },
+      restore: (params, ctx) => new RestoreJob({ inventory, agent: grpcAgents, leases }).run(params as RestoreStartRequest, ctx),
       "datastore-sample": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).sample(params as DatastoreSampleRequest, ctx),
       "datastore-ingest": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).ingest(params as DatastoreIngestRequest, ctx),
     },

@@ -136,6 +136,12 @@ export interface DatastoreAgentPort {
     ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void },
   ): Promise<{ snapshot: string; chunksWritten: number; chunksReused: number; bytesWritten: number }>;
   listSnapshots(h: AgentHost, req: { path: string; store: string; ns?: string; maxDepth?: number; groupFilters?: string[]; latestOnly?: boolean }): Promise<SelectedSnapshot[]>;
+  /** Restore the loaded tape (all files, or the ones the filters keep) into a datastore of the host. */
+  restoreFromTape(
+    h: AgentHost,
+    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string },
+    ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
+  ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }): Promise<WriteSessionOutcome>;
 }
@@ -171,6 +177,15 @@ export interface WriteSessionOutcome {
 export interface WriteProgressInfo {
   bytesWritten: number;
   snapshotsWritten: number;
+}
+
+/** Progress of a restore (one per tape file). */
+export interface RestoreProgressInfo {
+  fileNumber: number;
+  chunksInserted: number;
+  snapshots: string[];
+  bytesRead: number;
+  note: string;
 }
 
 /** Digests per KnownDigests message (32 bytes each: 1 MiB). */
@@ -393,6 +408,31 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
         latestOnly: req.latestOnly ?? false,
       });
       return r.snapshots.map((s) => ({ snapshot: s.snapshot, ns: s.ns, type: s.backupType, id: s.backupId, time: Number(s.time) }));
+    });
+  }
+  restoreFromTape(
+    h: AgentHost,
+    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string },
+    ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
+  ) {
+    return this.call(h, async (c) => {
+      let files = 0;
+      let chunksInserted = 0;
+      let bytesRead = 0;
+      const snapshots: string[] = [];
+      for await (const m of c.restoreFromTape(
+        { drive: req.drive, datastorePath: req.datastorePath, store: req.store, namespaces: req.namespaces ?? [], snapshots: req.snapshots ?? [], owner: req.owner ?? "" },
+        ctx?.signal ? { signal: ctx.signal } : {},
+      )) {
+        const p = m.progress;
+        if (!p) continue;
+        files++;
+        chunksInserted += Number(p.chunksInserted);
+        bytesRead = Math.max(bytesRead, Number(p.bytesRead));
+        snapshots.push(...p.snapshots);
+        ctx?.onProgress?.({ fileNumber: Number(p.fileNumber), chunksInserted: Number(p.chunksInserted), snapshots: [...p.snapshots], bytesRead: Number(p.bytesRead), note: p.note });
+      }
+      return { files, chunksInserted, snapshots, bytesRead };
     });
   }
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }) {

@@ -4,6 +4,7 @@ import {
   datastoreIngestRequest,
   datastoreSampleRequest,
   parseInput,
+  restoreStartRequest,
   SCHEDULER_JOB_SUBJECTS,
   SCHEDULER_QUEUE,
   type BackupStartRequest,
@@ -13,6 +14,7 @@ import {
 import { TapefleetError, type Bus, type Logger } from "@tapefleet/common";
 import { BACKUP_WORKER_TYPE } from "../core/backup-job.ts";
 import { DATASTORE_WORKER_TYPES } from "../core/datastore-jobs.ts";
+import { RESTORE_WORKER_TYPE } from "../core/restore-job.ts";
 import type { JobKind } from "../core/job-queue.ts";
 import type { TaskSpec } from "../core/task-registry.ts";
 import { splitUser } from "./device-handlers.ts";
@@ -79,6 +81,12 @@ export function registerJobHandlers(bus: Bus, deps: JobHandlerDeps, logger: Logg
     const { id } = parseInput(backupJobRunRequest, params);
     const req = backupRequestOf(await deps.backupJob(id));
     return { upid: await deps.submit("backup", backupTaskSpec(req, user, id), req) };
+  });
+  serve(bus, logger, SCHEDULER_JOB_SUBJECTS.restoreStart, async (p) => {
+    const { user, params } = splitUser(p);
+    const req = parseInput(restoreStartRequest, params);
+    // Restored groups belong to the user who restores (PBS).
+    return { upid: await deps.submit("restore", { workerType: RESTORE_WORKER_TYPE, workerId: req.mediaSet, user }, { ...req, owner: user }) };
   });
   serve(bus, logger, SCHEDULER_JOB_SUBJECTS.datastoreSample, async (p) => {
     const { user, params } = splitUser(p);

@@ -29,6 +29,8 @@ import {
 import { Bus, createLogger, NotFoundError, TapefleetError } from "@tapefleet/common";
 import { closeClient, createClient, DeviceAgentService, DeviceKind } from "@tapefleet/proto";
 import { freePort, provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
+import { Datastore } from "@tapefleet/datastore";
+import { readdirSync } from "node:fs";
 import { GrpcAgentPort, loadSchedulerConfig, startScheduler, type RunningScheduler } from "../../src/index.ts";
 
 const AGENT_MAIN = fileURLToPath(new URL("../../../device-agent/src/main.ts", import.meta.url));
@@ -144,7 +146,14 @@ function serveSide(): void {
   side.serve(inventorySubject("drive", "list"), async () => Object.values(drives));
   side.serve(inventorySubject("changer", "get"), get({ lib1: { name: "lib1", path: changerPath() } }, "changer"));
   side.serve(inventorySubject("media-pool", "get"), get({ [SET_POOL]: { name: SET_POOL, drive: "d1" }, weekly: { name: "weekly" }, monthly: { name: "monthly" }, kill: { name: "kill" } }, "media-pool"));
-  side.serve(inventorySubject("datastore", "get"), get({ store1: { name: "store1", path: join(dir, "store1"), host: "host-a" } }, "datastore"));
+  side.serve(inventorySubject("datastore", "get"), get(
+      {
+        store1: { name: "store1", path: join(dir, "store1"), host: "host-a" },
+        restored: { name: "restored", path: join(dir, "restored"), host: "host-a" },
+        restored2: { name: "restored2", path: join(dir, "restored2"), host: "host-a" },
+      },
+      "datastore",
+    ));
   side.serve(deviceLocationSubject("list"), async (p) => locations.filter((l) => (p as { kind?: string })?.kind === undefined || l.kind === (p as { kind: string }).kind));
   side.serve(INVENTORY_JOB_SUBJECTS.poolAllocate, async (p) => {
     const req = p as PoolAllocateRequest;
@@ -178,6 +187,15 @@ function serveSide(): void {
     const m = [...media.values()].find((x) => x.uuid === q.uuid)!;
     m["bytes-used"] = q.bytesUsed;
     return m;
+  });
+  side.serve(INVENTORY_JOB_SUBJECTS.mediaSetGet, async (p) => {
+    const uuid = (p as { uuid: string }).uuid;
+    const members = [...media.values()]
+      .filter((m) => m["media-set-uuid"] === uuid)
+      .map((m) => ({ seqNr: m["seq-nr"]!, uuid: m.uuid, labelText: m["label-text"], location: m.location, status: m.full ? "full" : "writable" }))
+      .sort((a, b) => a.seqNr - b.seqNr);
+    if (members.length === 0) throw new NotFoundError("media set", uuid);
+    return { uuid, pool: media.get(members[0]!.labelText)!.pool, name: "set", ctime: 1, members, complete: members.every((m, i) => m.seqNr === i) };
   });
   side.serve(mediaSubject("get"), async (p) => {
     const m = [...media.values()].find((x) => x.uuid === (p as { uuid?: string }).uuid || x["label-text"] === (p as { "label-text"?: string })["label-text"]);
@@ -341,5 +359,46 @@ describe("jobs through the agent", () => {
     // The rerun appends to the same tape of the same set.
     expect(okText.some((t) => t.startsWith("media 'TK0001L9'") || t.includes("already loaded"))).toBe(true);
     expect(commits.length).toBeGreaterThan(committedBefore);
+  }, 240_000);
+
+  it("restores a media set into a new datastore, and one snapshot with a namespace mapping into another: data identical", async () => {
+    for (const name of ["restored", "restored2"]) await new Datastore(join(dir, name), name).chunks.create();
+    const setUuid = media.get("TW0001L9")!["media-set-uuid"]!;
+    const port = new GrpcAgentPort({ lockWaitMs: 10_000, timeoutMs: 60_000 });
+    const host = { hostId: "host-a", grpcAddress: agentAddress };
+    try {
+      const { upid } = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.restoreStart, { mediaSet: setUuid, store: "store1=restored", user: "admin@pam" });
+      const log = await waitTask(upid);
+      expect(log.lines.at(-1)?.t, log.lines.map((l) => l.t).join("\n")).toBe("TASK OK");
+      const source = await port.listSnapshots(host, { path: join(dir, "store1"), store: "store1", latestOnly: true });
+      const restored = await port.listSnapshots(host, { path: join(dir, "restored"), store: "restored" });
+      expect(restored.map((s) => s.snapshot)).toEqual(source.map((s) => s.snapshot));
+      for (const snap of source) {
+        const files = readdirSync(join(dir, "store1", snap.snapshot)).filter((f) => !f.startsWith(".")).sort();
+        expect(readdirSync(join(dir, "restored", snap.snapshot)).filter((f) => !f.startsWith(".")).sort()).toEqual(files);
+        for (const f of files.filter((x) => /\.(fidx|didx)$/.test(x) || x !== "index.json.blob")) {
+          expect(readFileSync(join(dir, "restored", snap.snapshot, f)).equals(readFileSync(join(dir, "store1", snap.snapshot, f))), `${snap.snapshot}/${f}`).toBe(true);
+        }
+      }
+
+      const inNs = source.find((s) => s.ns !== "" && !s.ns.includes("/"))!;
+      const { upid: one } = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.restoreStart, {
+        mediaSet: setUuid,
+        store: "store1=restored2",
+        snapshots: [`store1:${inNs.snapshot}`],
+        namespaces: [`store=store1,source=${inNs.ns},target=mapped`],
+        user: "admin@pam",
+      });
+      const log2 = await waitTask(one);
+      expect(log2.lines.at(-1)?.t, log2.lines.map((l) => l.t).join("\n")).toBe("TASK OK");
+      const only = await port.listSnapshots(host, { path: join(dir, "restored2"), store: "restored2" });
+      expect(only.map((s) => `${s.ns}|${s.type}/${s.id}/${s.time}`)).toEqual([`mapped|${inNs.type}/${inNs.id}/${inNs.time}`]);
+      const mappedDir = join(dir, "restored2", only[0]!.snapshot);
+      for (const f of readdirSync(join(dir, "store1", inNs.snapshot)).filter((x) => /\.(fidx|didx)$/.test(x))) {
+        expect(readFileSync(join(mappedDir, f)).equals(readFileSync(join(dir, "store1", inNs.snapshot, f))), f).toBe(true);
+      }
+    } finally {
+      port.close();
+    }
   }, 240_000);
 });
