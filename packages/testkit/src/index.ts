@@ -1,5 +1,7 @@
 export * from "./provision.ts";
 export * from "./stack.ts";
+export { createStackTls, ensureOpenssl, natsTlsConfig, STACK_CA_DAYS, STACK_CA_NAME, STACK_CERT_DAYS, StackTlsError, subjectAltNames } from "./stack-tls.ts";
+export type { CertFiles, StackTls } from "./stack-tls.ts";
 export { startEmbeddedPostgres, EmbeddedPostgresError, EMBEDDED_DATABASE, EMBEDDED_POSTGRES_USER, serverAccount } from "./embedded-postgres.ts";
 export type { EmbeddedPostgres, EmbeddedPostgresOptions } from "./embedded-postgres.ts";
 export { ensureServer, InfraError, LOCAL_NATS_URL, LOCAL_REDIS_URL, NATS_KIND, REDIS_KIND } from "./infra.ts";

@@ -84,7 +84,17 @@ export function ensureCommand(kind: ServerKind, log: (line: string) => void): vo
  */
 export async function ensureServer(
   kind: ServerKind,
-  opts: { configuredUrl?: string | undefined; dataDir: string; logFile: string; log: (line: string) => void; startTimeoutMs?: number },
+  opts: {
+    configuredUrl?: string | undefined;
+    dataDir: string;
+    logFile: string;
+    log: (line: string) => void;
+    startTimeoutMs?: number;
+    /** Start a child even when the standard local port answers (a server with settings of its own, e.g. TLS). */
+    ownServer?: boolean;
+    /** Password of a started Redis (`--requirepass`; in the URL returned). */
+    password?: string;
+  },
 ): Promise<InfraServer> {
   if (opts.configuredUrl !== undefined && opts.configuredUrl !== "") {
     const { host, port } = hostPortOf(opts.configuredUrl, kind.defaultPort);
@@ -92,7 +102,7 @@ export async function ensureServer(
     return { name: kind.name, url: opts.configuredUrl, origin: "configured" };
   }
   const local = hostPortOf(kind.localUrl, kind.defaultPort);
-  if (await kind.probe(local.host, local.port)) return { name: kind.name, url: kind.localUrl, origin: "local" };
+  if (opts.ownServer !== true && (await kind.probe(local.host, local.port))) return { name: kind.name, url: kind.localUrl, origin: "local" };
 
   ensureCommand(kind, opts.log);
   mkdirSync(opts.dataDir, { recursive: true });
@@ -100,7 +110,12 @@ export async function ensureServer(
   const fd = openSync(opts.logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(kind.command, kind.args(port, opts.dataDir), { stdio: ["ignore", fd, fd], detached: true });
+    const args = kind.args(port, opts.dataDir);
+    if (opts.password !== undefined) {
+      if (kind.name !== "redis") throw new InfraError(`a password is only set for redis, not ${kind.name}`);
+      args.push("--requirepass", opts.password);
+    }
+    child = spawn(kind.command, args, { stdio: ["ignore", fd, fd], detached: true });
   } finally {
     closeSync(fd);
   }
@@ -118,9 +133,10 @@ export async function ensureServer(
     await sleep(100);
   }
   const scheme = kind.name === "nats" ? "nats" : "redis";
+  const auth = opts.password !== undefined ? `:${encodeURIComponent(opts.password)}@` : "";
   return {
     name: kind.name,
-    url: `${scheme}://127.0.0.1:${port}`,
+    url: `${scheme}://${auth}127.0.0.1:${port}`,
     origin: "started",
     child: {
       pid: child.pid!,

@@ -19,8 +19,8 @@ export interface ProbeOptions {
   port: number;
   /** Bytes to send once connected. */
   send?: string;
-  /** The server's first bytes must start with this (e.g. `INFO ` for NATS, `+PONG` for Redis). */
-  expect?: string;
+  /** The server's first bytes must start with this, or with one of these (e.g. `INFO ` for NATS, `+PONG` for Redis). */
+  expect?: string | readonly string[];
   timeoutMs?: number;
 }
 
@@ -40,9 +40,11 @@ export function probe(opts: ProbeOptions): Promise<boolean> {
       if (opts.send !== undefined) socket.write(opts.send);
       if (opts.expect === undefined) done(true);
     });
+    const expected = opts.expect === undefined ? [] : typeof opts.expect === "string" ? [opts.expect] : opts.expect;
     socket.on("data", (chunk: Buffer) => {
       got += chunk.toString("latin1");
-      if (opts.expect !== undefined && got.length >= opts.expect.length) done(got.startsWith(opts.expect));
+      if (expected.some((e) => got.startsWith(e))) done(true);
+      else if (expected.every((e) => got.length >= e.length)) done(false);
     });
   });
 }
@@ -52,9 +54,9 @@ export function probeNats(host: string, port: number): Promise<boolean> {
   return probe({ host, port, expect: "INFO " });
 }
 
-/** Redis answers an inline PING with +PONG. */
+/** Redis answers an inline PING with +PONG (or with -NOAUTH when it requires a password). */
 export function probeRedis(host: string, port: number): Promise<boolean> {
-  return probe({ host, port, send: "PING\r\n", expect: "+PONG" });
+  return probe({ host, port, send: "PING\r\n", expect: ["+PONG", "-NOAUTH"] });
 }
 
 /** PostgreSQL accepts the TCP connection (the protocol starts with the client). */

@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.ts";
 import { ensureServer, NATS_KIND, REDIS_KIND, type InfraServer } from "./infra.ts";
 import { freePort, hostPortOf, probePostgres } from "./net.ts";
 import { logTail, spawnService, waitReady, type ServiceProcess } from "./service-process.ts";
+import { createStackTls, natsTlsConfig, type StackTls } from "./stack-tls.ts";
 
 /** Root of the tapefleet checkout (services are started from their sources). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -42,6 +43,14 @@ export interface StackOptions {
   log?: (line: string) => void;
   readyTimeoutMs?: number;
   stopGraceMs?: number;
+  /**
+   * TLS and credentials between the services (default `TAPEFLEET_TLS`, off):
+   * a private CA and certificates in `<varDir>/tls/`, a NATS server of the
+   * launcher's own with TLS, client certificates and one user per service,
+   * mutual TLS between the scheduler and the device agent, a password on a
+   * Redis the launcher starts.
+   */
+  tls?: boolean;
 }
 
 export interface StackServiceInfo {
@@ -65,6 +74,8 @@ export interface RunningStack {
   natsPrefix: string;
   queuePrefix: string;
   services: readonly StackServiceInfo[];
+  /** TLS mode: where the certificates are and the CA that signed them. */
+  tls?: { dir: string; caFile: string };
   /** Resolves when a service or a backing server dies while the stack runs; the stack then stops itself. */
   failed: Promise<Error>;
   /** Stops every service (gateway first), then the servers the launcher started. Idempotent. */
@@ -82,6 +93,8 @@ export interface StackFile {
   services: StackServiceInfo[];
   /** The embedded PostgreSQL server, when the launcher started one. */
   postgresPid?: number;
+  /** TLS mode: the CA of the stack's certificates. */
+  tls?: { caFile: string };
 }
 
 export class StackError extends Error {
@@ -154,6 +167,37 @@ export function ensureMasterKeyFile(file: string): boolean {
 
 const PORT_RE = /^\d{1,5}$/;
 
+/** A URL with its password replaced by `***` (for launcher messages). */
+function redactPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, "$1***@");
+}
+
+/**
+ * The TLS and credential settings of one service in a TLS stack: NATS over
+ * TLS with its client certificate and user; the device agent's gRPC server
+ * certificate (client certificates required); the scheduler's gRPC client
+ * certificate.
+ */
+export function tlsEnvOf(tls: StackTls, service: string): Record<string, string> {
+  const client = tls.clients[service];
+  const password = tls.natsPasswords[service];
+  if (client === undefined || password === undefined) throw new StackError(`tls: no certificate or NATS user for ${service}`);
+  const out: Record<string, string> = {
+    TAPEFLEET_NATS_TLS_CA: tls.caFile,
+    TAPEFLEET_NATS_TLS_CERT: client.certFile,
+    TAPEFLEET_NATS_TLS_KEY: client.keyFile,
+    TAPEFLEET_NATS_USER: service,
+    TAPEFLEET_NATS_PASSWORD: password,
+  };
+  if (service === "device-agent") {
+    Object.assign(out, { TAPEFLEET_GRPC_TLS_CA: tls.caFile, TAPEFLEET_GRPC_TLS_CERT: tls.agentServer.certFile, TAPEFLEET_GRPC_TLS_KEY: tls.agentServer.keyFile });
+  }
+  if (service === "scheduler") {
+    Object.assign(out, { TAPEFLEET_GRPC_TLS_CA: tls.caFile, TAPEFLEET_GRPC_TLS_CERT: client.certFile, TAPEFLEET_GRPC_TLS_KEY: client.keyFile });
+  }
+  return out;
+}
+
 /** The web UI's build in this checkout, served by the gateway at `/` unless `TAPEFLEET_WEB_UI_DIR` names another. */
 export const WEB_UI_INDEX = join(REPO_ROOT, "packages", "web-ui", "dist", "index.html");
 
@@ -222,6 +266,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const natsPrefix = nonEmpty(env["TAPEFLEET_NATS_PREFIX"]) ?? "tf";
   const queuePrefix = nonEmpty(env["TAPEFLEET_QUEUE_PREFIX"]) ?? natsPrefix;
   const adminTokenFile = resolve(nonEmpty(env["TAPEFLEET_ADMIN_TOKEN_FILE"]) ?? join(varDir, "admin-token"));
+  const tlsOn = options.tls ?? ["1", "true", "yes"].includes((env["TAPEFLEET_TLS"] ?? "").toLowerCase());
+  if (tlsOn && nonEmpty(env["TAPEFLEET_NATS_URL"]) !== undefined) {
+    throw new StackError("TAPEFLEET_TLS=1 starts a NATS server of its own: unset TAPEFLEET_NATS_URL (for a NATS server of yours, leave TAPEFLEET_TLS unset and set TAPEFLEET_NATS_TLS_* and the credentials)");
+  }
+  let tls: StackTls | undefined;
 
   const infra: InfraServer[] = [];
   let embedded: EmbeddedPostgres | undefined;
@@ -266,14 +315,31 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         if (!stopping) failWith(new StackError(`embedded PostgreSQL exited (${signal ?? `code ${code}`})`));
       });
     }
+    // TLS mode: certificates, and the configuration of the launcher's own NATS server.
+    let natsKind = NATS_KIND;
+    if (tlsOn) {
+      tls = createStackTls(join(varDir, "tls"), { services: STACK_SERVICES.map((s) => s.name), agentHost: hostPortOf(`tcp://${grpcAddress}`, 0).host, log });
+      log(`tls: certificates in ${tls.dir} (CA ${tls.caFile})`);
+      const natsConf = join(varDir, "nats-tls.conf");
+      writeFileSync(natsConf, natsTlsConfig(tls, join(varDir, "nats")), { mode: 0o600 });
+      chmodSync(natsConf, 0o600);
+      natsKind = { ...NATS_KIND, args: (port) => ["-c", natsConf, "-a", "127.0.0.1", "-p", String(port)] };
+    }
     // NATS and Redis
     for (const [kind, configured] of [
-      [NATS_KIND, nonEmpty(env["TAPEFLEET_NATS_URL"])],
+      [natsKind, nonEmpty(env["TAPEFLEET_NATS_URL"])],
       [REDIS_KIND, nonEmpty(env["TAPEFLEET_REDIS_URL"])],
     ] as const) {
-      const server = await ensureServer(kind, { configuredUrl: configured, dataDir: join(varDir, kind.name), logFile: join(logDir, `${kind.name}.log`), log });
+      const server = await ensureServer(kind, {
+        configuredUrl: configured,
+        dataDir: join(varDir, kind.name),
+        logFile: join(logDir, `${kind.name}.log`),
+        log,
+        ...(tlsOn && kind.name === "nats" ? { ownServer: true } : {}),
+        ...(tlsOn && kind.name === "redis" ? { password: randomBytes(18).toString("base64url") } : {}),
+      });
       infra.push(server);
-      log(`${kind.name}: ${server.origin === "started" ? `started ${kind.command} at` : server.origin === "local" ? "using the local server at" : "using"} ${server.url}`);
+      log(`${kind.name}: ${server.origin === "started" ? `started ${kind.command} at` : server.origin === "local" ? "using the local server at" : "using"} ${redactPassword(server.url)}${tlsOn && kind.name === "nats" ? " (TLS, client certificates, a user per service)" : ""}`);
       void server.child?.exited.then(({ code, signal }) => {
         if (!stopping) failWith(new StackError(`${kind.command} exited (${signal ?? `code ${code}`}); see ${join(logDir, `${kind.name}.log`)}`));
       });
@@ -290,7 +356,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) if (v !== undefined) base[k] = v;
-    for (const k of ["TAPEFLEET_HTTP_PORT", "TAPEFLEET_INSTANCE_ID", "TAPEFLEET_GRPC_ADDRESS", "DATABASE_URL"]) delete base[k];
+    for (const k of ["TAPEFLEET_HTTP_PORT", "TAPEFLEET_INSTANCE_ID", "TAPEFLEET_GRPC_ADDRESS", "DATABASE_URL", "TAPEFLEET_TLS"]) delete base[k];
+    if (tls !== undefined) for (const k of Object.keys(base)) if (/^TAPEFLEET_(NATS_(USER|PASSWORD|TOKEN|CREDS_FILE|TLS_\w+)|GRPC_(TLS_\w+|INSECURE))$/.test(k)) delete base[k];
     Object.assign(base, {
       TAPEFLEET_DATABASE_URL: databaseUrl,
       TAPEFLEET_NATS_URL: natsUrl,
@@ -315,6 +382,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         const port = isGateway ? gatewayPort : await freePort();
         const childEnv: Record<string, string> = { ...base, TAPEFLEET_HTTP_PORT: String(port) };
         if (def.name === "device-agent") childEnv["TAPEFLEET_GRPC_ADDRESS"] = grpcAddress;
+        if (tls !== undefined) Object.assign(childEnv, tlsEnvOf(tls, def.name));
         const svc = spawnService({
           name: def.name,
           main,
@@ -344,13 +412,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       natsPrefix,
       services,
       ...(embedded !== undefined ? { postgresPid: embedded.pid } : {}),
+      ...(tls !== undefined ? { tls: { caFile: tls.caFile } } : {}),
     };
     writeFileSync(stackFile, JSON.stringify(file, null, 2) + "\n");
 
     let stopped: Promise<void> | undefined;
     const stop = () => (stopped ??= stopAll());
     void failed.then(() => stop());
-    return { gatewayUrl, adminTokenFile, stackFile, varDir, databaseUrl, database, natsUrl, redisUrl, natsPrefix, queuePrefix, services, failed, stop };
+    return {
+      gatewayUrl,
+      adminTokenFile,
+      stackFile,
+      varDir,
+      databaseUrl,
+      database,
+      natsUrl,
+      redisUrl,
+      natsPrefix,
+      queuePrefix,
+      services,
+      ...(tls !== undefined ? { tls: { dir: tls.dir, caFile: tls.caFile } } : {}),
+      failed,
+      stop,
+    };
   } catch (err) {
     await stopAll().catch(() => {});
     throw err;

@@ -39,4 +39,5 @@ log(`gateway:          ${stack.gatewayUrl}`);
 log(`admin token file: ${show(stack.adminTokenFile)}${existsSync(stack.adminTokenFile) ? "" : " (not written yet)"}`);
 log(`stack file:       ${show(stack.stackFile)} (read by tapectl)`);
 log(`logs:             ${show(stack.varDir)}/logs/`);
+if (stack.tls !== undefined) log(`tls:              NATS and gRPC with certificates of ${show(stack.tls.caFile)}, a NATS user per service`);
 log("try: node packages/cli/bin/tapectl.mjs pool list    (Ctrl-C stops the stack)");
