@@ -18,6 +18,7 @@ import { ValidationError, type Bus } from "@tapefleet/common";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { API_ROOT } from "./routes.ts";
 import { JOB_ROUTES, toBusRequest } from "./job-routes.ts";
+import { KEY_ROUTES } from "./key-routes.ts";
 
 const MOVE_FIELDS = {
   uuid: { bus: "uuid", field: { type: "string" as const, description: "Medium UUID." } },
@@ -193,6 +194,7 @@ export const TAPE_ROUTES: readonly TapeRoute[] = [
   { method: "GET", path: "/nodes/{node}/tasks/{upid}/log", operationId: "taskLog", summary: "Log lines of a task", tag: "tasks", taskOp: "log", query: { start: "int", limit: "int" } },
   { method: "DELETE", path: "/nodes/{node}/tasks/{upid}", operationId: "stopTask", summary: "Stop a running task", tag: "tasks", taskOp: "stop" },
   ...JOB_ROUTES,
+  ...KEY_ROUTES,
 ];
 
 /** `{drive}` → `:drive` (Fastify form). */
