@@ -10,6 +10,7 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { RequestStats } from "./http/request-stats.ts";
 import { registerApi } from "./http/routes.ts";
 import { registerWebUi, type WebUiState } from "./http/web-ui.ts";
+import { registerHttpMetrics } from "./metrics.ts";
 
 /** Folder of the committed drizzle-kit migrations. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -77,6 +78,7 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
     ...(opts.installSignalHandlers === undefined ? {} : { installSignalHandlers: opts.installSignalHandlers }),
   });
   try {
+    registerHttpMetrics(app, service.metrics);
     const tokens = new TokenStore(service.database!.db);
     const adminToken = await tokens.ensureAdminToken(config.adminTokenFile, service.logger);
     const stats = new RequestStats();
