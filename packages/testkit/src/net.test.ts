@@ -31,6 +31,14 @@ describe("probes", () => {
     expect(await probeNats("127.0.0.1", redis)).toBe(false);
   });
 
+  it("recognise a Redis that requires a password by its -NOAUTH answer", async () => {
+    expect(await probeRedis("127.0.0.1", await fake({ reply: "-NOAUTH Authentication required.\r\n" }))).toBe(true);
+    expect(await probeRedis("127.0.0.1", await fake({ reply: "-ERR unknown command\r\n" }))).toBe(false);
+    const either = await fake({ reply: "B-side\r\n" });
+    expect(await probe({ host: "127.0.0.1", port: either, send: "x", expect: ["A", "B-"] })).toBe(true);
+    expect(await probe({ host: "127.0.0.1", port: either, send: "x", expect: ["A", "C"] })).toBe(false);
+  });
+
   it("answer false for a closed port and for a silent server", async () => {
     const closed = await freePort();
     expect(await probe({ host: "127.0.0.1", port: closed })).toBe(false);
