@@ -11,9 +11,10 @@ import { registerMedia } from "./media.ts";
 import { registerTapeTopLevel } from "./tape-ops.ts";
 import { registerJobs } from "./jobs.ts";
 import { registerDatastore } from "./datastore.ts";
+import { registerKey } from "./key.ts";
 
 /** A command group: adds its commands to the program. */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
 /** Every command group, in help order. Add new groups here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerDatastore, registerJobs, registerTapeTopLevel, registerMedia, registerTask, registerCalendar, registerDiag];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [registerChanger, registerDrive, registerPool, registerBackupJob, registerDatastore, registerJobs, registerTapeTopLevel, registerMedia, registerKey, registerTask, registerCalendar, registerDiag];
