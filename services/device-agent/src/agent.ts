@@ -9,6 +9,7 @@ import { datastoreImpl } from "./handlers/datastore.ts";
 import { operationsImpl, type OperationsImpl } from "./handlers/operations.ts";
 import { serviceSessionDrives } from "./session-drives-adapter.ts";
 import { natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl } from "./sessions/index.ts";
+import { DeviceAgentMetrics } from "./metrics.ts";
 
 /** Version reported by GetAgentInfo. */
 export const AGENT_VERSION = "0.1.0";
@@ -126,6 +127,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   let log: ((err: unknown, method: string, requestId: string) => void) | undefined;
   let running: RunningService<Record<string, never>> | undefined;
   const cleanRequests = new CleanRequestTracker();
+  const agentMetrics = new DeviceAgentMetrics();
   let eventsStream: Promise<unknown> | undefined;
   const raiseCleanRequest = async (drive: AgentDevice, flags: string[]) => {
     const bus = running?.bus;
@@ -138,6 +140,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
   const core = new DeviceService(source, {
     pollMs: config.readyPollMs,
     onTapeAlert: (drive, flags) => {
+      agentMetrics.noteTapeAlerts(drive, flags);
       if (!cleanRequests.update(drive.serial, flags.map((f) => f.number), CLEANING_REQUEST_FLAGS)) return;
       raiseCleanRequest(drive, flags.map((f) => f.name)).catch((err: unknown) => running?.logger.warn({ err, serial: drive.serial }, "cannot publish the clean request"));
     },
@@ -156,7 +159,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
       onAbandoned: (method, requestId, outcome) =>
         running?.logger.info({ method, requestId, outcome: outcome instanceof Error ? outcome.message : outcome }, "client left a long operation: it stopped at a safe point"),
     }),
-    sessions: sessionServiceImpl({ drives: serviceSessionDrives(core), publisher, readyPollMs: config.readyPollMs }),
+    sessions: sessionServiceImpl({ drives: agentMetrics.meterDrives(serviceSessionDrives(core), core), publisher, readyPollMs: config.readyPollMs }),
   };
   addService(server, DeviceAgentService, deviceAgentImpl(source, { hostId: config.hostId, grpcAddress: () => grpcAddress }, parts), {
     onError: (err, f) => log?.(err, f.method.name, f.requestId),
@@ -193,6 +196,7 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
     throw err;
   }
   running = service;
+  agentMetrics.register(service.metrics, core);
   log = (err, method, requestId) => service.logger.warn({ err, method, requestId }, "gRPC call failed");
   service.bus.serve(DEVICE_SCAN_SUBJECT, async (payload) => scanAnswer(config.hostId, grpcAddress, await source.list(), payload));
   const refresh = setInterval(() => {
