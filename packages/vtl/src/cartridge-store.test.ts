@@ -135,15 +135,16 @@ describe("CartridgeStore", () => {
     const [d, i] = paths();
     const s = await CartridgeStore.open(d, i);
     const rec = Buffer.alloc(256 * 1024, 1);
-    for (let k = 0; k < 40; k++) await s.appendRecord(rec, rec.length, false, 0);
-    // 10 MiB written: at least one 8 MiB batch is already in the file before any sync
+    for (let k = 0; k < 72; k++) await s.appendRecord(rec, rec.length, false, 0);
+    // 18 MiB appended: at most two 8 MiB buffers are held (one being written behind), so the
+    // first 8 MiB are in the file before any sync
     expect((await stat(d)).size).toBeGreaterThanOrEqual(8 * 1024 * 1024);
     await s.close();
-    expect((await stat(d)).size).toBe(40 * rec.length);
-    await truncate(i, 39 * INDEX_ENTRY_SIZE + 5);
+    expect((await stat(d)).size).toBe(72 * rec.length);
+    await truncate(i, 71 * INDEX_ENTRY_SIZE + 5);
     const r = await CartridgeStore.open(d, i);
-    expect(r.objectCount).toBe(39);
-    const e = await r.entry(38);
+    expect(r.objectCount).toBe(71);
+    const e = await r.entry(70);
     expect(e.kind).toBe(KIND_RECORD);
     await r.close();
   });
