@@ -31,3 +31,6 @@ export { Notifier, NOTIFICATION_EVENT, type NotificationEvent, type NotifierOpti
 export { registerJobHandlers, backupRequestOf, backupTaskSpec, type JobHandlerDeps } from "./handlers/job-handlers.ts";
 export type { AgentHost, DatastoreAgentPort, SelectedSnapshot, SampleResult, WriteSessionInput, WriteSessionOutcome } from "./core/agent-port.ts";
 export { pickAgent, type CatalogPort, type DatastoreResolver, type JobInventoryPort } from "./core/inventory-port.ts";
+export { RestoreJob, RESTORE_WORKER_TYPE, MEDIA_NOT_ONLINE, restoreTargets, type RestoreDeps } from "./core/restore-job.ts";
+export { CatalogJob, CATALOG_WORKER_TYPE, NO_MEDIA_SET, COMMIT_RECORD_ID_NAMESPACE, nameUuid, recordId, recordsOfScan, type CatalogJobDeps, type ScannedTape } from "./core/catalog-job.ts";
+export type { ScannedArchive, RestoreProgressInfo } from "./core/agent-port.ts";

@@ -9,6 +9,7 @@ import { registerDeviceHandlers } from "./handlers/device-handlers.ts";
 import { backupRequestOf, backupTaskSpec, registerJobHandlers } from "./handlers/job-handlers.ts";
 import { BackupJob } from "./core/backup-job.ts";
 import { RestoreJob } from "./core/restore-job.ts";
+import { CatalogJob } from "./core/catalog-job.ts";
 import { DatastoreJobs } from "./core/datastore-jobs.ts";
 import { JobQueue } from "./core/job-queue.ts";
 import { LeaseManager } from "./core/lease-manager.ts";
@@ -16,7 +17,8 @@ import { Notifier, NOTIFICATION_EVENT } from "./core/notifier.ts";
 import { ScheduleRunner } from "./core/schedules.ts";
 import { TAPE_REQUEST_CLOSED_EVENT, TAPE_REQUEST_CREATED_EVENT, TapeRequestBoard } from "./core/tape-requests.ts";
 import { agentChannelCredentials, parseNotifyAddresses } from "./config.ts";
-import type { BackupStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, RestoreStartRequest, TapeRequestEntry } from "@tapefleet/api-types";
+import { CATALOG_STREAM, CATALOG_STREAM_SUBJECTS, catalogCommitSubject } from "@tapefleet/api-types";
+import type { BackupStartRequest, CatalogRecord, CatalogStartRequest, DatastoreIngestRequest, DatastoreSampleRequest, RestoreStartRequest, TapeRequestEntry } from "@tapefleet/api-types";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { JOB_QUEUE_NAME, type SchedulerConfig } from "./config.ts";
@@ -122,6 +124,15 @@ export async function startScheduler(
     await eventsStream;
     await bus.publishEvent(type, subject, data);
   };
+  let catalogStream: Promise<unknown> | undefined;
+  /** Catalog records on JetStream, as the agent's write sessions publish them (message id = record id). */
+  const publishCatalogRecords = async (records: readonly CatalogRecord[]) => {
+    catalogStream ??= bus.ensureStream(CATALOG_STREAM, CATALOG_STREAM_SUBJECTS);
+    await catalogStream;
+    const js = bus.nc.jetstream();
+    const enc = new TextEncoder();
+    for (const r of records) await js.publish(bus.subject(catalogCommitSubject(r.mediaSetUuid)), enc.encode(JSON.stringify(r)), { msgID: r.recordId });
+  };
   const leases = new LeaseManager(db, { worker: `${service.instanceId}:${config.nodeName}:${process.pid}`, ttlMs: config.leaseTtlMs });
   const addresses = parseNotifyAddresses(config.notifyAddresses);
   const notifier = new Notifier({
@@ -158,6 +169,9 @@ export async function startScheduler(
           recheckMs: config.tapeRecheckMs,
           commitBytes: config.commitBytes,
         }).run(params as BackupStartRequest, ctx);
+      },
+      catalog: async (params, ctx) => {
+        await new CatalogJob({ inventory, agent: grpcAgents, leases, publish: publishCatalogRecords }).run(params as CatalogStartRequest, ctx);
       },
       restore: (params, ctx) => new RestoreJob({ inventory, agent: grpcAgents, leases }).run(params as RestoreStartRequest, ctx),
       "datastore-sample": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).sample(params as DatastoreSampleRequest, ctx),

@@ -1,6 +1,6 @@
 import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { ChangerStatusEntry, MamAttributeEntry, TapeLabelInfo } from "@tapefleet/api-types";
-import { closeClient, createClient, DeviceAgentService, WriteSessionStatus, type Client, type OperationProgress, type RequestSource } from "@tapefleet/proto";
+import { ArchiveKind, closeClient, createClient, DeviceAgentService, WriteSessionStatus, type Client, type OperationProgress, type RequestSource } from "@tapefleet/proto";
 import { changerStatusToApi, driveStatusToApi, fromAgentError, labelToApi, mamToApi, onlineTagsOf, volumeStatisticsToApi } from "./converters.ts";
 
 /** A device on an agent, as resolved from the configuration and the device locations. */
@@ -144,6 +144,19 @@ export interface DatastoreAgentPort {
   ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }): Promise<WriteSessionOutcome>;
+  /** Read the whole loaded tape: every complete archive, in tape order. */
+  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void }): Promise<{ archives: ScannedArchive[]; skippedFiles: number[] }>;
+}
+
+/** A complete archive found on tape. */
+export interface ScannedArchive {
+  fileNumber: number;
+  archiveUuid: string;
+  kind: "chunk-archive" | "snapshot-archive" | "catalog-archive";
+  store: string;
+  snapshot: string;
+  /** Hex digests (chunk archives). */
+  digests: string[];
 }
 
 /** What a write session is asked to do (see the agent's WriteSession). */
@@ -433,6 +446,24 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
         ctx?.onProgress?.({ fileNumber: Number(p.fileNumber), chunksInserted: Number(p.chunksInserted), snapshots: [...p.snapshots], bytesRead: Number(p.bytesRead), note: p.note });
       }
       return { files, chunksInserted, snapshots, bytesRead };
+    });
+  }
+  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void }) {
+    return this.call(h, async (c) => {
+      const archives: ScannedArchive[] = [];
+      let skippedFiles: number[] = [];
+      for await (const m of c.scanTape({ drive }, ctx?.signal ? { signal: ctx.signal } : {})) {
+        if (m.message.case === "archive") {
+          const a = m.message.value;
+          const kind = a.kind === ArchiveKind.CHUNK ? "chunk-archive" : a.kind === ArchiveKind.SNAPSHOT ? "snapshot-archive" : "catalog-archive";
+          const entry: ScannedArchive = { fileNumber: Number(a.fileNumber), archiveUuid: a.archiveUuid, kind, store: a.store, snapshot: a.snapshot, digests: a.chunkDigests.map((d) => Buffer.from(d).toString("hex")) };
+          archives.push(entry);
+          ctx?.onArchive?.(entry);
+        } else if (m.message.case === "result") {
+          skippedFiles = m.message.value.skippedFiles.map(Number);
+        }
+      }
+      return { archives, skippedFiles };
     });
   }
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }) {

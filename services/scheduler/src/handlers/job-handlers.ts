@@ -5,6 +5,7 @@ import {
   datastoreSampleRequest,
   parseInput,
   restoreStartRequest,
+  catalogStartRequest,
   SCHEDULER_JOB_SUBJECTS,
   SCHEDULER_QUEUE,
   type BackupStartRequest,
@@ -15,6 +16,7 @@ import { TapefleetError, type Bus, type Logger } from "@tapefleet/common";
 import { BACKUP_WORKER_TYPE } from "../core/backup-job.ts";
 import { DATASTORE_WORKER_TYPES } from "../core/datastore-jobs.ts";
 import { RESTORE_WORKER_TYPE } from "../core/restore-job.ts";
+import { CATALOG_WORKER_TYPE } from "../core/catalog-job.ts";
 import type { JobKind } from "../core/job-queue.ts";
 import type { TaskSpec } from "../core/task-registry.ts";
 import { splitUser } from "./device-handlers.ts";
@@ -87,6 +89,11 @@ export function registerJobHandlers(bus: Bus, deps: JobHandlerDeps, logger: Logg
     const req = parseInput(restoreStartRequest, params);
     // Restored groups belong to the user who restores (PBS).
     return { upid: await deps.submit("restore", { workerType: RESTORE_WORKER_TYPE, workerId: req.mediaSet, user }, { ...req, owner: user }) };
+  });
+  serve(bus, logger, SCHEDULER_JOB_SUBJECTS.catalogStart, async (p) => {
+    const { user, params } = splitUser(p);
+    const req = parseInput(catalogStartRequest, params);
+    return { upid: await deps.submit("catalog", { workerType: CATALOG_WORKER_TYPE, workerId: req.drive, user }, req) };
   });
   serve(bus, logger, SCHEDULER_JOB_SUBJECTS.datastoreSample, async (p) => {
     const { user, params } = splitUser(p);

@@ -54,6 +54,8 @@ const calls: string[] = [];
 const commits: string[] = [];
 /** Chunk digests (hex) per media set, from the commit records: the catalog's `media-set.digests`. */
 const setDigests = new Map<string, Set<string>>();
+/** Every catalog record seen on `catalog.commit.>`, in arrival order. */
+const records: { recordId: string; type: string; kind?: string; fileNumber?: number; labelText: string }[] = [];
 
 async function startAgent(): Promise<void> {
   const spec = {
@@ -208,6 +210,7 @@ function serveSide(): void {
   });
   side.subscribe("catalog.commit.>", (d, subject) => {
     commits.push(subject);
+    records.push(d as (typeof records)[number]);
     const r = d as { mediaSetUuid: string; digests?: string[] };
     const set = setDigests.get(r.mediaSetUuid) ?? new Set<string>();
     for (const h of r.digests ?? []) set.add(h);
@@ -401,4 +404,27 @@ describe("jobs through the agent", () => {
       port.close();
     }
   }, 240_000);
+
+  it("catalog --scan of the tape in a drive publishes every record the write sessions published (same record ids)", async () => {
+    const before = records.length;
+    const fromSessions = new Set(records.filter((r) => r.labelText === "TK0001L9" && r.type === "archive" && (r.fileNumber ?? 0) >= 2).map((r) => r.recordId));
+    const { upid } = await bus.request<{ upid: string }>(SCHEDULER_JOB_SUBJECTS.catalogStart, { drive: "d2", scan: true, user: "admin@pam" });
+    const log = await waitTask(upid);
+    const text = log.lines.map((l) => l.t);
+    expect(text.at(-1), text.join("\n")).toMatch(/^TASK (OK|WARNINGS: \d+)$/);
+    const deadline = Date.now() + 10_000;
+    const published = () => records.slice(before);
+    const count = Number(/published (\d+) catalog record/.exec(text.find((t) => t.startsWith("published "))!)![1]);
+    while (published().length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const scanned = published();
+    expect(scanned.length).toBe(count);
+    expect(scanned[0]!.type).toBe("media-set-joined");
+    const archives = scanned.filter((r) => r.type === "archive" && (r.fileNumber ?? 0) >= 2);
+    expect(archives.some((r) => r.kind === "snapshot-archive")).toBe(true);
+    // Every archive record the write sessions published comes again from the scan, with the same id
+    // (the scan may find more: an archive synced before the agent was killed, whose record was not sent).
+    const scannedIds = new Set(archives.map((r) => r.recordId));
+    expect(fromSessions.size).toBeGreaterThan(0);
+    expect([...fromSessions].filter((id) => !scannedIds.has(id))).toEqual([]);
+  }, 120_000);
 });
