@@ -30,8 +30,9 @@ const passwordOptions = (cmd: Command, lines: string): Command =>
 async function askHidden(ctx: CliContext, prompt: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new CliError("no terminal to ask the password on: use --password-fd <n> or --password-stdin");
-  ctx.io.stderr(prompt);
+  // Echo goes off before the prompt shows, so nothing typed after the prompt is ever echoed.
   stdin.setRawMode(true);
+  ctx.io.stderr(prompt);
   stdin.resume();
   stdin.setEncoding("utf8");
   try {

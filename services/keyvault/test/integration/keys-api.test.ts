@@ -68,6 +68,35 @@ function tapectl(args: string[], stdin = ""): Promise<{ code: number; stdout: st
   });
 }
 
+/**
+ * tapectl on a terminal (util-linux `script` gives it a pty): each time a
+ * prompt appears, the next answer is typed. Returns what the terminal showed.
+ */
+function tapectlOnTerminal(args: string[], answers: [prompt: string, typed: string][]): Promise<{ code: number; screen: string }> {
+  return new Promise((done, fail) => {
+    const command = [process.execPath, TAPECTL, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: dir,
+      env: { ...process.env, TAPEFLEET_URL: gw.url, TAPEFLEET_TOKEN: adminToken },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let screen = "";
+    let seen = 0;
+    const pending = [...answers];
+    child.stdout.on("data", (c: Buffer) => {
+      screen += c.toString("utf8");
+      while (pending.length > 0) {
+        const at = screen.indexOf(pending[0]![0], seen);
+        if (at < 0) break;
+        seen = at + pending[0]![0].length;
+        child.stdin.write(`${pending.shift()![1]}\r`);
+      }
+    });
+    child.on("error", fail);
+    child.on("close", (code) => done({ code: code ?? -1, screen }));
+  });
+}
+
 async function rawKeyOf(fingerprint: string): Promise<Buffer> {
   const [row] = await sql<{ wrapped_key: Buffer }[]>`select wrapped_key from keyvault.encryption_keys where fingerprint = ${fingerprint}`;
   return unwrapKey(masterKey, row!.wrapped_key, fingerprint);
@@ -192,8 +221,31 @@ describe("tape encryption keys through the gateway and tapectl", () => {
     expect((await tapectl(["key", "show", fp])).stdout).toContain("cli key");
   });
 
+  it("tapectl on a terminal asks the password twice without echo, and refuses two different ones", async () => {
+    const ok = await tapectlOnTerminal(["key", "create", "--hint", "tty key"], [
+      ["Encryption Key Password: ", PASSWORD],
+      ["Verify Password: ", PASSWORD],
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.screen).not.toContain(PASSWORD);
+    const fp = /([0-9a-f]{2}(?::[0-9a-f]{2}){31})/.exec(ok.screen)?.[1];
+    expect(fp).toBeDefined();
+    const raw = await rawKeyOf(fp!);
+    rawKeys.push(raw);
+    const [row] = await sql<{ key_config: Record<string, unknown> }[]>`select key_config from keyvault.encryption_keys where fingerprint = ${fp!}`;
+    expect((await decryptKeyConfig(parseKeyImport(JSON.stringify(row!.key_config)), PASSWORD)).key.equals(raw)).toBe(true);
+
+    const mismatch = await tapectlOnTerminal(["key", "create"], [
+      ["Encryption Key Password: ", PASSWORD],
+      ["Verify Password: ", NEW_PASSWORD],
+    ]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.screen).toContain("Error: passwords do not match");
+    expect(mismatch.screen).not.toContain(NEW_PASSWORD);
+  });
+
   it("no log line of the keyvault or the gateway holds a key or a password (hex, base64, raw)", () => {
-    expect(rawKeys).toHaveLength(2);
+    expect(rawKeys).toHaveLength(3);
     expect(logText).toContain('"op":"create"');
     expect(logText).toContain('"msg":"request"');
     const lines = logText.split("\n").filter((l) => l.length > 0);
