@@ -60,7 +60,8 @@ export function registerCatalogMetrics(registry: Registry, bus: Bus, ingest: Pic
     help: "Seconds the oldest catalog record not yet committed has waited on the catalog stream (0: none waits)",
     registers: [registry],
     async collect() {
-      this.set(ingestLagSeconds(await readIngestBacklog(bus), now()));
+      // NATS unreachable: NaN (unknown) rather than a lag of 0 or a failed scrape.
+      this.set(await readIngestBacklog(bus).then((b) => ingestLagSeconds(b, now()), () => Number.NaN));
     },
   });
 }

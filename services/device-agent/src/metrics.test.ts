@@ -122,4 +122,13 @@ describe("DeviceAgentMetrics", () => {
     release();
     expect(await state(d0, "idle")).toBe(1);
   });
+
+  it("leaves the drive states out, and the scrape working, when the device source cannot list", async () => {
+    const m = new DeviceAgentMetrics();
+    const registry = new Registry();
+    m.register(registry, { source: { name: "t", list: () => Promise.reject(new Error("udev gone")) }, locks: new DeviceLocks() });
+    const text = await registry.metrics();
+    expect(text).toContain("# TYPE tapefleet_drive_state gauge");
+    expect(text).not.toMatch(/^tapefleet_drive_state\{/m);
+  });
 });

@@ -155,7 +155,8 @@ export class DeviceAgentMetrics {
       labelNames: ["drive", "serial", "state"] as const,
       registers: [registry],
       async collect() {
-        const devices = (await core.source.list()).filter((d) => d.kind === "tape-drive");
+        // A source that cannot list: no series rather than a failed scrape.
+        const devices = (await core.source.list().catch(() => [])).filter((d) => d.kind === "tape-drive");
         this.reset();
         for (const d of devices) {
           const current = driveStateOf(d, core.locks.holder(driveLockKey(d))?.owner);

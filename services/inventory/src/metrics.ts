@@ -53,7 +53,11 @@ export function registerInventoryMetrics(registry: Registry, db: PostgresJsDatab
     labelNames: ["status", "location", "pool"] as const,
     registers: [registry],
     async collect() {
-      const rows = await db.select().from(media);
+      // PostgreSQL unreachable: no series rather than a failed scrape.
+      const rows = await db
+        .select()
+        .from(media)
+        .catch(() => []);
       this.reset();
       for (const c of countMedia(rows.map(mediumFromRow))) this.set({ status: c.status, location: c.location, pool: c.pool }, c.count);
     },

@@ -77,7 +77,8 @@ class TaskDurationHistogram {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SampleValue[] }> {
     const values: SampleValue[] = [];
-    for (const g of await this.read()) {
+    // PostgreSQL unreachable: no series rather than a failed scrape.
+    for (const g of await this.read().catch(() => [])) {
       const labels = { kind: g.kind, outcome: g.outcome };
       JOB_DURATION_BUCKETS.forEach((le, i) => values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: g.buckets[i] ?? 0 }));
       values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: "+Inf" }, value: g.count });
@@ -125,7 +126,7 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     labelNames: ["kind", "outcome"] as const,
     registers: [registry],
     async collect() {
-      const groups = await finished();
+      const groups = await finished().catch(() => []);
       this.reset();
       for (const g of groups) this.inc({ kind: g.kind, outcome: g.outcome }, g.count);
     },
@@ -137,7 +138,10 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     labelNames: ["queue", "state"] as const,
     registers: [registry],
     async collect() {
-      const counts = await src.queue.getJobCounts(...QUEUE_DEPTH_STATES);
+      // Redis unreachable: no series rather than a failed scrape.
+      const counts = await src.queue.getJobCounts(...QUEUE_DEPTH_STATES).catch(() => undefined);
+      this.reset();
+      if (counts === undefined) return;
       for (const state of QUEUE_DEPTH_STATES) this.set({ queue: src.queue.name, state }, counts[state] ?? 0);
     },
   });
@@ -146,7 +150,7 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     help: "Open tape requests: jobs waiting for an operator to bring a tape",
     registers: [registry],
     async collect() {
-      this.set(await src.redis.hlen(src.tapeRequestKey));
+      this.set(await src.redis.hlen(src.tapeRequestKey).catch(() => Number.NaN));
     },
   });
 }
