@@ -13,6 +13,7 @@ import {
   type ScsiTransport,
 } from "@tapefleet/scsi";
 import { DeviceLocks } from "./core/device-locks.ts";
+import { DeviceService } from "./core/device-service.ts";
 import type { AgentDevice } from "./devices.ts";
 import { bytesWritten, DeviceAgentMetrics, driveLockKey, driveStateOf, meteredTransport } from "./metrics.ts";
 
@@ -130,5 +131,22 @@ describe("DeviceAgentMetrics", () => {
     const text = await registry.metrics();
     expect(text).toContain("# TYPE tapefleet_drive_state gauge");
     expect(text).not.toMatch(/^tapefleet_drive_state\{/m);
+  });
+
+  it("sees the locks the device service takes (same key), by serial and by path", async () => {
+    const m = new DeviceAgentMetrics();
+    const registry = new Registry();
+    const bySerial = drive();
+    const byPath = drive({ id: "/dev/sg7", serial: "", path: "/dev/sg7" });
+    const core = new DeviceService({ name: "t", list: async () => [bySerial, byPath] });
+    m.register(registry, core);
+    const release1 = await core.lockDrive(bySerial, { owner: "LabelMedia (request r1)" });
+    const release2 = await core.lockDrive(byPath, { owner: "ReadTapeFile (request r2)" });
+    expect(await value(registry, "tapefleet_drive_state", { drive: bySerial.path, state: "busy" })).toBe(1);
+    expect(await value(registry, "tapefleet_drive_state", { drive: "/dev/sg7", serial: "", state: "reading" })).toBe(1);
+    release1();
+    release2();
+    expect(await value(registry, "tapefleet_drive_state", { drive: bySerial.path, state: "idle" })).toBe(1);
+    expect(await value(registry, "tapefleet_drive_state", { drive: "/dev/sg7", state: "idle" })).toBe(1);
   });
 });
