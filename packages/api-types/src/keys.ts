@@ -27,6 +27,11 @@ export const KEYVAULT_SUBJECTS = {
   paperkey: "keyvault.keys.paperkey",
   /** `KeyImportRequest` → `KeyShowReply`. */
   import: "keyvault.keys.import",
+  /**
+   * `KeyFingerprintRequest` → the key's password-protected KeyConfig JSON (PBS
+   * shape), for the `key-config` member of an encrypted media set label.
+   */
+  keyConfig: "keyvault.keys.key-config",
   /** `KeyReleaseRequest` → `KeyReleaseReply` (device agents only; audited). */
   release: "keyvault.keys.release",
 } as const;

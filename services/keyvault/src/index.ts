@@ -4,7 +4,7 @@ export { KEYVAULT_MIGRATIONS, KEYVAULT_SUBJECTS, schedulerLeaseCheck, startKeyva
 export type { RunningKeyvault, StartKeyvaultOptions } from "./keyvault.ts";
 export { decodeMasterKey, MASTER_KEY_BYTES, masterKeyFingerprint, readMasterKey } from "./master-key.ts";
 export { KeyUnwrapError, TAPE_KEY_BYTES, unwrapKey, WRAPPED_KEY_BYTES, wrapKey } from "./key-wrap.ts";
-export { checkMasterKey, createKey, importKey, listKeys, paperkey, releaseKey, removeKey, showKey, updateKey } from "./keys.ts";
+export { checkMasterKey, createKey, importKey, keyConfigOfKey, listKeys, paperkey, releaseKey, removeKey, showKey, updateKey } from "./keys.ts";
 export type { LeaseCheck } from "./keys.ts";
 export {
   changeKeyConfigPassword,

@@ -14,7 +14,7 @@ import { ConfigError, NotFoundError, TapefleetError } from "@tapefleet/common";
 import { asc, eq } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { encryptionKeys, keyReleaseAudit, masterKeyInfo, type KeyvaultTables } from "./db/schema.ts";
-import { changeKeyConfigPassword, createKeyConfig, decryptKeyConfig, kdfName, keyFingerprint, mediaSetDriveKey, parseKeyConfig, rfc3339Local, type KeyConfig } from "./core/key-config.ts";
+import { changeKeyConfigPassword, createKeyConfig, decryptKeyConfig, formatKeyConfig, kdfName, keyFingerprint, mediaSetDriveKey, parseKeyConfig, rfc3339Local, type KeyConfig } from "./core/key-config.ts";
 import { parseKeyImport, renderPaperkey } from "./core/paperkey.ts";
 import { TAPE_KEY_BYTES, unwrapKey, wrapKey } from "./key-wrap.ts";
 import { masterKeyFingerprint } from "./master-key.ts";
@@ -133,6 +133,12 @@ export async function removeKey(db: Db, fingerprint: string, force: boolean, poo
   }
   await db.delete(encryptionKeys).where(eq(encryptionKeys.fingerprint, fingerprint));
   return { fingerprint };
+}
+
+/** The password-protected KeyConfig of a key (what an encrypted media set label carries as `key-config`). */
+export async function keyConfigOfKey(db: Db, fingerprint: string): Promise<KeyConfig> {
+  const config = needKeyConfig(await rowOf(db, fingerprint));
+  return JSON.parse(formatKeyConfig(config)) as KeyConfig;
 }
 
 /** The paper key of a key (its password-protected KeyConfig and a QR code). */

@@ -17,7 +17,7 @@ import { startService, TapefleetError, type Bus, type Logger, type RunningServic
 import type { KeyvaultConfig } from "./config.ts";
 import { schema, type KeyvaultTables } from "./db/schema.ts";
 import { isFingerprint } from "./core/key-config.ts";
-import { checkMasterKey, createKey, importKey, listKeys, paperkey, releaseKey, removeKey, showKey, updateKey, type LeaseCheck } from "./keys.ts";
+import { checkMasterKey, createKey, importKey, keyConfigOfKey, listKeys, paperkey, releaseKey, removeKey, showKey, updateKey, type LeaseCheck } from "./keys.ts";
 import { readMasterKey } from "./master-key.ts";
 
 /** The keyvault's committed drizzle-kit migrations. */
@@ -140,6 +140,10 @@ export async function startKeyvault(config: KeyvaultConfig, options: StartKeyvau
   serve(KEYVAULT_SUBJECTS.paperkey, "paperkey", async (payload) => {
     const req = parseInput(keyPaperkeyRequest, payload ?? {});
     return { reply: await paperkey(db, req.fingerprint, req.format), fingerprint: req.fingerprint, extra: { format: req.format } };
+  });
+  serve(KEYVAULT_SUBJECTS.keyConfig, "key-config", async (payload) => {
+    const req = parseInput(keyFingerprintRequest, payload ?? {});
+    return { reply: await keyConfigOfKey(db, req.fingerprint), fingerprint: req.fingerprint };
   });
   serve(KEYVAULT_SUBJECTS.import, "import", async (payload) => {
     const reply = await importKey(db, masterKey, parseInput(keyImportRequest, payload ?? {}));

@@ -113,6 +113,10 @@ describe("keyvault keys", () => {
     const created = await bus.request<KeyListEntry>(KEYVAULT_SUBJECTS.create, { password: PASSWORD });
     const text = await bus.request<KeyPaperkeyReply>(KEYVAULT_SUBJECTS.paperkey, { fingerprint: created.fingerprint, format: "text" });
     expect(text.document.startsWith(`${PAPERKEY_BEGIN}\n{\n  "kdf": {\n    "Scrypt": {\n      "n": 65536,\n      "r": 8,`)).toBe(true);
+    // the KeyConfig for a media set label: the same JSON as on the paper key
+    const labelConfig = await bus.request<Record<string, unknown>>(KEYVAULT_SUBJECTS.keyConfig, { fingerprint: created.fingerprint });
+    expect(parseKeyImport(text.document)).toEqual(labelConfig);
+    expect(Object.keys(labelConfig)).toEqual(["kdf", "created", "modified", "data", "fingerprint"]);
     const html = await bus.request<KeyPaperkeyReply>(KEYVAULT_SUBJECTS.paperkey, { fingerprint: created.fingerprint, format: "html" });
     expect(html.document).toContain("data:image/svg+xml;base64,");
     const [before] = await sql<{ wrapped_key: Buffer }[]>`select wrapped_key from keyvault.encryption_keys where fingerprint = ${created.fingerprint}`;
