@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChangerConfig, DeviceLocation, DriveConfig, MediaEntry, RegisterMediaRequest, TapeLabelInfo } from "@tapefleet/api-types";
+import type { ChangerConfig, DeviceLocation, DriveConfig, MediaEntry, MediaPoolConfig, RegisterMediaRequest, TapeLabelInfo } from "@tapefleet/api-types";
 import { TapefleetError, NotFoundError } from "@tapefleet/common";
 import type { AgentPort, ChangerDrive, ChangerTarget, DeviceTarget } from "./agent-port.ts";
 import { DeviceOps } from "./device-ops.ts";
@@ -35,9 +35,11 @@ class FakeInventory implements InventoryPort {
     if (!c) throw new NotFoundError("changer", name);
     return c;
   }
+  pools: MediaPoolConfig[] = [{ name: "daily", retention: "7days" }, { name: "archive", retention: "keep" }, { name: "plain" }];
   async pool(name: string) {
-    if (name !== "daily") throw new NotFoundError("media pool", name);
-    return { name };
+    const p = this.pools.find((x) => x.name === name);
+    if (!p) throw new NotFoundError("media pool", name);
+    return p;
   }
   async drives() {
     return this.drivesCfg;
@@ -81,9 +83,13 @@ class FakeAgent implements AgentPort {
   calls: string[] = [];
   loaded: string | undefined;
   content = new Map<string, TapeLabelInfo | "empty" | "data">();
+  /** Tags of WORM cartridges (the drive status of a loaded one says `worm: true`). */
+  worm = new Set<string>();
+  statusCalls: string[] = [];
   constructor(readonly tags: string[]) {}
   async driveStatus() {
-    return {};
+    this.statusCalls.push(this.loaded ?? "-");
+    return this.loaded === undefined ? { "medium-present": false } : { "medium-present": true, worm: this.worm.has(this.loaded) };
   }
   async cartridgeMemory() {
     return [];
@@ -221,6 +227,80 @@ describe("barcode-label", () => {
     await expect(ops.run("barcode-label", { drive: "solo" }, "admin")).rejects.toMatchObject({ code: "VALIDATION", message: /has no changer/ });
     await ops.run("barcode-label", { drive: "d1", pool: "nopool" }, "admin");
     expect(tasks.status).toBe("pool: media pool 'nopool' does not exist");
+  });
+});
+
+describe("WORM cartridges", () => {
+  it("barcode-label skips a WORM cartridge when the pool's retention is not 'keep', before writing to it", async () => {
+    const { inv, agent, tasks, ops } = setup(["TFW001LZ", "TF0001L9"]);
+    agent.worm.add("TFW001LZ");
+    await ops.run("barcode-label", { drive: "d1", pool: "daily" }, "admin");
+    expect(agent.calls).toEqual([
+      "online-labels TFC1 export=16",
+      "load TF0001L9 into 0",
+      "read-label TF0001L9",
+      "label TFD1 TF0001L9 daily",
+      "load TFW001LZ into 0",
+      "read-label TFW001LZ",
+    ]);
+    expect(agent.statusCalls).toEqual(["TF0001L9", "TFW001LZ"]);
+    expect(tasks.logs).toContain("WARN: WORM medium TFW001LZ needs a pool with retention 'keep'; pool 'daily' has '7days': skipped");
+    expect(tasks.logs.join("\n")).toContain("barcode-label: 1 labeled, 1 skipped");
+    expect(tasks.status).toBe("WARNINGS: 1");
+    expect([...inv.media.values()].map((m) => m["label-text"])).toEqual(["TF0001L9"]);
+  });
+
+  it("barcode-label labels WORM cartridges into a 'keep' pool (explicit or by default) without asking the drive", async () => {
+    for (const pool of ["archive", "plain"]) {
+      const { inv, agent, tasks, ops } = setup(["TFW001LZ", "TFW002LZ"]);
+      agent.worm.add("TFW001LZ").add("TFW002LZ");
+      await ops.run("barcode-label", { drive: "d1", pool }, "admin");
+      expect(tasks.status).toBe("OK");
+      expect(agent.calls.filter((c) => c.startsWith("label "))).toEqual([`label TFD1 TFW001LZ ${pool}`, `label TFD1 TFW002LZ ${pool}`]);
+      expect(agent.statusCalls).toEqual([]);
+      expect([...inv.media.values()].map((m) => [m["label-text"], m.pool])).toEqual([
+        ["TFW001LZ", pool],
+        ["TFW002LZ", pool],
+      ]);
+    }
+  });
+
+  it("label refuses a WORM cartridge for a pool whose retention is not 'keep' with a VALIDATION error naming pool", async () => {
+    const { inv, agent, tasks, ops } = setup([]);
+    agent.loaded = "TFW001LZ";
+    agent.worm.add("TFW001LZ");
+    const errors: unknown[] = [];
+    const start = tasks.start.bind(tasks);
+    tasks.start = (spec, run) =>
+      start(spec, async (ctx) => {
+        try {
+          await run(ctx);
+        } catch (err) {
+          errors.push(err);
+          throw err;
+        }
+      });
+    await ops.run("label", { drive: "solo", "label-text": "TFW001LZ", pool: "daily" }, "admin");
+    expect(tasks.status).toBe("pool: WORM medium TFW001LZ needs a pool with retention 'keep'; pool 'daily' has '7days'");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TapefleetError);
+    expect(errors[0]).toMatchObject({ code: "VALIDATION" });
+    expect((errors[0] as Error).message).toMatch(/^pool: WORM medium TFW001LZ/);
+    expect(agent.calls).toEqual([]);
+    expect(inv.media.size).toBe(0);
+
+    await ops.run("label", { drive: "solo", "label-text": "TFW001LZ", pool: "archive" }, "admin");
+    expect(tasks.status).toBe("OK");
+    expect(agent.calls).toEqual(["label TFD2 TFW001LZ archive"]);
+  });
+
+  it("label writes a non-WORM cartridge into a pool with any retention", async () => {
+    const { agent, tasks, ops } = setup([]);
+    agent.loaded = "TF0001L9";
+    await ops.run("label", { drive: "solo", "label-text": "TF0001L9", pool: "daily" }, "admin");
+    expect(tasks.status).toBe("OK");
+    expect(agent.statusCalls).toEqual(["TF0001L9"]);
+    expect(agent.calls).toEqual(["label TFD2 TF0001L9 daily"]);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type DeviceOpRequest,
   type DriveConfig,
   type LabelUuidEntry,
+  type MediaPoolConfig,
   type TapeLabelInfo,
   type TaskStarted,
 } from "@tapefleet/api-types";
@@ -249,7 +250,11 @@ export class DeviceOps {
       }
       case "label": {
         const q = req as DeviceOpRequest<"label">;
-        if (q.pool !== undefined) await this.checkPool(q.pool);
+        const poolConfig = q.pool !== undefined ? await this.checkPool(q.pool) : undefined;
+        if (poolConfig) {
+          const problem = await this.wormPoolProblem(drive, q["label-text"], poolConfig);
+          if (problem !== undefined) throw ValidationError.field("pool", problem);
+        }
         await this.labelOne(r.config, drive, q["label-text"], q.pool, ctx);
         return;
       }
@@ -264,13 +269,27 @@ export class DeviceOps {
 
   // ---- orchestration ---------------------------------------------------------------
 
-  private async checkPool(pool: string): Promise<void> {
+  private async checkPool(pool: string): Promise<MediaPoolConfig> {
     try {
-      await this.inventory.pool(pool);
+      return await this.inventory.pool(pool);
     } catch (err) {
       if (err instanceof TapefleetError && err.code === "NOT_FOUND") throw ValidationError.field("pool", `media pool '${pool}' does not exist`);
       throw err;
     }
+  }
+
+  /**
+   * A WORM cartridge can never be overwritten, so it only goes into a pool
+   * that keeps its media forever (retention `keep`, PBS's default). Asks the
+   * drive whether the loaded cartridge is WORM; returns the reason it may not
+   * be labelled into `pool`, or undefined when it may.
+   */
+  private async wormPoolProblem(drive: DeviceTarget, labelText: string, pool: MediaPoolConfig): Promise<string | undefined> {
+    const retention = pool.retention ?? "keep";
+    if (retention === "keep") return undefined;
+    const status = await this.agent.driveStatus(drive);
+    if (status["worm"] !== true) return undefined;
+    return `WORM medium ${labelText} needs a pool with retention 'keep'; pool '${pool.name}' has '${retention}'`;
   }
 
   private async register(label: TapeLabelInfo, changer: string | undefined): Promise<void> {
@@ -311,7 +330,7 @@ export class DeviceOps {
 
   /** PBS `barcode-label` (§13.3): every online tag without CLN, sorted, not in the inventory: load, check empty, label. */
   private async barcodeLabel(req: DeviceOpRequest<"barcode-label">, config: DriveConfig, cd: ChangerDrive, ctx: TaskContext): Promise<void> {
-    if (req.pool !== undefined) await this.checkPool(req.pool);
+    const poolConfig = req.pool !== undefined ? await this.checkPool(req.pool) : undefined;
     const tags = [...(await this.agent.onlineLabels(cd.changer))].filter((t) => !isCleaningTag(t)).sort();
     await this.inventory.setOnline(cd.changer.name, tags);
     if (tags.length === 0) throw new ConflictError(`changer '${cd.changer.name}' has no labeled cartridges (no barcodes found)`);
@@ -338,6 +357,12 @@ export class DeviceOps {
       }
       if (label) {
         ctx.warn(`media '${tag}' is already labeled ('${label["label-text"]}', uuid ${label.uuid}): skipped`);
+        skipped++;
+        continue;
+      }
+      const wormProblem = poolConfig ? await this.wormPoolProblem(cd.drive, tag, poolConfig) : undefined;
+      if (wormProblem !== undefined) {
+        ctx.warn(`${wormProblem}: skipped`);
         skipped++;
         continue;
       }
