@@ -28,6 +28,7 @@ export { BackupJob, BACKUP_WORKER_TYPE, DATASTORE_NOT_ON_DRIVE_HOST, type Backup
 export { DatastoreJobs, DATASTORE_WORKER_TYPES } from "./core/datastore-jobs.ts";
 export { TapeRequestBoard, TAPE_REQUEST_CREATED_EVENT, TAPE_REQUEST_CLOSED_EVENT, DEFAULT_TAPE_RECHECK_MS } from "./core/tape-requests.ts";
 export { Notifier, NOTIFICATION_EVENT, type NotificationEvent, type NotifierOptions } from "./core/notifier.ts";
+export { registerLeaseHandlers, checkLease, leaseCheckRequest, type LeaseCheckRequest, type LeaseCheckReply } from "./handlers/lease-handlers.ts";
 export { registerJobHandlers, backupRequestOf, backupTaskSpec, type JobHandlerDeps } from "./handlers/job-handlers.ts";
 export type { AgentHost, DatastoreAgentPort, SelectedSnapshot, SampleResult, WriteSessionInput, WriteSessionOutcome } from "./core/agent-port.ts";
 export { pickAgent, type CatalogPort, type DatastoreResolver, type JobInventoryPort } from "./core/inventory-port.ts";

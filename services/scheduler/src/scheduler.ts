@@ -13,6 +13,7 @@ import { CatalogJob } from "./core/catalog-job.ts";
 import { DatastoreJobs } from "./core/datastore-jobs.ts";
 import { JobQueue } from "./core/job-queue.ts";
 import { LeaseManager } from "./core/lease-manager.ts";
+import { registerLeaseHandlers } from "./handlers/lease-handlers.ts";
 import { Notifier, NOTIFICATION_EVENT } from "./core/notifier.ts";
 import { ScheduleRunner } from "./core/schedules.ts";
 import { TAPE_REQUEST_CLOSED_EVENT, TAPE_REQUEST_CREATED_EVENT, TapeRequestBoard } from "./core/tape-requests.ts";
@@ -206,6 +207,7 @@ export async function startScheduler(
     const recovered = await tasks.recover();
     if (recovered > 0) service.logger.warn({ recovered }, "tasks left running by a stopped scheduler ended with status unknown");
     wireJobs();
+    registerLeaseHandlers(service.bus, leases, service.logger.child({ component: "leases" }));
     registerDeviceHandlers(service.bus, { ops: (requestId) => new DeviceOps(requestId ? inventory.withRequestId(requestId) : inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));
     await service.bus.nc.flush();
   } catch (err) {

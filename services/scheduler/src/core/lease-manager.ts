@@ -1,5 +1,5 @@
 import { TapefleetError } from "@tapefleet/common";
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { leases, type SchedulerSchema } from "../db/schema.ts";
 
@@ -134,6 +134,16 @@ export class LeaseManager {
   async release(lease: Lease, resources: readonly string[] = lease.resources): Promise<void> {
     if (resources.length === 0) return;
     await this.db.delete(leases).where(and(inArray(leases.resource, [...resources]), eq(leases.holderJob, lease.holderJob)));
+  }
+
+  /** Whether `holderJob` holds a live (unexpired, by the database clock) lease of `resource`. */
+  async isHeld(holderJob: string, resource: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ resource: leases.resource })
+      .from(leases)
+      .where(and(eq(leases.resource, resource), eq(leases.holderJob, holderJob), gt(leases.expiresAt, sql`now()`)))
+      .limit(1);
+    return rows.length > 0;
   }
 
   /** Current holders of resources (expired ones included). */

@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SCHEDULER_LEASE_CHECK_SUBJECT } from "@tapefleet/api-types";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { driveResource, LEASE_BUSY, LEASE_LOST, LeaseManager, loadSchedulerConfig, mediaResource, schema, startScheduler, type RunningScheduler, type SchedulerSchema } from "../../src/index.ts";
 
@@ -24,6 +25,35 @@ afterAll(async () => {
   for (const c of clients) await c.end({ timeout: 1 });
   await sched?.stop();
   await env?.cleanup();
+});
+
+describe("scheduler.lease.check", () => {
+  const check = (payload: unknown) => sched.service.bus.request<{ held: boolean }>(SCHEDULER_LEASE_CHECK_SUBJECT, payload);
+
+  it("says held only for a live lease of the drive by that job: other job, expired lease, unknown drive are not held", async () => {
+    const a = instance("w-check");
+    const lease = await a.acquire("UPID:node1:job-k1", [driveResource("kd1"), mediaResource("km1")]);
+    await a.acquire("UPID:node1:job-old", [driveResource("kd2")], -1000);
+    expect(await check({ job: "UPID:node1:job-k1", drive: "kd1" })).toEqual({ held: true });
+    // Another job, even one holding another drive.
+    expect(await check({ job: "UPID:node1:job-old", drive: "kd1" })).toEqual({ held: false });
+    expect(await check({ job: "UPID:node1:job-nobody", drive: "kd1" })).toEqual({ held: false });
+    // The row is still there, but expired by the database clock.
+    expect((await a.holders([driveResource("kd2")]))[0]).toMatchObject({ holderJob: "UPID:node1:job-old" });
+    expect(await check({ job: "UPID:node1:job-old", drive: "kd2" })).toEqual({ held: false });
+    // A drive nobody leased; a medium resource is not a drive.
+    expect(await check({ job: "UPID:node1:job-k1", drive: "nodrive" })).toEqual({ held: false });
+    expect(await check({ job: "UPID:node1:job-k1", drive: "km1" })).toEqual({ held: false });
+    // Released: no longer held.
+    await a.release(lease);
+    expect(await check({ job: "UPID:node1:job-k1", drive: "kd1" })).toEqual({ held: false });
+    await a.release({ holderJob: "UPID:node1:job-old", holderWorker: "w-check", resources: [driveResource("kd2")] });
+  });
+
+  it("refuses a malformed request naming the field", async () => {
+    await expect(check({ drive: "kd1" })).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringMatching(/job/) });
+    await expect(check({ job: "j", drive: "" })).rejects.toMatchObject({ code: "VALIDATION", message: expect.stringMatching(/drive/) });
+  });
 });
 
 describe("leases", () => {
