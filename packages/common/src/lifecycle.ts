@@ -40,10 +40,16 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ ap
   return { app, url: address };
 }
 
+/** Response header of `/healthz` and `/readyz`: the pid of the process that answered. */
+export const PID_HEADER = "x-tapefleet-pid";
+
 /** Add `/healthz` and `/readyz` to an existing Fastify app (e.g. the gateway's API server). */
 export function registerHealthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>): void {
-  app.get("/healthz", async () => ({ status: "ok" }));
+  // The answering process names itself, so a launcher that picked a port can
+  // tell its own child from another process that took the same port.
+  app.get("/healthz", async (_req, reply) => reply.header(PID_HEADER, String(process.pid)).send({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
+    reply.header(PID_HEADER, String(process.pid));
     const results: Record<string, boolean> = {};
     for (const [name, check] of Object.entries(checks)) {
       try {

@@ -117,6 +117,7 @@ describe("startService", () => {
       svc.markReady();
       const ready = await fetch(`${svc.healthUrl}/readyz`);
       expect(ready.status).toBe(200);
+      expect(ready.headers.get("x-tapefleet-pid")).toBe(String(process.pid));
       expect(await ready.json()).toMatchObject({ status: "ready", checks: { nats: true, started: true } });
       const probe = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "probe", logger });
       const found = await probe.gather<{ service: string; ready: boolean }>("svc.ping", {}, 500);

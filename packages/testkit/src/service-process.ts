@@ -96,7 +96,9 @@ export async function waitReady(svc: ServiceProcess, timeoutMs: number): Promise
     }
     try {
       const res = await fetch(`${svc.healthUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
+      // Another process that took the same port answers with its own pid: not ours.
+      const pid = res.headers.get("x-tapefleet-pid");
+      if (res.status === 200 && (pid === null || pid === String(svc.pid))) return;
     } catch {
       /* not listening yet */
     }
