@@ -9,3 +9,4 @@ export * from "./lifecycle.ts";
 export * from "./service.ts";
 export * from "./names.ts";
 export * from "./metrics.ts";
+export * from "./key-transport.ts";
