@@ -8,8 +8,9 @@ import { uuid } from "./media.ts";
  * password-protected KeyConfig. Keys are camelCase on the bus.
  *
  * Passwords travel only in request payloads (NATS must use TLS in
- * production); no reply carries a key or a password, except `release`, whose
- * reply is the per-media-set drive key.
+ * production); no reply carries a key or a password. `release` answers the
+ * per-media-set drive key sealed to the requesting device agent's one-time
+ * X25519 key (`recipientKey`), so it never crosses the bus in clear.
  * @see ../../../shared/reference/pbs-tape-format.md §9
  */
 export const KEYVAULT_SUBJECTS = {
@@ -107,6 +108,12 @@ export const keyReleaseRequest = z.strictObject({
   job: z.string().min(1).max(256),
   /** Who asks (the device agent's instance id), for the audit. */
   agent: z.string().min(1).max(256).optional(),
+  /**
+   * Base64 of the raw 32-byte X25519 public key of a one-time key pair of the
+   * requesting agent: the drive key is sealed to it (`sealSecret` of
+   * `@tapefleet/common`, context `driveKeyContext`).
+   */
+  recipientKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be base64 of a 32-byte X25519 public key"),
 });
 
 export type KeyCreateRequest = z.output<typeof keyCreateRequest>;
@@ -136,9 +143,14 @@ export interface KeyPaperkeyReply {
   document: string;
 }
 
-/** The per-media-set drive key (base64 of 32 bytes), never the raw key. */
+/**
+ * The per-media-set drive key (never the raw key), sealed to the request's
+ * `recipientKey` for the context (fingerprint, media set, drive): base64
+ * fields of the sender's one-time public key, the IV, the GCM tag and the
+ * ciphertext.
+ */
 export interface KeyReleaseReply {
   fingerprint: string;
   mediaSetUuid: string;
-  driveKey: string;
+  sealedDriveKey: { ephemeralKey: string; iv: string; tag: string; data: string };
 }

@@ -10,7 +10,7 @@ import {
   type KeyUpdateRequest,
   type PaperkeyFormatName,
 } from "@tapefleet/api-types";
-import { ConfigError, NotFoundError, TapefleetError } from "@tapefleet/common";
+import { ConfigError, driveKeyContext, NotFoundError, sealSecret, TapefleetError } from "@tapefleet/common";
 import { asc, eq } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { encryptionKeys, keyReleaseAudit, masterKeyInfo, type KeyvaultTables } from "./db/schema.ts";
@@ -174,8 +174,10 @@ export type LeaseCheck = (req: { job: string; drive: string }) => Promise<boolea
 
 /**
  * Hands the per-media-set drive key (never the raw key) to a device agent,
- * only when the scheduler says `job` holds `drive`. Every request, granted or
- * refused, is written to the audit table before the answer.
+ * only when the scheduler says `job` holds `drive`, sealed to the agent's
+ * one-time key (`recipientKey`) for this fingerprint, set and drive: the bus
+ * never carries it in clear. Every request, granted or refused, is written to
+ * the audit table before the answer.
  */
 export async function releaseKey(db: Db, masterKey: Buffer, req: KeyReleaseRequest, leaseCheck: LeaseCheck): Promise<KeyReleaseReply> {
   const audit = (granted: boolean, refusal: string | null) =>
@@ -209,9 +211,14 @@ export async function releaseKey(db: Db, masterKey: Buffer, req: KeyReleaseReque
     if (keyFingerprint(key) !== row.fingerprint && row.keyConfig !== null) {
       throw new TapefleetError("INTERNAL", `stored key ${row.fingerprint} does not match its fingerprint`);
     }
-    const driveKey = mediaSetDriveKey(key, req.mediaSetUuid).toString("base64");
-    await audit(true, null);
-    return { fingerprint: row.fingerprint, mediaSetUuid: req.mediaSetUuid, driveKey };
+    const driveKey = mediaSetDriveKey(key, req.mediaSetUuid);
+    try {
+      const sealedDriveKey = sealSecret(req.recipientKey, driveKey, driveKeyContext({ fingerprint: row.fingerprint, mediaSetUuid: req.mediaSetUuid, drive: req.drive }));
+      await audit(true, null);
+      return { fingerprint: row.fingerprint, mediaSetUuid: req.mediaSetUuid, sealedDriveKey };
+    } finally {
+      driveKey.fill(0);
+    }
   } finally {
     key.fill(0);
   }

@@ -3,7 +3,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { inventorySubject, KEY_REASONS, type KeyListEntry, type KeyPaperkeyReply, type KeyReleaseReply, type KeyShowReply } from "@tapefleet/api-types";
-import { Bus, createLogger, TapefleetError } from "@tapefleet/common";
+import { Bus, createLogger, createSecretRecipient, driveKeyContext, TapefleetError } from "@tapefleet/common";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import {
   decryptKeyConfig,
@@ -153,7 +153,8 @@ describe("keyvault keys", () => {
   it("releases the per-media-set drive key only to a job holding the drive's lease, and audits every request", async () => {
     const created = await bus.request<KeyListEntry>(KEYVAULT_SUBJECTS.create, { password: PASSWORD });
     const set = randomUUID();
-    const req = { fingerprint: created.fingerprint, mediaSetUuid: set, drive: "lto1", job: "backup-7", agent: "agent-a" };
+    const recipient = createSecretRecipient();
+    const req = { fingerprint: created.fingerprint, mediaSetUuid: set, drive: "lto1", job: "backup-7", agent: "agent-a", recipientKey: recipient.publicKey };
     const refused = await refusal(bus.request(KEYVAULT_SUBJECTS.release, req));
     expect(refused.code).toBe("FORBIDDEN");
     expect(refused.reason).toBe(KEY_REASONS.NO_LEASE);
@@ -162,9 +163,20 @@ describe("keyvault keys", () => {
     const granted = await bus.request<KeyReleaseReply>(KEYVAULT_SUBJECTS.release, req);
     const [row] = await sql<{ wrapped_key: Buffer }[]>`select wrapped_key from keyvault.encryption_keys where fingerprint = ${created.fingerprint}`;
     const raw = unwrapKey(masterKey, row!.wrapped_key, created.fingerprint);
-    expect(Buffer.from(granted.driveKey, "base64").equals(mediaSetDriveKey(raw, set))).toBe(true);
-    expect(granted.driveKey).not.toBe(raw.toString("base64"));
-    expect(Object.keys(granted).sort()).toEqual(["driveKey", "fingerprint", "mediaSetUuid"]);
+    const expected = mediaSetDriveKey(raw, set);
+    // sealed to the agent's one-time key: the reply holds neither the drive key nor the raw key
+    const wire = JSON.stringify(granted);
+    for (const secret of [expected, raw]) for (const enc of ["hex", "base64"] as const) expect(wire).not.toContain(secret.toString(enc));
+    expect(Object.keys(granted).sort()).toEqual(["fingerprint", "mediaSetUuid", "sealedDriveKey"]);
+    // another recipient cannot open it; the agent opens it only for this set and drive
+    expect(() => createSecretRecipient().open(granted.sealedDriveKey, driveKeyContext({ fingerprint: created.fingerprint, mediaSetUuid: set, drive: "lto1" }))).toThrow(/does not open/);
+    const driveKey = recipient.open(granted.sealedDriveKey, driveKeyContext({ fingerprint: created.fingerprint, mediaSetUuid: set, drive: "lto1" }));
+    expect(driveKey.equals(expected)).toBe(true);
+    // a release without a recipient key is refused naming the field
+    const { recipientKey: _omit, ...noRecipient } = req;
+    const bad = await refusal(bus.request(KEYVAULT_SUBJECTS.release, noRecipient));
+    expect(bad.code).toBe("VALIDATION");
+    expect(bad.message).toContain("recipientKey");
     // the lease is per drive: another drive is refused
     expect((await refusal(bus.request(KEYVAULT_SUBJECTS.release, { ...req, drive: "lto2" }))).reason).toBe(KEY_REASONS.NO_LEASE);
 
@@ -177,7 +189,8 @@ describe("keyvault keys", () => {
     ]);
     // the log tells who got which key, never the key
     expect(logText).toContain('"op":"release"');
-    expect(logText).not.toContain(granted.driveKey);
+    expect(logText).not.toContain(driveKey.toString("base64"));
+    expect(logText).not.toContain(driveKey.toString("hex"));
     expect(logText).not.toContain(raw.toString("base64"));
     expect(logText).not.toContain(raw.toString("hex"));
     expect(logText).not.toContain(PASSWORD);
@@ -193,7 +206,7 @@ describe("keyvault keys", () => {
     const bus2 = await Bus.connect({ url: env.natsUrl, prefix, name: "kv-test-2", logger: createLogger({ service: "t", level: "silent" }) });
     try {
       const created = await bus2.request<KeyListEntry>(KEYVAULT_SUBJECTS.create, { password: PASSWORD });
-      const err = await refusal(bus2.request(KEYVAULT_SUBJECTS.release, { fingerprint: created.fingerprint, mediaSetUuid: randomUUID(), drive: "lto9", job: "j" }));
+      const err = await refusal(bus2.request(KEYVAULT_SUBJECTS.release, { fingerprint: created.fingerprint, mediaSetUuid: randomUUID(), drive: "lto9", job: "j", recipientKey: createSecretRecipient().publicKey }));
       expect(err.code).toBe("UNAVAILABLE");
       expect(err.reason).toBe(KEY_REASONS.LEASE_CHECK_UNAVAILABLE);
       expect(err.message).toContain("cannot check the lease of drive 'lto9' for job 'j'");
