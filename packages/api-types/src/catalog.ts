@@ -42,6 +42,8 @@ export const CATALOG_REQUESTS = {
   mediaForget: "catalog.media.forget",
   /** `{ limit? }` → `CatalogHeldRecord[]`: records kept because they could not be applied. */
   heldRecords: "catalog.records.held",
+  /** `CatalogMediaCatalogRequest` → `CatalogMediaCatalogPage`: a tape's PBS media catalog (`.log` bytes), in pages. */
+  mediaCatalog: "catalog.media.catalog",
 } as const;
 
 /** Queue group every catalog instance serves in. */
@@ -377,6 +379,41 @@ export interface CatalogDigestsPage {
   /** `count` digests of 32 bytes each, concatenated, base64. */
   digests: string;
   count: number;
+  /** Cursor of the next page; absent on the last page. */
+  next?: string;
+}
+
+/** Default (and largest) page of `catalog.media.catalog`: 512 KiB of catalog bytes (base64 ≈ 683 KiB). */
+export const CATALOG_MEDIA_CATALOG_PAGE_MAX = 512 * 1024;
+/** Smallest page of `catalog.media.catalog` (room for one chunk archive start with the longest store name). */
+export const CATALOG_MEDIA_CATALOG_PAGE_MIN = 4096;
+
+export const catalogMediaCatalogRequest = z.strictObject({
+  mediaUuid: catalogUuid,
+  /** Cursor from the previous page. */
+  after: z.string().regex(/^\d{1,15}:\d{1,10}$/, "must be the 'next' cursor of the previous page").optional(),
+  /** Most catalog bytes in the page. */
+  limit: z
+    .number()
+    .int("must be an integer")
+    .min(CATALOG_MEDIA_CATALOG_PAGE_MIN, `must be at least ${CATALOG_MEDIA_CATALOG_PAGE_MIN}`)
+    .max(CATALOG_MEDIA_CATALOG_PAGE_MAX, `must be at most ${CATALOG_MEDIA_CATALOG_PAGE_MAX}`)
+    .optional(),
+});
+export type CatalogMediaCatalogRequest = z.output<typeof catalogMediaCatalogRequest>;
+
+/**
+ * One page of a tape's media catalog in the PBS `.log` format (reference §5.1):
+ * the pages concatenated in order are the catalog, byte for byte as
+ * `renderMediaCatalog` writes it (the content of the tape's catalog archive).
+ */
+export interface CatalogMediaCatalogPage {
+  mediaUuid: string;
+  /** The set the catalog describes the tape in, and its seq nr there. */
+  mediaSetUuid: string;
+  seqNr: number;
+  /** The next catalog bytes, base64. */
+  data: string;
   /** Cursor of the next page; absent on the last page. */
   next?: string;
 }

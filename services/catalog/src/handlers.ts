@@ -6,12 +6,14 @@ import {
   catalogMediaContentRequest,
   catalogMediaFilesRequest,
   catalogMediaForgetRequest,
+  catalogMediaCatalogRequest,
   catalogMediaListRequest,
   catalogMediaSetSnapshotsRequest,
   catalogRestorePlanRequest,
   parseInput,
 } from "@tapefleet/api-types";
 import type { Bus, Logger, Sql } from "@tapefleet/common";
+import { mediaCatalogPage } from "./core/media-catalog-records.ts";
 import { forgetMedia, heldRecords, mediaContent, mediaFiles, mediaList, mediaSetDigests, mediaSetSnapshots, restorePlan } from "./core/queries.ts";
 
 /** Registers the catalog's request/reply handlers (queue group `catalog`): validate, call the core, reply. */
@@ -34,6 +36,7 @@ export function registerCatalogHandlers(bus: Bus, sql: Sql, logger: Logger): voi
   serve(CATALOG_REQUESTS.restorePlan, (p) => restorePlan(sql, parseInput(catalogRestorePlanRequest, p)));
   serve(CATALOG_REQUESTS.mediaSetDigests, (p) => mediaSetDigests(sql, parseInput(catalogDigestsRequest, p)));
   serve(CATALOG_REQUESTS.mediaList, (p) => mediaList(sql, parseInput(catalogMediaListRequest, p)));
+  serve(CATALOG_REQUESTS.mediaCatalog, (p) => mediaCatalogPage(sql, parseInput(catalogMediaCatalogRequest, p)));
   serve(CATALOG_REQUESTS.mediaFiles, (p) => mediaFiles(sql, parseInput(catalogMediaFilesRequest, p).mediaUuid));
   serve(CATALOG_REQUESTS.mediaForget, async (p) => {
     const { mediaUuid } = parseInput(catalogMediaForgetRequest, p);

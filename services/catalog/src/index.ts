@@ -9,6 +9,6 @@ export type { ApplyOutcome, ReceivedRecord } from "./core/ingest.ts";
 export { INGEST_DURABLE, startIngestConsumer } from "./core/consumer.ts";
 export type { IngestConsumer, IngestConsumerOptions } from "./core/consumer.ts";
 export { forgetMedia, heldRecords, mediaContent, mediaFiles, mediaList, mediaSetDigests, mediaSetSnapshots, restorePlan } from "./core/queries.ts";
-export { catalogRecordsFromMediaCatalog, loadTapeContent, mediaCatalogBytes, renderMediaCatalog } from "./core/media-catalog-records.ts";
+export { catalogRecordsFromMediaCatalog, loadTapeContent, mediaCatalogBytes, mediaCatalogPage, renderMediaCatalog } from "./core/media-catalog-records.ts";
 export type { MediaCatalogTape, TapeContent } from "./core/media-catalog-records.ts";
 export { registerCatalogHandlers } from "./handlers.ts";

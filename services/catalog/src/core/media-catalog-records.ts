@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
 import {
   CATALOG_MAX_DIGESTS_PER_RECORD,
+  CATALOG_MEDIA_CATALOG_PAGE_MAX,
   catalogRecord,
+  type CatalogMediaCatalogPage,
+  type CatalogMediaCatalogRequest,
   type CatalogArchiveRecord,
   type CatalogMediaSetJoinedRecord,
   type CatalogRecord,
 } from "@tapefleet/api-types";
 import { NotFoundError, type Sql } from "@tapefleet/common";
-import { decodeCatalogRecord, MediaCatalog, TapeFormatError } from "@tapefleet/tape-format";
+import { decodeCatalogRecord, encodeCatalogRecord, MediaCatalog, TapeFormatError } from "@tapefleet/tape-format";
 
 /** The tape a media catalog describes (from its labels / the catalog archive header). */
 export interface MediaCatalogTape {
@@ -156,4 +159,83 @@ export async function loadTapeContent(sql: Sql, mediaUuid: string): Promise<Tape
 /** The media catalog of one tape in PBS `.log` format (to write a catalog archive). */
 export async function mediaCatalogBytes(sql: Sql, mediaUuid: string): Promise<Uint8Array> {
   return renderMediaCatalog(await loadTapeContent(sql, mediaUuid));
+}
+
+/** Bytes of one `C` entry of a media catalog (tag + digest). */
+const CHUNK_ENTRY_BYTES = 33;
+
+/**
+ * One page of a tape's media catalog in the PBS `.log` format, at most
+ * `limit` bytes (a single entry larger than that still makes a page): the
+ * pages concatenated are `mediaCatalogBytes(sql, mediaUuid)`, so a catalog
+ * larger than one NATS message (≈ 33 bytes per chunk) reaches a device agent
+ * that writes it as a catalog archive of another member (reference §4.3).
+ * The cursor `next` is `file:chunks` (the archive to continue with and how
+ * many of its chunks earlier pages held).
+ */
+export async function mediaCatalogPage(sql: Sql, req: CatalogMediaCatalogRequest): Promise<CatalogMediaCatalogPage> {
+  const limit = req.limit ?? CATALOG_MEDIA_CATALOG_PAGE_MAX;
+  const member = await sql<{ media_set_uuid: string; seq_nr: number }[]>`
+    select media_set_uuid, seq_nr from catalog.media_set_members where media_uuid = ${req.mediaUuid}`;
+  const m = member[0];
+  if (m === undefined) throw new NotFoundError("tape in the catalog", req.mediaUuid);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const push = (b: Uint8Array) => {
+    parts.push(b);
+    size += b.length;
+  };
+  const page = (next?: string): CatalogMediaCatalogPage => ({
+    mediaUuid: req.mediaUuid,
+    mediaSetUuid: m.media_set_uuid,
+    seqNr: m.seq_nr,
+    data: Buffer.concat(parts).toString("base64"),
+    ...(next === undefined ? {} : { next }),
+  });
+  let afterFile = 2;
+  let afterChunks = 0;
+  if (req.after === undefined) {
+    push(MediaCatalog.createForMediaSet(req.mediaUuid, m.media_set_uuid, m.seq_nr).toBytes());
+  } else {
+    const [f, c] = req.after.split(":") as [string, string];
+    afterFile = Number(f);
+    afterChunks = Number(c);
+  }
+  const rows = await sql<{ id: string; file_number: number; kind: string; archive_uuid: string; store: string | null; snapshot: string | null }[]>`
+    select id, file_number, kind, archive_uuid, store, snapshot from catalog.archives
+    where media_uuid = ${req.mediaUuid} and file_number >= ${afterFile}
+      and (kind = 'chunk-archive' or (kind = 'snapshot-archive' and not incomplete))
+    order by file_number`;
+  for (const r of rows) {
+    if (r.kind === "snapshot-archive") {
+      const entry = encodeCatalogRecord({ type: "snapshot", fileNumber: r.file_number, uuid: r.archive_uuid, store: r.store ?? "", snapshot: r.snapshot ?? "" });
+      if (size > 0 && size + entry.length > limit) return page(`${r.file_number}:0`);
+      push(entry);
+      continue;
+    }
+    let done = r.file_number === afterFile ? afterChunks : 0;
+    if (done === 0) {
+      const start = encodeCatalogRecord({ type: "chunk-archive-start", fileNumber: r.file_number, uuid: r.archive_uuid, store: r.store ?? "" });
+      if (size > 0 && size + start.length + CHUNK_ENTRY_BYTES > limit) return page(`${r.file_number}:0`);
+      push(start);
+    }
+    for (;;) {
+      const room = Math.floor((limit - size) / CHUNK_ENTRY_BYTES);
+      if (room <= 0) return page(`${r.file_number}:${done}`);
+      const [got] = await sql<{ blob: Buffer | null; n: string }[]>`
+        select string_agg(decode('43', 'hex') || digest, ''::bytea order by ord, digest) as blob, count(*) as n
+        from (select ord, digest from catalog.chunks where archive_id = ${r.id} order by ord, digest offset ${done} limit ${room}) p`;
+      const n = Number(got?.n ?? 0);
+      if (n > 0) push(got!.blob!);
+      done += n;
+      if (n < room) break;
+      // exactly `room` fetched: more may follow
+      const [more] = await sql<{ n: string }[]>`select count(*) as n from (select 1 from catalog.chunks where archive_id = ${r.id} order by ord, digest offset ${done} limit 1) x`;
+      if (Number(more?.n ?? 0) === 0) break;
+    }
+    const end = encodeCatalogRecord({ type: "chunk-archive-end", fileNumber: r.file_number, uuid: r.archive_uuid });
+    if (size + end.length > limit) return page(`${r.file_number}:${done}`);
+    push(end);
+  }
+  return page();
 }

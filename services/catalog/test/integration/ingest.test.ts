@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  CATALOG_MEDIA_CATALOG_PAGE_MAX,
+  CATALOG_MEDIA_CATALOG_PAGE_MIN,
   CATALOG_REQUESTS,
   catalogRecord,
+  type CatalogMediaCatalogPage,
   type CatalogDigestsPage,
   type CatalogHeldRecord,
   type CatalogMediaContentEntry,
@@ -296,6 +299,32 @@ describe("catalog ingest and queries", () => {
     const summary = await h.request<CatalogMediaSummary[]>(CATALOG_REQUESTS.mediaList, { mediaUuids: [D1.mediaUuid] });
     // Files 2 and 5 have no media catalog entry (a catalog archive, a torn archive): reported as missing.
     expect(summary[0]).toMatchObject({ chunks: 10_500, snapshots: 2, archives: 6, mediaSetName: "offsite-1", lastFileNumber: 7, missingFiles: [2, 5] });
+  });
+
+  it("serves a tape's media catalog in pages (catalog.media.catalog) that add up to the rendered bytes", async () => {
+    const sql = h.catalog.service.database!.sql;
+    for (const t of [A0, A2, tape("D00001L9", "D", 1, "offsite")]) {
+      const whole = Buffer.from(await mediaCatalogBytes(sql, t.mediaUuid));
+      for (const limit of [CATALOG_MEDIA_CATALOG_PAGE_MIN, 100_000, undefined]) {
+        const pieces: Buffer[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        for (;;) {
+          const page = await h.request<CatalogMediaCatalogPage>(CATALOG_REQUESTS.mediaCatalog, { mediaUuid: t.mediaUuid, ...(after ? { after } : {}), ...(limit ? { limit } : {}) });
+          expect(page.mediaUuid).toBe(t.mediaUuid);
+          const data = Buffer.from(page.data, "base64");
+          expect(data.length).toBeLessThanOrEqual(limit ?? CATALOG_MEDIA_CATALOG_PAGE_MAX);
+          pieces.push(data);
+          pages++;
+          if (page.next === undefined) break;
+          after = page.next;
+        }
+        expect(Buffer.concat(pieces).equals(whole), `${t.labelText} limit ${limit}`).toBe(true);
+        if (limit === CATALOG_MEDIA_CATALOG_PAGE_MIN && whole.length > limit) expect(pages).toBeGreaterThan(1);
+      }
+    }
+    await expect(h.request(CATALOG_REQUESTS.mediaCatalog, { mediaUuid: uuidOf("nobody") })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(h.request(CATALOG_REQUESTS.mediaCatalog, { mediaUuid: A0.mediaUuid, limit: 10 })).rejects.toMatchObject({ code: "VALIDATION" });
   });
 
   it("applies a failing batch record by record, holding the record the database refuses", async () => {
