@@ -8,7 +8,7 @@ import { ANNOUNCE_REFRESH_MS, announceDevices, CLEAN_REQUESTED_EVENT, CleanReque
 import { datastoreImpl } from "./handlers/datastore.ts";
 import { operationsImpl, type OperationsImpl } from "./handlers/operations.ts";
 import { serviceSessionDrives } from "./session-drives-adapter.ts";
-import { natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl } from "./sessions/index.ts";
+import { busKeySource, natsCommitPublisher, sessionServiceImpl, type CommitPublisher, type SessionServiceImpl, type TapeKeySource } from "./sessions/index.ts";
 import { DeviceAgentMetrics } from "./metrics.ts";
 
 /** Version reported by GetAgentInfo. */
@@ -153,13 +153,22 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
       await (await commitPublisher).publish(records);
     },
   };
+  // Drive keys of encrypted media sets come from the key vault, sealed to this agent (never on the bus in clear).
+  const keySource = (): TapeKeySource => {
+    if (!running) throw new UnavailableError("NATS is not connected yet: no key vault to ask for drive keys");
+    return busKeySource(running.bus, { agent: `${config.hostId}/${running.instanceId}` });
+  };
+  const keys: TapeKeySource = {
+    keyConfig: (fingerprint) => keySource().keyConfig(fingerprint),
+    driveKey: (req) => keySource().driveKey(req),
+  };
   const parts: DeviceAgentParts = {
     operations: operationsImpl(core, {
       applicationVersion: AGENT_VERSION,
       onAbandoned: (method, requestId, outcome) =>
         running?.logger.info({ method, requestId, outcome: outcome instanceof Error ? outcome.message : outcome }, "client left a long operation: it stopped at a safe point"),
     }),
-    sessions: sessionServiceImpl({ drives: agentMetrics.meterDrives(serviceSessionDrives(core), core), publisher, readyPollMs: config.readyPollMs }),
+    sessions: sessionServiceImpl({ drives: agentMetrics.meterDrives(serviceSessionDrives(core), core), publisher, readyPollMs: config.readyPollMs, keys }),
   };
   addService(server, DeviceAgentService, deviceAgentImpl(source, { hostId: config.hostId, grpcAddress: () => grpcAddress }, parts), {
     onError: (err, f) => log?.(err, f.method.name, f.requestId),

@@ -108,7 +108,8 @@ export function mediaLabelToProto(l: MediaLabel) {
 }
 
 export function mediaSetLabelToProto(l: MediaSetLabel) {
-  return { pool: l.pool, uuid: l.uuid, seqNr: big(l.seqNr), ctime: big(l.ctime), ...defined({ encryptionKeyFingerprint: l.encryptionKeyFingerprint }) };
+  // key-config: the password-protected KeyConfig, what a key restore from tape opens (§3.2, §9.4)
+  return { pool: l.pool, uuid: l.uuid, seqNr: big(l.seqNr), ctime: big(l.ctime), ...defined({ encryptionKeyFingerprint: l.encryptionKeyFingerprint, keyConfig: l.keyConfig === undefined ? undefined : JSON.stringify(l.keyConfig) }) };
 }
 
 export function labelsToProto(l: TapeLabels) {

@@ -37,3 +37,4 @@ export {
   type SessionServiceImpl,
   type SessionServiceOptions,
 } from "./session-service.ts";
+export { busKeySource, clearDriveKey, keyNeededMessage, loadDriveKey, SessionKey, type KeyReleaseFor, type TapeKeySource } from "./drive-encryption.ts";

@@ -23,6 +23,10 @@ export type SessionErrorCode =
   | "archive-too-large"
   /** The session was cancelled by the caller. */
   | "cancelled"
+  /** The tape's media set is encrypted with a key the key vault does not have ("key FP needed"). */
+  | "key-needed"
+  /** The key vault refused or could not release the set's drive key. */
+  | "key-refused"
   /** Any other drive or format failure. */
   | "io";
 
@@ -36,6 +40,8 @@ const GRPC_STATUS: Record<SessionErrorCode, number> = {
   datastore: 9,
   "archive-too-large": 8, // RESOURCE_EXHAUSTED
   cancelled: 1, // CANCELLED
+  "key-needed": 9, // FAILED_PRECONDITION
+  "key-refused": 7, // PERMISSION_DENIED
   io: 14, // UNAVAILABLE
 };
 

@@ -3,6 +3,7 @@ import { DeviceAgentService, type HandlerContext, type ServiceImpl } from "@tape
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import type { CommitPublisher } from "./commit-publisher.ts";
 import type { ArchiveKind, CommitRecord, CommitTape } from "./commit-record.ts";
+import { SessionKey, type TapeKeySource } from "./drive-encryption.ts";
 import { readArchive, restoreFromTape, scanTape } from "./read-session.ts";
 import { ScsiTape } from "./scsi-tape.ts";
 import type { SessionDrives } from "./session-drives.ts";
@@ -23,6 +24,8 @@ export interface SessionServiceOptions {
   datastoreRoots?: string[];
   /** Polling interval while a drive becomes ready (tests shorten it). */
   readyPollMs?: number;
+  /** The key vault: drive keys of encrypted media sets (none: encrypted sets fail with "key FP needed"). */
+  keys?: TapeKeySource;
 }
 
 function enumValues(e: DescEnum | undefined): Map<string, number> {
@@ -215,6 +218,9 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
             ...(start.queueDepth > 0 ? { queueDepth: start.queueDepth } : {}),
             ...(start.commitBytes > 0n ? { commitBytes: Number(start.commitBytes) } : {}),
             ...(start.maxChunkArchiveBytes > 0n ? { maxChunkArchiveSize: Number(start.maxChunkArchiveBytes) } : {}),
+            ...(start.encryptFingerprint !== "" ? { encryptFingerprint: start.encryptFingerprint } : {}),
+            ...(options.keys ? { keys: options.keys } : {}),
+            keyRelease: { job: start.job, drive: start.driveName },
             signal: abort.signal,
           },
           {
@@ -303,14 +309,24 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       const target = await openStore(req.datastorePath, req.store, "datastore_path");
       const ch = new Channel<{ progress: ReturnType<typeof progressToProto> }>();
       const run = withDrive(req.drive, `RestoreFromTape (request ${ctx.requestId})`, async (tape) => {
-        for await (const p of restoreFromTape(tape, target, {
-          fileNumbers: req.fileNumbers.map(Number),
-          namespaces: mappings,
-          snapshots: req.snapshots,
-          owner: req.owner,
-          signal: ctx.signal,
-        })) {
-          await ch.send({ progress: progressToProto(p) });
+        // An encrypted set: its key (named by the set label) is released and loaded first, and cleared at the end.
+        const key = new SessionKey(tape, options.keys, { job: req.job, drive: req.driveName });
+        let failed = true;
+        try {
+          await tape.waitReady();
+          await key.loadForLabels();
+          for await (const p of restoreFromTape(tape, target, {
+            fileNumbers: req.fileNumbers.map(Number),
+            namespaces: mappings,
+            snapshots: req.snapshots,
+            owner: req.owner,
+            signal: ctx.signal,
+          })) {
+            await ch.send({ progress: progressToProto(p) });
+          }
+          failed = false;
+        } finally {
+          await key.end(failed);
         }
       });
       run.then(() => ch.close(), (err) => ch.close(toSessionError(err)));

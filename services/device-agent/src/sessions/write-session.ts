@@ -11,6 +11,7 @@ import {
 } from "@tapefleet/tape-format";
 import { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
 import type { CommitRecord } from "./commit-record.ts";
+import { clearDriveKey, SessionKey, type KeyReleaseFor, type TapeKeySource } from "./drive-encryption.ts";
 import { scanTape } from "./read-session.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
@@ -50,6 +51,16 @@ export interface WriteSessionOptions {
   commitBytes?: number;
   maxChunkArchiveSize?: number;
   signal?: AbortSignal;
+  /**
+   * Fingerprint of the pool's encryption key: a new set label carries it and
+   * its key config, and the set's drive key is loaded after the label. A tape
+   * whose set label already has a fingerprint gets that key loaded.
+   */
+  encryptFingerprint?: string;
+  /** The key vault (required when a key is to be loaded). */
+  keys?: TapeKeySource;
+  /** The job and drive name a key release names. */
+  keyRelease?: Partial<KeyReleaseFor>;
 }
 
 export interface WriteSessionStarted {
@@ -128,6 +139,8 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
   });
 
   let dropAheadOnError: (() => Promise<void>) | undefined;
+  // The set's drive key: loaded after the set label (or for appending), cleared at the end, also on failure. @see reference §9.3
+  const sessionKey = new SessionKey(tape, options.keys, options.keyRelease ?? {});
   try {
     await tape.waitReady();
     await tape.rewind();
@@ -148,6 +161,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     const pending: CommitRecord[] = [];
     const base = { mediaSetUuid: set.uuid.toLowerCase(), mediaUuid, seqNr: set.seqNr };
     if (inSet) {
+      if (current.encryptionKeyFingerprint !== undefined) await sessionKey.load(current.encryptionKeyFingerprint, base.mediaSetUuid);
       const own = members.find((m) => m.mediaUuid === mediaUuid);
       catalog = own
         ? MediaCatalog.load(own.bytes, { mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr, requireMediaSetLabel: true })
@@ -156,10 +170,15 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       if (end.fileNumber < 2) throw new SessionError("position", `end of data is at file ${end.fileNumber}: the set label is missing`);
       nextFile = end.fileNumber;
     } else {
+      const fingerprint = options.encryptFingerprint ? options.encryptFingerprint.toLowerCase() : undefined;
+      // the key config first: a key the key vault lacks fails the session before the tape is touched
+      const keyConfig = fingerprint === undefined ? undefined : await sessionKey.keyConfig(fingerprint);
+      await clearDriveKey(tape);
       await tape.locateFile(1);
-      const label: MediaSetLabel = { pool: set.pool, uuid: base.mediaSetUuid, seqNr: set.seqNr, ctime: set.ctime };
+      const label: MediaSetLabel = { pool: set.pool, uuid: base.mediaSetUuid, seqNr: set.seqNr, ctime: set.ctime, ...(fingerprint === undefined ? {} : { encryptionKeyFingerprint: fingerprint, keyConfig: keyConfig! }) };
       await writeMediaSetLabel(tape, label);
       await tape.sync();
+      if (fingerprint !== undefined) await sessionKey.load(fingerprint, base.mediaSetUuid);
       catalog = MediaCatalog.createForMediaSet(mediaUuid, base.mediaSetUuid, set.seqNr);
       nextFile = 2;
     }
@@ -312,9 +331,11 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       catalogWritten,
     };
     if (rewriteSnapshot !== undefined) result.rewriteSnapshot = rewriteSnapshot;
+    await sessionKey.end(false);
     return result;
   } catch (err) {
     await dropAheadOnError?.().catch(() => undefined);
+    await sessionKey.end(true);
     throw toSessionError(err);
   }
 }
