@@ -139,7 +139,7 @@ export interface DatastoreAgentPort {
   /** Restore the loaded tape (all files, or the ones the filters keep) into a datastore of the host. */
   restoreFromTape(
     h: AgentHost,
-    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string },
+    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
   ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
@@ -172,6 +172,11 @@ export interface WriteSessionInput {
   knownDigests: Uint8Array[];
   /** Chunk archive bytes after which the agent syncs and commits (0: its default). */
   commitBytes?: number;
+  /** Fingerprint of the pool's encryption key: a new set is written encrypted with it (the agent gets the key from the keyvault). */
+  encryptFingerprint?: string;
+  /** The job (UPID) and the drive's configured name: what the agent's key release names (checked against the lease). */
+  job?: string;
+  driveName?: string;
 }
 
 /** The end of a write session. */
@@ -425,7 +430,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
   }
   restoreFromTape(
     h: AgentHost,
-    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string },
+    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
   ) {
     return this.call(h, async (c) => {
@@ -434,7 +439,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       let bytesRead = 0;
       const snapshots: string[] = [];
       for await (const m of c.restoreFromTape(
-        { drive: req.drive, datastorePath: req.datastorePath, store: req.store, namespaces: req.namespaces ?? [], snapshots: req.snapshots ?? [], owner: req.owner ?? "" },
+        { drive: req.drive, datastorePath: req.datastorePath, store: req.store, namespaces: req.namespaces ?? [], snapshots: req.snapshots ?? [], owner: req.owner ?? "", job: req.job ?? "", driveName: req.driveName ?? "" },
         ctx?.signal ? { signal: ctx.signal } : {},
       )) {
         const p = m.progress;
@@ -479,6 +484,9 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
               mediaSet: { uuid: input.mediaSet.uuid, pool: input.mediaSet.pool, seqNr: input.mediaSet.seqNr, ctime: BigInt(input.mediaSet.ctime) },
               snapshots: input.snapshots,
               ...(input.commitBytes ? { commitBytes: BigInt(input.commitBytes) } : {}),
+              ...(input.encryptFingerprint ? { encryptFingerprint: input.encryptFingerprint } : {}),
+              job: input.job ?? "",
+              driveName: input.driveName ?? "",
             },
           },
         };

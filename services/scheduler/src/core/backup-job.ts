@@ -109,6 +109,9 @@ export class BackupJob {
     let drive: DriveUse | undefined;
     try {
       drive = await this.resolveDrive(driveName);
+      // An encrypted pool: the agent writes the key's fingerprint and key config into a new set label and loads the set's key.
+      const encrypt = (await inventory.pool(req.pool)).encrypt;
+      if (encrypt) ctx.log(`media pool '${req.pool}' is encrypted with key ${encrypt}`);
       ctx.log(`tape backup of datastore '${ds.name}' to pool '${req.pool}' on drive '${driveName}'`);
       if (drive.target.hostId !== host.hostId) {
         throw new TapefleetError("CONFLICT", `datastore '${ds.name}' is on host '${host.hostId}' but drive '${driveName}' is on host '${drive.target.hostId}'`, { reason: DATASTORE_NOT_ON_DRIVE_HOST });
@@ -151,6 +154,9 @@ export class BackupJob {
             snapshots: remaining,
             knownDigests: known,
             ...(this.deps.commitBytes ? { commitBytes: this.deps.commitBytes } : {}),
+            ...(encrypt ? { encryptFingerprint: encrypt } : {}),
+            job: ctx.upid,
+            driveName,
           },
           { signal: ctx.signal, onProgress: (p) => ctx.progress(meter.at(before + p.bytesWritten), `media '${label}'`) },
         );

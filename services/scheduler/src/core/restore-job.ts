@@ -16,7 +16,12 @@ export interface RestoreDeps {
   inventory: InventoryPort & JobInventoryPort & DatastoreResolver;
   agent: AgentPort & DatastoreAgentPort;
   leases: Pick<LeaseManager, "acquireAnyDrive" | "release" | "keepAlive">;
+  /** Mail + event (a restore that needs a key the keyvault lacks tells the notify user, else the owner). */
+  notify?: (user: string, subject: string, text: string) => Promise<void>;
 }
+
+/** Reason of an agent error: the tape's media set is encrypted with a key the keyvault does not have ("key FP needed"). */
+export const KEY_NEEDED = "key-needed";
 
 /** Source store → target store of one restore (`a=b,c`: `a` to `b`, every other store to `c`). */
 export function restoreTargets(storeMap: string, sources: readonly string[]): Map<string, string> {
@@ -91,7 +96,9 @@ export class RestoreJob {
           ctx.log(`restore media '${m.labelText}' (seq nr ${m.seqNr}) into datastore '${ds.name}'`);
           const r = await agent.restoreFromTape(
             host,
-            { drive: target.serial, datastorePath: ds.path, store: ds.name, owner: req.owner ?? "root@pam", ...(req.namespaces ? { namespaces: req.namespaces } : {}), ...(snapshots.length > 0 ? { snapshots } : {}) },
+            { drive: target.serial, datastorePath: ds.path, store: ds.name, owner: req.owner ?? "root@pam",
+              job: ctx.upid,
+              driveName, ...(req.namespaces ? { namespaces: req.namespaces } : {}), ...(snapshots.length > 0 ? { snapshots } : {}) },
             {
               signal: ctx.signal,
               onProgress: (p) => ctx.log(`file ${p.fileNumber}: ${p.chunksInserted} chunk(s) inserted${p.snapshots.length > 0 ? `, restored ${p.snapshots.join(", ")}` : ""}${p.note ? ` (${p.note})` : ""}`),
@@ -101,6 +108,12 @@ export class RestoreJob {
         }
       }
       if (cd) await agent.unload(cd, undefined, { signal: ctx.signal, progress: (t) => ctx.log(t) });
+    } catch (err) {
+      if (err instanceof TapefleetError && err.reason === KEY_NEEDED) {
+        ctx.warn(err.message);
+        await this.deps.notify?.(req.notifyUser ?? req.owner ?? "root@pam", `Tape restore of media set ${set.uuid} needs a key`, `${ctx.upid}\n${err.message}`).catch(() => undefined);
+      }
+      throw err;
     } finally {
       stop();
       await leases.release(lease).catch(() => undefined);
