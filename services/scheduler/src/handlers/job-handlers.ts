@@ -15,7 +15,7 @@ import {
 import { TapefleetError, type Bus, type Logger } from "@tapefleet/common";
 import { BACKUP_WORKER_TYPE } from "../core/backup-job.ts";
 import { DATASTORE_WORKER_TYPES } from "../core/datastore-jobs.ts";
-import { RESTORE_WORKER_TYPE } from "../core/restore-job.ts";
+import { RESTORE_WORKER_TYPE, restoreOwnerOf } from "../core/restore-job.ts";
 import { CATALOG_WORKER_TYPE } from "../core/catalog-job.ts";
 import type { JobKind } from "../core/job-queue.ts";
 import type { TaskSpec } from "../core/task-registry.ts";
@@ -87,8 +87,9 @@ export function registerJobHandlers(bus: Bus, deps: JobHandlerDeps, logger: Logg
   serve(bus, logger, SCHEDULER_JOB_SUBJECTS.restoreStart, async (p) => {
     const { user, params } = splitUser(p);
     const req = parseInput(restoreStartRequest, params);
-    // Restored groups belong to the user who restores (PBS).
-    return { upid: await deps.submit("restore", { workerType: RESTORE_WORKER_TYPE, workerId: req.mediaSet, user }, { ...req, owner: user }) };
+    // Restored groups belong to the user who restores (PBS), as an auth id.
+    const owner = restoreOwnerOf(user);
+    return { upid: await deps.submit("restore", { workerType: RESTORE_WORKER_TYPE, workerId: req.mediaSet, user }, { ...req, owner }) };
   });
   serve(bus, logger, SCHEDULER_JOB_SUBJECTS.catalogStart, async (p) => {
     const { user, params } = splitUser(p);
