@@ -2,7 +2,7 @@ import { open, readFile, rm, stat, truncate, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CartridgeStore, INDEX_ENTRY_SIZE, KIND_FILEMARK, KIND_RECORD } from "./cartridge-store.ts";
+import { CartridgeStore, INDEX_ENTRY_SIZE, KIND_FILEMARK, KIND_RECORD, WRITEBACK_BYTES } from "./cartridge-store.ts";
 import { tempDir } from "./test-support.ts";
 
 let dir: string;
@@ -167,6 +167,40 @@ describe("CartridgeStore", () => {
     const r = await CartridgeStore.open(d, i);
     expect(await readAll(r)).toEqual([...objs.slice(0, 3), 1000]);
     expect(r.usedBytes).toBe(3 * MiB + 5 * MiB - 7 + 1 + 1000);
+    await r.close();
+  });
+
+  it("flushes the data file in the background while appends go on; sync, truncate, close and abandon wait for it", async () => {
+    const [d, i] = paths();
+    const s = await CartridgeStore.open(d, i);
+    const MiB = 1024 * 1024;
+    const objs: Obj[] = [];
+    // 3 × WRITEBACK_BYTES in 1 MiB records with a filemark every 4 MiB
+    for (let k = 0; k < (3 * WRITEBACK_BYTES) / MiB; k++) {
+      objs.push(MiB);
+      await s.appendRecord(payload(objs.length - 1, MiB), MiB, false, 0);
+      if (k % 4 === 3) {
+        s.appendFilemark();
+        objs.push("F");
+      }
+    }
+    await s.flush();
+    expect(s.writebacks).toBeGreaterThanOrEqual(1);
+    // a truncate right behind a background flush, then more appends and a sync
+    await s.truncate(objs.length - 2);
+    objs.length -= 2;
+    for (let k = 0; k < WRITEBACK_BYTES / MiB + 1; k++) {
+      objs.push(MiB);
+      await s.appendRecord(payload(objs.length - 1, MiB), MiB, false, 0);
+    }
+    await s.sync();
+    expect(await readAll(s)).toEqual(objs);
+    // abandoned with a background flush possibly in flight: everything up to the sync survives
+    for (let k = 0; k < WRITEBACK_BYTES / MiB + 1; k++) await s.appendRecord(payload(objs.length + k, MiB), MiB, false, 0);
+    await s.abandon();
+    const r = await CartridgeStore.open(d, i);
+    expect(r.objectCount).toBeGreaterThanOrEqual(objs.length);
+    expect((await readAll(r)).slice(0, objs.length)).toEqual(objs);
     await r.close();
   });
 

@@ -2,7 +2,9 @@
  * On-disk tape image of one cartridge: a data file of record payloads and an append-only
  * index of fixed 32-byte entries (one per logical object: record or filemark), so that
  * LOCATE and SPACE never read data. Appends are buffered and written in large batches;
- * `sync()` (filemarks, WRITE FILEMARKS 0) makes them durable. On open, the index is
+ * `sync()` (filemarks, WRITE FILEMARKS 0) makes them durable. Like a drive that streams its
+ * buffer to the medium while the host keeps writing, the data file is flushed to disk in the
+ * background every `WRITEBACK_BYTES` written, so a sync waits only for the tail. On open, the index is
  * validated entry by entry and both files are truncated after the last intact record, so a
  * crash loses unsynced records but never leaves a torn one.
  *
@@ -24,6 +26,13 @@ export const FLAG_ENCRYPTED = 0x01;
  * one write when it is full (a record larger than it is written on its own).
  */
 const APPEND_BUFFER_SIZE = 8 * 1024 * 1024;
+/**
+ * Data bytes written to the file after which a background `fdatasync` of the data file starts
+ * (at most one at a time, not awaited by appends): the disk works while the host writes, and
+ * `sync()` only flushes what came after it. Without it the page cache holds everything since
+ * the last sync and every sync waits for the disk to write all of it.
+ */
+export const WRITEBACK_BYTES = 8 * 1024 * 1024;
 /** Index entries buffered before they are written (with the data before them). */
 const APPEND_INDEX_ENTRIES = 4096;
 /** Entries read per chunk while validating the index on open. */
@@ -90,6 +99,11 @@ export class CartridgeStore {
   private flushing: Promise<void> = Promise.resolve();
   /** The first failed write: the image on disk misses objects, nothing more is accepted. */
   private failure: unknown;
+  /** Data bytes written to the file since the last background flush or sync started. */
+  private unflushedBytes = 0;
+  /** The background `fdatasync` in progress (never rejects: a failure is kept in `failure`). */
+  private writeback: Promise<void> | undefined;
+  private writebacksStarted = 0;
   /** Objects already written to the index file. */
   private persistedCount = 0;
   private persistedDataEnd = 0;
@@ -163,6 +177,11 @@ export class CartridgeStore {
   /** Bytes stored (the tape space in use). */
   get usedBytes(): number {
     return this.dataEnd;
+  }
+
+  /** Background flushes of the data file started so far (see `WRITEBACK_BYTES`). */
+  get writebacks(): number {
+    return this.writebacksStarted;
   }
 
   get filemarkCount(): number {
@@ -270,6 +289,8 @@ export class CartridgeStore {
         if (this.failure !== undefined) return;
         if (data.length > 0) await writeAll(this.data, [data], dataAt);
         await writeAll(this.index, [index], indexAt);
+        this.unflushedBytes += data.length;
+        if (this.unflushedBytes >= WRITEBACK_BYTES && this.writeback === undefined) this.startWriteback();
         this.persistedDataEnd = Math.max(this.persistedDataEnd, dataEnd);
         this.persistedCount = Math.max(this.persistedCount, count);
       } catch (err) {
@@ -281,6 +302,22 @@ export class CartridgeStore {
     });
   }
 
+  /** Starts flushing the data file to disk in the background (the next writes go on meanwhile). */
+  private startWriteback(): void {
+    this.unflushedBytes = 0;
+    this.writebacksStarted++;
+    const p: Promise<void> = this.data.datasync().then(
+      () => undefined,
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    this.writeback = p;
+    void p.finally(() => {
+      if (this.writeback === p) this.writeback = undefined;
+    });
+  }
+
   private assertWritable(): void {
     if (this.failure !== undefined) throw this.failure;
   }
@@ -288,6 +325,9 @@ export class CartridgeStore {
   /** Flush and fsync both files (a sync point). */
   async sync(): Promise<void> {
     await this.flush();
+    await this.writeback;
+    this.assertWritable();
+    this.unflushedBytes = 0;
     await this.data.sync();
     await this.index.sync();
   }
@@ -346,6 +386,7 @@ export class CartridgeStore {
     this.assertOpen();
     if (position >= this.count) return;
     await this.flush();
+    await this.writeback;
     const e = await this.entry(position);
     this.indexCache = undefined;
     this.dataCache = undefined;
@@ -362,6 +403,7 @@ export class CartridgeStore {
       await this.sync();
     } finally {
       this.closed = true;
+      await this.writeback;
       await this.data.close();
       await this.index.close();
     }
@@ -374,6 +416,7 @@ export class CartridgeStore {
     this.pendingBytes = 0;
     this.pendingEntries = 0;
     await this.flushing;
+    await this.writeback;
     await this.data.close();
     await this.index.close();
   }

@@ -645,6 +645,17 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     }
   }
 
+  /**
+   * A sync point (WRITE FILEMARKS IMMED=0): the cartridge's records made durable and the
+   * library state written, side by side (the state holds counters and MAM, not the records,
+   * so neither has to wait for the other).
+   */
+  private async syncPoint(m: Mounted & { store: CartridgeStore }): Promise<void> {
+    const [store, state] = await Promise.allSettled([m.store.sync(), this.host.persist()]);
+    if (store.status === "rejected") throw store.reason;
+    if (state.status === "rejected") throw state.reason;
+  }
+
   private async writeFilemarks(cdb: Uint8Array): Promise<void> {
     if (cdb.length < 6) throw invalidCdbField(0);
     if (cdb[1]! & 0x02) throw invalidCdbField(1, 1); // WSMK: setmarks are not supported
@@ -653,10 +664,7 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     const count = this.transferLength(cdb);
     if (count === 0) {
       // WRITE FILEMARKS 0 IMMED=0 is the host's sync; with IMMED=1 it asks for nothing
-      if (!immed) {
-        await m.store.sync();
-        await this.host.persist();
-      }
+      if (!immed) await this.syncPoint(m);
       return;
     }
     this.checkWritable(m);
@@ -669,10 +677,7 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     }
     // IMMED=0 flushes the drive buffer to the medium (a sync point); with IMMED=1 the
     // filemarks stay buffered like the records before them (SSC-4, WRITE FILEMARKS(6))
-    if (!immed) {
-      await m.store.sync();
-      await this.host.persist();
-    }
+    if (!immed) await this.syncPoint(m);
     if (this.pastEarlyWarning(m)) {
       throw condition(SenseKey.NO_SENSE, Asc.END_OF_PARTITION_MEDIUM_DETECTED, { information: 0, eom: true });
     }
