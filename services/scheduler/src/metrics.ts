@@ -93,6 +93,69 @@ class TaskDurationHistogram {
   }
 }
 
+/** How long the metrics leadership lasts without a renewal (ms); the leader renews it every third of that. */
+export const METRICS_LEADER_TTL_MS = 15_000;
+
+/** Takes the key when it is free, keeps it when this instance holds it: 1 when this instance leads afterwards. */
+const LEAD_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`;
+/** Frees the key only when this instance holds it. */
+const RESIGN_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+
+/**
+ * Which scheduler replica exports the series computed from shared state (the
+ * task table, the BullMQ queue, the tape request hash): one Redis key holding
+ * the leader's instance id with a time to live, taken when free and renewed by
+ * its holder. Every replica would otherwise report the same totals, and a sum
+ * over the replicas (what dashboards and alerts do) would count each task once
+ * per replica. A stopped leader frees the key; a dead one loses it after
+ * {@link METRICS_LEADER_TTL_MS}, then another replica takes it.
+ */
+export class MetricsLeader {
+  private timer: NodeJS.Timeout | undefined;
+  private leading = false;
+
+  constructor(
+    private readonly redis: Pick<Redis, "eval">,
+    readonly key: string,
+    readonly instance: string,
+    private readonly ttlMs: number = METRICS_LEADER_TTL_MS,
+  ) {}
+
+  /** Takes or renews the leadership; false (not leading) when Redis does not answer. */
+  async renew(): Promise<boolean> {
+    try {
+      this.leading = Number(await this.redis.eval(LEAD_SCRIPT, 1, this.key, this.instance, String(this.ttlMs))) === 1;
+    } catch {
+      this.leading = false;
+    }
+    return this.leading;
+  }
+
+  /** Whether this instance led at the last renewal. */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Renews in the background every third of the time to live. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    void this.renew();
+    this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Stops renewing and frees the key when this instance holds it. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.leading) return;
+    this.leading = false;
+    await this.redis.eval(RESIGN_SCRIPT, 1, this.key, this.instance).catch(() => undefined);
+  }
+}
+
 export interface SchedulerMetricsSources {
   /** PostgreSQL client of the scheduler (table `scheduler.task`). */
   sql: Sql;
@@ -101,6 +164,11 @@ export interface SchedulerMetricsSources {
   /** Redis client and the hash holding the open tape requests of every instance. */
   redis: Redis;
   tapeRequestKey: string;
+  /**
+   * Decides which replica exports the shared-state series; absent: this
+   * instance always does (one replica).
+   */
+  leader?: MetricsLeader;
 }
 
 /**
@@ -109,15 +177,28 @@ export interface SchedulerMetricsSources {
  * `tapefleet_job_duration_seconds{kind,outcome}` from the finished rows of the task
  * table (every task: device operations and queued jobs), `tapefleet_queue_depth{queue,
  * state}` from BullMQ's job counts, `tapefleet_tape_requests_waiting` from the tape
- * request hash in Redis.
+ * request hash in Redis. These are the same for every replica, so with a
+ * {@link MetricsLeader} only the leading replica exports them (the others leave
+ * them out; the unlabelled tape request gauge reads 0 there);
+ * `tapefleet_metrics_leader` says which replica leads.
  */
 export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetricsSources): void {
-  // One table read serves both task series of a scrape.
+  // One leadership check and one table read serve every shared series of a scrape.
+  let leading: Promise<boolean> | undefined;
+  const leads = (): Promise<boolean> => {
+    if (src.leader === undefined) return Promise.resolve(true);
+    leading ??= src.leader.renew().finally(() => {
+      leading = undefined;
+    });
+    return leading;
+  };
   let pending: Promise<FinishedTasks[]> | undefined;
   const finished = (): Promise<FinishedTasks[]> => {
-    pending ??= readFinishedTasks(src.sql).finally(() => {
-      pending = undefined;
-    });
+    pending ??= leads()
+      .then((yes) => (yes ? readFinishedTasks(src.sql) : []))
+      .finally(() => {
+        pending = undefined;
+      });
     return pending;
   };
   new Counter({
@@ -139,7 +220,7 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     registers: [registry],
     async collect() {
       // Redis unreachable: no series rather than a failed scrape.
-      const counts = await src.queue.getJobCounts(...QUEUE_DEPTH_STATES).catch(() => undefined);
+      const counts = (await leads()) ? await src.queue.getJobCounts(...QUEUE_DEPTH_STATES).catch(() => undefined) : undefined;
       this.reset();
       if (counts === undefined) return;
       for (const state of QUEUE_DEPTH_STATES) this.set({ queue: src.queue.name, state }, counts[state] ?? 0);
@@ -150,7 +231,16 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     help: "Open tape requests: jobs waiting for an operator to bring a tape",
     registers: [registry],
     async collect() {
-      this.set(await src.redis.hlen(src.tapeRequestKey).catch(() => Number.NaN));
+      this.reset();
+      if (await leads()) this.set(await src.redis.hlen(src.tapeRequestKey).catch(() => Number.NaN));
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}metrics_leader`,
+    help: "1 when this scheduler replica exports the series computed from shared state (jobs, job durations, queue depth, tape requests), else 0",
+    registers: [registry],
+    async collect() {
+      this.set((await leads()) ? 1 : 0);
     },
   });
 }

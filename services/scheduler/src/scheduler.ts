@@ -23,7 +23,7 @@ import type { BackupStartRequest, CatalogRecord, CatalogStartRequest, DatastoreI
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { JOB_QUEUE_NAME, type SchedulerConfig } from "./config.ts";
-import { registerSchedulerMetrics } from "./metrics.ts";
+import { MetricsLeader, registerSchedulerMetrics } from "./metrics.ts";
 
 /** Folder of the committed drizzle-kit migrations. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
@@ -226,7 +226,11 @@ export async function startScheduler(
     await jobs.close();
     notifier.close();
   });
-  registerSchedulerMetrics(service.metrics, { sql: service.database!.sql, queue, redis, tapeRequestKey });
+  // Series from shared state are exported by one replica: the metrics leader.
+  const metricsLeader = new MetricsLeader(redis, `${config.queuePrefix}:metrics-leader`, service.instanceId);
+  metricsLeader.start();
+  service.lifecycle.onShutdown("metrics-leader", () => metricsLeader.stop());
+  registerSchedulerMetrics(service.metrics, { sql: service.database!.sql, queue, redis, tapeRequestKey, leader: metricsLeader });
   service.markReady();
   service.logger.info({ queue: JOB_QUEUE_NAME, queuePrefix: config.queuePrefix, node: config.nodeName }, "job queue and device operations ready");
   return { service, tasks, queue, jobs, leases, schedules, tapeRequests, notifier, redisReady, stop: () => service.stop() };

@@ -81,4 +81,31 @@ describe("scheduler /metrics", () => {
     await sched.tapeRequests.close(req.id);
     expect(sample(await scrape(), "tapefleet_tape_requests_waiting")).toBe(0);
   });
+
+  it("a second replica on the same queue leaves the shared-state series to the leader, and takes over when it stops", async () => {
+    const other = await startScheduler(
+      loadSchedulerConfig({ env: { ...env.serviceEnv(), TAPEFLEET_LOG_LEVEL: "silent", TAPEFLEET_NODE_NAME: "node2", TAPEFLEET_SCHEDULE_TICK_MS: "0", TAPEFLEET_WORKER_CONCURRENCY: "0" } }),
+      { installSignalHandlers: false },
+    );
+    try {
+      const scrapeOther = async () => (await fetch(`${other.service.healthUrl}/metrics`)).text();
+      const [a, b] = [await scrape(), await scrapeOther()];
+      // The first replica leads: only it reports the task totals, so their sum over the replicas is the table's.
+      expect(sample(a, "tapefleet_metrics_leader")).toBe(1);
+      expect(sample(b, "tapefleet_metrics_leader")).toBe(0);
+      expect(sample(a, "tapefleet_jobs_total", 'kind="rewind-media",outcome="ok"')).toBe(1);
+      expect(b).not.toContain("tapefleet_jobs_total{");
+      expect(b).not.toContain("tapefleet_job_duration_seconds_count{");
+      expect(b).not.toContain("tapefleet_queue_depth{");
+      expect(sample(b, "tapefleet_tape_requests_waiting")).toBe(0);
+      // The leader stops (and frees the leadership): the other replica reports the same totals.
+      await sched.stop();
+      const after = await scrapeOther();
+      expect(sample(after, "tapefleet_metrics_leader")).toBe(1);
+      expect(sample(after, "tapefleet_jobs_total", 'kind="rewind-media",outcome="ok"')).toBe(1);
+      expect(sample(after, "tapefleet_job_duration_seconds_count", 'kind="tape-backup-job",outcome="ok"')).toBe(1);
+    } finally {
+      await other.stop();
+    }
+  });
 });
