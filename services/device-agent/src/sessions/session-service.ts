@@ -1,4 +1,5 @@
-import { openDatastore, parseNamespaceMapping, type Datastore, type NamespaceMapping } from "@tapefleet/datastore";
+import { readdir } from "node:fs/promises";
+import { Datastore, openDatastore, parseNamespaceMapping, type NamespaceMapping } from "@tapefleet/datastore";
 import { DeviceAgentService, type HandlerContext, type ServiceImpl } from "@tapefleet/proto";
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import type { CommitPublisher } from "./commit-publisher.ts";
@@ -146,7 +147,8 @@ class Channel<T> {
 
 export function sessionServiceImpl(options: SessionServiceOptions): SessionServiceImpl {
   const tapeOptions = options.readyPollMs === undefined ? {} : { readyPollMs: options.readyPollMs };
-  const openStore = async (path: string, name: string, field: string): Promise<Datastore> => {
+  /** `create`: a missing or empty folder becomes a new datastore (a restore target configured but never written). */
+  const openStore = async (path: string, name: string, field: string, create = false): Promise<Datastore> => {
     if (path === "") throw new SessionError("invalid-request", `${field}: required`, { field });
     if (name === "") throw new SessionError("invalid-request", "store: required", { field: "store" });
     const roots = options.datastoreRoots;
@@ -154,6 +156,11 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       throw new SessionError("invalid-request", `${field}: '${path}' is not below a datastore root of this host`, { field });
     }
     try {
+      if (create && (await readdir(path).then((names) => names.length === 0, (err: NodeJS.ErrnoException) => err.code === "ENOENT"))) {
+        const ds = new Datastore(path, name);
+        await ds.chunks.create();
+        return ds;
+      }
       return await openDatastore(path, { name });
     } catch (err) {
       throw new SessionError("datastore", `${field}: ${(err as Error).message}`, { field, cause: err });
@@ -306,7 +313,7 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
         throw new SessionError("invalid-request", `namespaces: ${(err as Error).message}`, { field: "namespaces", cause: err });
       }
       if (req.owner === "") throw new SessionError("invalid-request", "owner: required", { field: "owner" });
-      const target = await openStore(req.datastorePath, req.store, "datastore_path");
+      const target = await openStore(req.datastorePath, req.store, "datastore_path", true);
       const ch = new Channel<{ progress: ReturnType<typeof progressToProto> }>();
       const run = withDrive(req.drive, `RestoreFromTape (request ${ctx.requestId})`, async (tape) => {
         // An encrypted set: its key (named by the set label) is released and loaded first, and cleared at the end.
