@@ -35,6 +35,12 @@ export const KEYVAULT_SUBJECTS = {
   keyConfig: "keyvault.keys.key-config",
   /** `KeyReleaseRequest` → `KeyReleaseReply` (device agents only; audited). */
   release: "keyvault.keys.release",
+  /**
+   * `KeyRestoreRequest` → `KeyShowReply`: restore a key from the tape loaded
+   * in a drive (its set label's `key-config`, read without the key through
+   * the scheduler's `read-label`), opened with the password and stored.
+   */
+  restore: "keyvault.keys.restore",
 } as const;
 
 /**
@@ -55,7 +61,7 @@ export const KEY_REASONS = {
   WRONG_PASSWORD: "WRONG_PASSWORD",
   /** VALIDATION: shorter than `MIN_KEY_PASSWORD_BYTES`. */
   PASSWORD_TOO_SHORT: "PASSWORD_TOO_SHORT",
-  /** NOT_FOUND: a key stored before key files existed has no KeyConfig (no paper key, no password). */
+  /** NOT_FOUND: a key stored before key files existed has no KeyConfig (no paper key, no password); or a tape's set label carries none. */
   NO_KEY_CONFIG: "NO_KEY_CONFIG",
 } as const;
 
@@ -116,7 +122,14 @@ export const keyReleaseRequest = z.strictObject({
   recipientKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, "must be base64 of a 32-byte X25519 public key"),
 });
 
+export const keyRestoreRequest = z.strictObject({
+  drive: safeId("device", "Drive holding the tape whose media set label carries the key config."),
+  password: z.string().max(MAX_KEY_PASSWORD_LENGTH),
+  hint: keyHint.optional(),
+});
+
 export type KeyCreateRequest = z.output<typeof keyCreateRequest>;
+export type KeyRestoreRequest = z.output<typeof keyRestoreRequest>;
 export type KeyUpdateRequest = z.output<typeof keyUpdateRequest>;
 export type KeyRemoveRequest = z.output<typeof keyRemoveRequest>;
 export type KeyPaperkeyRequest = z.output<typeof keyPaperkeyRequest>;

@@ -102,6 +102,8 @@ export interface TapeLabelInfo {
   "media-set-ctime"?: number;
   "seq-nr"?: number;
   "encryption-key-fingerprint"?: string;
+  /** The set label's password-protected KeyConfig (encrypted sets): what `key restore` opens. */
+  "key-config"?: Record<string, unknown>;
 }
 
 /** One cartridge memory (MAM) attribute. */

@@ -7,6 +7,10 @@ import {
   keyPaperkeyRequest,
   keyReleaseRequest,
   keyRemoveRequest,
+  keyRestoreRequest,
+  KEY_REASONS,
+  schedulerDeviceSubject,
+  type TapeLabelInfo,
   keyUpdateRequest,
   KEYVAULT_SUBJECTS,
   parseInput,
@@ -24,6 +28,9 @@ import { readMasterKey } from "./master-key.ts";
 export const KEYVAULT_MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
 
 export { KEYVAULT_SUBJECTS };
+
+/** How long a key restore waits for the scheduler to read the labels of a drive's tape (drive lock, rewind, two files). */
+export const TAPE_LABEL_TIMEOUT_MS = 120_000;
 
 export interface RunningKeyvault {
   service: RunningService<KeyvaultTables>;
@@ -148,6 +155,19 @@ export async function startKeyvault(config: KeyvaultConfig, options: StartKeyvau
   serve(KEYVAULT_SUBJECTS.import, "import", async (payload) => {
     const reply = await importKey(db, masterKey, parseInput(keyImportRequest, payload ?? {}));
     return { reply, fingerprint: reply.fingerprint };
+  });
+  serve(KEYVAULT_SUBJECTS.restore, "restore", async (payload) => {
+    const req = parseInput(keyRestoreRequest, payload ?? {});
+    // The labels are read without loading any key (labels are never encrypted); reading a drive may wait for its lock.
+    const label = await bus.request<TapeLabelInfo>(schedulerDeviceSubject("read-label"), { drive: req.drive }, { timeoutMs: Math.max(timeoutMs, TAPE_LABEL_TIMEOUT_MS) });
+    const keyConfig = label["key-config"];
+    if (keyConfig === undefined) {
+      throw new TapefleetError("NOT_FOUND", `tape '${label["label-text"]}' in drive '${req.drive}' carries no key config: its media set is not encrypted`, { reason: KEY_REASONS.NO_KEY_CONFIG });
+    }
+    const reply = await importKey(db, masterKey, { keyConfig, password: req.password, ...(req.hint === undefined ? {} : { hint: req.hint }) });
+    const onTape = label["encryption-key-fingerprint"];
+    if (onTape !== undefined && onTape.toLowerCase() !== reply.fingerprint) log.warn({ drive: req.drive, fingerprint: reply.fingerprint, labelFingerprint: onTape }, "the set label names another fingerprint than its key config");
+    return { reply, fingerprint: reply.fingerprint, extra: { drive: req.drive, labelText: label["label-text"], mediaSetUuid: label["media-set-uuid"] } };
   });
   serve(KEYVAULT_SUBJECTS.release, "release", async (payload) => {
     const req = parseInput(keyReleaseRequest, payload ?? {});

@@ -56,6 +56,17 @@ describe("tapectl key", () => {
     expect(onCli.stderr).toContain("unknown option '--password'");
   });
 
+  it("restore reads the key config from the tape in a drive, with the password from standard input", async () => {
+    const r = await run(["key", "restore", "--drive", "d1", "--password-stdin"], () => FP, "tape pass 1\n");
+    expect(r.code).toBe(0);
+    expect(r.sent).toEqual([{ method: "POST", path: "/tape/drive/d1/restore-key", body: { password: "tape pass 1" } }]);
+    expect(r.stdout).toBe(`${FP}\n`);
+    const noDrive = await run(["key", "restore", "--password-stdin"], () => FP, "tape pass 1\n");
+    expect(noDrive.code).not.toBe(0);
+    expect(noDrive.stderr).toContain("--drive");
+    expect(noDrive.sent).toEqual([]);
+  });
+
   it("without a terminal and without --password-fd/--password-stdin, refuses to guess", async () => {
     // as when run from a script, whatever terminal the test runner has
     const had = Object.getOwnPropertyDescriptor(process.stdin, "isTTY");

@@ -102,7 +102,7 @@ function renderEpoch(value: unknown): unknown {
 }
 
 /**
- * `tapectl key create|list|show|update|remove|paperkey|import`: tape
+ * `tapectl key create|list|show|update|remove|paperkey|import|restore`: tape
  * encryption keys (PBS `proxmox-tape key`). Passwords are asked on the
  * terminal without echo or read from a file descriptor / standard input,
  * never taken from the command line.
@@ -209,5 +209,19 @@ export function registerKey(program: Command, ctx: CliContext): void {
     const g = globalsOf(cmd);
     const data = await ctx.client(g).post<KeyShowReply>(`${PATH}/import`, { "key-config": text, password, ...(o.hint === undefined ? {} : { hint: o.hint }) });
     ctx.print(g, data, (d) => `${(d as KeyShowReply).fingerprint}\n`);
+  });
+
+  passwordOptions(
+    group
+      .command("restore")
+      .description("Restore a key from the tape in a drive: its media set label's key config, opened with the password (PBS proxmox-tape key restore).")
+      .requiredOption("--drive <name>", "drive holding the encrypted tape")
+      .option("--hint <text>", "replace the password hint"),
+    "the password",
+  ).action(async (o: PasswordOptions & { drive: string; hint?: string }, cmd: Command) => {
+    const [password] = await readSecrets(ctx, o, ["Encryption Key Password"], false);
+    const g = globalsOf(cmd);
+    const fingerprint = await ctx.client(g).post<string>(`/tape/drive/${encodeURIComponent(o.drive)}/restore-key`, { password, ...(o.hint === undefined ? {} : { hint: o.hint }) });
+    ctx.print(g, fingerprint, (d) => `${String(d)}\n`);
   });
 }

@@ -4,10 +4,12 @@ import {
   keyImportRequest,
   keyPaperkeyRequest,
   keyRemoveRequest,
+  keyRestoreRequest,
   keyUpdateRequest,
   KEYVAULT_SUBJECTS,
   type KeyListEntry,
   type KeyPaperkeyReply,
+  type KeyShowReply,
 } from "@tapefleet/api-types";
 import { toBusRequest } from "./job-routes.ts";
 import type { TapeRoute } from "./tape-routes.ts";
@@ -36,6 +38,11 @@ const IMPORT_FIELDS: FieldMap = {
   hint: { bus: "hint", field: str("Replace the password hint.") },
 };
 
+const RESTORE_FIELDS: FieldMap = {
+  password: { bus: "password", field: str("Password of the key config on the tape.", true) },
+  hint: { bus: "hint", field: str("Replace the password hint.") },
+};
+
 const bodyOf = (fields: FieldMap) => Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.field]));
 
 /**
@@ -44,6 +51,20 @@ const bodyOf = (fields: FieldMap) => Object.fromEntries(Object.entries(fields).m
  * rule). Replies never carry a key or a password.
  */
 export const KEY_ROUTES: readonly TapeRoute[] = [
+  {
+    method: "POST",
+    path: "/tape/drive/{drive}/restore-key",
+    operationId: "restoreTapeEncryptionKey",
+    summary: "Restore a key from the media set label of the tape in a drive (read without the key, opened with the password); returns its fingerprint",
+    tag: "tape-drives",
+    long: true,
+    body: bodyOf(RESTORE_FIELDS),
+    forward: {
+      subject: KEYVAULT_SUBJECTS.restore,
+      build: (input, params) => toBusRequest(keyRestoreRequest, RESTORE_FIELDS, input, { drive: params["drive"] }),
+      map: (data) => (data as KeyShowReply).fingerprint,
+    },
+  },
   {
     method: "GET",
     path: BASE,

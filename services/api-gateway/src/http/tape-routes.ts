@@ -40,6 +40,8 @@ export interface TapeRoute {
   taskOp?: TaskOp;
   /** Operation that runs as a task: the reply is `{"data": "<UPID>"}`. */
   task?: boolean;
+  /** A forward that touches a drive: waits as long as device operations do. */
+  long?: boolean;
   /** Query parameters (GET) and their types. */
   query?: Record<string, "bool" | "int" | "string">;
   /** Body fields (POST/PUT) for the document; validation happens in the scheduler. */
@@ -264,7 +266,7 @@ export function registerTapeRoutes(app: FastifyInstance, deps: { bus: Bus; reque
           const built = r.forward.build(input, params) as Record<string, unknown>;
           // Tasks run as the caller: the token id travels as `user` (the scheduler's task owner).
           const payload = r.task ? { ...built, user: req.principal?.tokenId ?? "root" } : built;
-          const data = await ask(req, r.forward.subject, payload, r.task === true);
+          const data = await ask(req, r.forward.subject, payload, r.task === true || r.long === true);
           if (r.task) return { data: (data as { upid: string }).upid };
           return { data: r.forward.map ? r.forward.map(data) : data };
         }

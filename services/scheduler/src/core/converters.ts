@@ -72,6 +72,7 @@ export function labelToApi(r: ReadLabelResponse): TapeLabelInfo | undefined {
     out["media-set-ctime"] = Number(set.ctime);
     out["seq-nr"] = Number(set.seqNr);
     if (set.encryptionKeyFingerprint !== undefined) out["encryption-key-fingerprint"] = set.encryptionKeyFingerprint;
+    if (set.keyConfig !== undefined) out["key-config"] = JSON.parse(set.keyConfig) as Record<string, unknown>;
   } else if (set) {
     out.pool = set.pool;
   }
