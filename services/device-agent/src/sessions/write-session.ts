@@ -17,9 +17,9 @@ import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
 
 /**
- * Chunk archive bytes written since the last sync after which the drive is
- * synced and the archives are committed, even inside a snapshot (PBS commits
- * every 128 GiB; smaller here so a crash loses less work).
+ * Archive bytes written since the last sync after which the drive is synced
+ * and the archives are committed, checked after every archive, even inside a
+ * snapshot (PBS commits every 128 GiB; smaller here so a crash loses less work).
  */
 export const DEFAULT_COMMIT_BYTES = 1024 * 1024 * 1024;
 
@@ -111,10 +111,12 @@ export interface WriteSessionResult {
  * snapshot archive, then a catalog archive of this tape.
  *
  * Commit rule: the drive is synced (WRITE FILEMARKS 0) and the pending
- * archives are reported (`onCommit`) after every snapshot archive, after
- * `commitBytes` of chunk archives, at early warning and at the end — never
- * before. At early warning the current archive is finished as the format
- * says and the session ends with `tape-full`. @see reference §1.3, §4.3, §5.3, §5.4
+ * archives are reported (`onCommit`) once `commitBytes` of archives were
+ * written since the last sync (checked after every archive), at early warning
+ * and at the end — never before, and never for nothing: one sync per
+ * `commitBytes`, not one per archive or snapshot (no sync storm). At early
+ * warning the current archive is finished as the format says and the session
+ * ends with `tape-full`. @see reference §1.3, §4.3, §5.3, §5.4
  */
 export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptions, hooks: WriteSessionHooks): Promise<WriteSessionResult> {
   const started = performance.now();
@@ -188,14 +190,16 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     let bytesWritten = 0;
     let chunksWritten = 0;
     let committed = 0;
-    let unsyncedChunkBytes = 0;
+    /** Archive bytes written since the last sync. */
+    let unsyncedBytes = 0;
     const written: string[] = [];
     const skipped: string[] = [];
     const progress = () =>
       hooks.onProgress?.({ bytesWritten, chunksWritten, snapshotsWritten: written.length, elapsedMs: performance.now() - started });
     const commit = async () => {
+      if (pending.length === 0 && unsyncedBytes === 0) return;
       await tape.sync();
-      unsyncedChunkBytes = 0;
+      unsyncedBytes = 0;
       if (pending.length === 0) return;
       const records = pending.splice(0);
       await hooks.onCommit(records);
@@ -256,7 +260,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
           const out = await writer.writeChunkArchive(store, feeder);
           if (out === null) break;
           bytesWritten += out.bytesWritten;
-          unsyncedChunkBytes += out.bytesWritten;
+          unsyncedBytes += out.bytesWritten;
           const digests = out.written.map((d) => Buffer.from(d).toString("hex"));
           for (const d of digests) known.add(d);
           chunksWritten += digests.length;
@@ -272,7 +276,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
             remaining = snapshots.slice(index).map((s) => s.text);
             break outer;
           }
-          if (unsyncedChunkBytes >= commitBytes) await commit();
+          if (unsyncedBytes >= commitBytes) await commit();
           if (out.reason === "no-more-chunks") break;
         }
       } finally {
@@ -285,6 +289,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       const files = await ds.snapshotArchiveFiles(snap.ref);
       const out = await writer.writeSnapshotArchive({ snapshot: snap.path, store }, files);
       bytesWritten += out.bytesWritten;
+      unsyncedBytes += out.bytesWritten;
       if (out.kind === "incomplete") {
         status = "tape-full";
         rewriteSnapshot = snap.text;
@@ -294,7 +299,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       catalog.registerSnapshot(out.fileNumber!, formatUuid(out.uuid), store, snap.path);
       pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "snapshot-archive", store, snapshot: snap.path, chunkDigests: [] });
       written.push(snap.text);
-      await commit();
+      if (unsyncedBytes >= commitBytes) await commit();
       progress();
       if (out.leom) {
         status = "tape-full";
@@ -303,11 +308,13 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       }
     }
     await dropAhead();
-    await commit();
+    // PBS writes the catalog of the loaded tape at the end of a job that wrote anything. @see reference §4.3
+    const writeCatalog = status === "complete" && (written.length > 0 || !inSet);
+    // the final commit: after the catalog archive when there is one, else here
+    if (!writeCatalog) await commit();
 
     let catalogWritten = false;
-    if (status === "complete" && (written.length > 0 || !inSet)) {
-      // PBS writes the catalog of the loaded tape at the end of a job that wrote anything. @see reference §4.3
+    if (writeCatalog) {
       const bytes = catalog.toBytes();
       const out = await writer.writeCatalogArchive({ uuid: mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr }, bytes, { size: bytes.length });
       bytesWritten += out.bytesWritten;
