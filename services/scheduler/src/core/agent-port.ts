@@ -2,6 +2,7 @@ import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { ChangerStatusEntry, MamAttributeEntry, TapeLabelInfo } from "@tapefleet/api-types";
 import { ArchiveKind, closeClient, createClient, DeviceAgentService, WriteSessionStatus, type Client, type OperationProgress, type RequestSource } from "@tapefleet/proto";
 import { changerStatusToApi, driveStatusToApi, fromAgentError, labelToApi, mamToApi, onlineTagsOf, volumeStatisticsToApi } from "./converters.ts";
+import type { MemberCatalogStream } from "./member-catalogs.ts";
 
 /** A device on an agent, as resolved from the configuration and the device locations. */
 export interface DeviceTarget {
@@ -177,6 +178,12 @@ export interface WriteSessionInput {
   /** The job (UPID) and the drive's configured name: what the agent's key release names (checked against the lease). */
   job?: string;
   driveName?: string;
+  /**
+   * Media catalogs of the set's members before this tape: written as catalog
+   * archives when the tape joins the set (reference §4.3), and consulted to
+   * skip snapshots the set already has. Streamed in pieces as they are read.
+   */
+  memberCatalogs?: MemberCatalogStream[];
 }
 
 /** The end of a write session. */
@@ -189,6 +196,8 @@ export interface WriteSessionOutcome {
   /** Snapshots still to write on the next tape (tape full), the torn one first. */
   remaining: string[];
   bytesWritten: number;
+  /** Highest tape file number committed in the session (none committed: undefined). */
+  lastCommittedFile?: number;
 }
 
 /** Progress of a write session (after each archive). */
@@ -473,7 +482,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
   }
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }) {
     return this.call(h, async (c) => {
-      function* requests(): Generator<WriteRequest> {
+      async function* requests(): AsyncGenerator<WriteRequest> {
         yield {
           message: {
             case: "start" as const,
@@ -493,10 +502,14 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
         for (let i = 0; i < input.knownDigests.length; i += KNOWN_DIGESTS_PER_MESSAGE) {
           yield { message: { case: "knownDigests" as const, value: { digests: input.knownDigests.slice(i, i + KNOWN_DIGESTS_PER_MESSAGE) } } };
         }
+        for (const m of input.memberCatalogs ?? []) {
+          for await (const data of m.pieces) yield { message: { case: "memberCatalog" as const, value: { mediaUuid: m.mediaUuid, seqNr: m.seqNr, data } } };
+        }
         yield { message: { case: "begin" as const, value: {} } };
       }
       let labelText = "";
       let mediaUuid = "";
+      let lastCommittedFile: number | undefined;
       for await (const m of c.writeSession(requests(), ctx?.signal ? { signal: ctx.signal } : {})) {
         switch (m.message.case) {
           case "started":
@@ -504,6 +517,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
             mediaUuid = m.message.value.mediaUuid;
             break;
           case "commit":
+            lastCommittedFile = Math.max(lastCommittedFile ?? 0, Number(m.message.value.fileNumber));
             ctx?.onCommit?.();
             break;
           case "progress":
@@ -520,6 +534,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
               snapshotsWritten: [...e.snapshotsWritten],
               remaining,
               bytesWritten: Number(e.bytesWritten),
+              ...(lastCommittedFile !== undefined ? { lastCommittedFile } : {}),
             };
           }
           default:
@@ -529,8 +544,49 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       throw new Error("the device agent ended the write session without an end message");
     });
   }
+  /**
+   * One tape file of the loaded tape (`ReadTapeFile`), kept only when it is a
+   * catalog archive (its media catalog bytes); for any other file the read
+   * stops after the header (`CatalogArchiveReadPort`).
+   */
+  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal }): Promise<CatalogArchiveRead> {
+    return this.call(h, async (c) => {
+      const pieces: Uint8Array[] = [];
+      let mediaUuid: string | undefined;
+      for await (const m of c.readTapeFile({ drive, fileNumber: BigInt(fileNumber), verifyDigests: false }, ctx?.signal ? { signal: ctx.signal } : {})) {
+        const msg = m.message;
+        if (msg.case === "header") {
+          if (msg.value.kind !== ArchiveKind.CATALOG) return { kind: "other" as const, fileNumber };
+          mediaUuid = msg.value.snapshot;
+        } else if (msg.case === "catalogData") {
+          pieces.push(msg.value);
+        } else if (msg.case === "end") {
+          return { kind: "catalog-archive" as const, fileNumber, mediaUuid: mediaUuid ?? "", bytes: new Uint8Array(Buffer.concat(pieces)), complete: msg.value.hasEndMarker && !msg.value.incomplete };
+        }
+      }
+      throw new Error(`tape file ${fileNumber}: the device agent ended the read without an end message`);
+    });
+  }
+  /** Moves to end of data without writing (`MoveToEndOfData`): the file number there is the number of files on the tape. */
+  endOfData(d: DeviceTarget, ctx?: CallCtx): Promise<{ fileNumber: number; missingFilemark: boolean }> {
+    return this.call(d, async (c) => {
+      const r = await c.moveToEndOfData({ device: d.serial, writeMissingFilemark: false, lockWaitMs: this.opts.lockWaitMs }, this.opt(ctx));
+      return { fileNumber: Number(r.position?.fileNumber ?? 0), missingFilemark: r.missingFilemark };
+    });
+  }
   close(): void {
     for (const c of this.clients.values()) closeClient(c);
     this.clients.clear();
   }
+}
+
+/** A tape file read for the catalog fast path: a catalog archive with its bytes, or another kind of file. */
+export type CatalogArchiveRead =
+  | { kind: "catalog-archive"; fileNumber: number; mediaUuid: string; bytes: Uint8Array; complete: boolean }
+  | { kind: "other"; fileNumber: number };
+
+/** What the catalog job's fast path reads through an agent (PBS `fast_catalog_restore`, reference §5.5). */
+export interface CatalogArchiveReadPort {
+  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal }): Promise<CatalogArchiveRead>;
+  endOfData(d: DeviceTarget, ctx?: CallCtx): Promise<{ fileNumber: number; missingFilemark: boolean }>;
 }

@@ -7,6 +7,7 @@ import { formatBytes, ProgressMeter } from "./progress.ts";
 import { classifyError, withRetry } from "./retry-policy.ts";
 import { DEFAULT_TAPE_RECHECK_MS, type TapeRequestBoard } from "./tape-requests.ts";
 import type { TaskContext } from "./task-registry.ts";
+import { memberCatalogsFor, type MemberCatalogPort, type MemberCatalogStream } from "./member-catalogs.ts";
 
 /** PBS worker type of a tape backup. */
 export const BACKUP_WORKER_TYPE = "tape-backup";
@@ -14,7 +15,8 @@ export const BACKUP_WORKER_TYPE = "tape-backup";
 export const DATASTORE_NOT_ON_DRIVE_HOST = "DATASTORE_NOT_ON_DRIVE_HOST";
 
 export interface BackupDeps {
-  inventory: InventoryPort & JobInventoryPort & DatastoreResolver & CatalogPort;
+  /** With `MemberCatalogPort`, a tape joining a set gets the catalog archives of the members before it. */
+  inventory: InventoryPort & JobInventoryPort & DatastoreResolver & CatalogPort & Partial<MemberCatalogPort>;
   agent: AgentPort & DatastoreAgentPort;
   leases: Pick<LeaseManager, "acquireAnyDrive" | "extend" | "release" | "keepAlive">;
   tapeRequests: TapeRequestBoard;
@@ -24,6 +26,8 @@ export interface BackupDeps {
   recheckMs?: number;
   /** Chunk archive bytes per commit passed to the agent (0: its default). */
   commitBytes?: number;
+  /** How long to wait for the catalog to ingest the previous tape's commits before taking its catalog (ms). */
+  memberCatalogWaitMs?: number;
   now?: () => number;
 }
 
@@ -132,6 +136,8 @@ export class BackupJob {
       let exclude: string[] = [];
       let totalBytes = 0;
       let snapshotsWritten = 0;
+      /** Highest file committed per tape in this job: the catalog must list it before that tape's catalog is taken. */
+      const committed = new Map<string, number>();
       while (remaining.length > 0 || setUuid === undefined) {
         checkLease();
         const alloc = await this.allocate(req, drive, setUuid, exclude, ctx);
@@ -143,6 +149,7 @@ export class BackupJob {
         checkLease();
         const known = await inventory.digests(setUuid, ds.name);
         ctx.log(`writing to media '${label}' (seq nr ${alloc.setLabel.seqNr}), ${remaining.length} snapshot(s) left, ${known.length} chunk(s) already in the set`);
+        const memberCatalogs = await this.memberCatalogs(setUuid, alloc.setLabel.seqNr, committed, ctx);
         const before = totalBytes;
         const out = await agent.writeSession(
           host,
@@ -157,10 +164,12 @@ export class BackupJob {
             ...(encrypt ? { encryptFingerprint: encrypt } : {}),
             job: ctx.upid,
             driveName,
+            ...(memberCatalogs.length > 0 ? { memberCatalogs } : {}),
           },
           { signal: ctx.signal, onProgress: (p) => ctx.progress(meter.at(before + p.bytesWritten), `media '${label}'`) },
         );
         totalBytes = before + out.bytesWritten;
+        if (out.lastCommittedFile !== undefined) committed.set(out.mediaUuid || alloc.medium.uuid, out.lastCommittedFile);
         snapshotsWritten += out.snapshotsWritten.length;
         tapes.push(label);
         const used = (alloc.medium["bytes-used"] ?? 0) + out.bytesWritten;
@@ -192,6 +201,30 @@ export class BackupJob {
       stopKeepAlive();
       await leases.release(lease).catch(() => undefined);
     }
+  }
+
+  /**
+   * The catalogs of the members before `seqNr`, for the write session
+   * (reference §4.3: a tape joining a set carries them, so its last tape
+   * alone rebuilds the set's catalog). None when the catalog cannot give
+   * them: the job goes on with a warning, and the set's catalog is then
+   * restored by scanning its tapes.
+   */
+  private async memberCatalogs(setUuid: string, seqNr: number, committed: ReadonlyMap<string, number>, ctx: TaskContext): Promise<MemberCatalogStream[]> {
+    const port = this.deps.inventory;
+    if (seqNr === 0 || port.mediaCatalogPage === undefined || port.catalogLastFile === undefined) return [];
+    const set = await this.deps.inventory.mediaSet(setUuid);
+    const got = await memberCatalogsFor(port as MemberCatalogPort, setUuid, set.members, seqNr, {
+      committed,
+      signal: ctx.signal,
+      ...(this.deps.memberCatalogWaitMs !== undefined ? { waitMs: this.deps.memberCatalogWaitMs } : {}),
+    });
+    if ("missing" in got) {
+      ctx.warn(`the catalogs of the earlier members are not written to this tape: ${got.missing}`);
+      return [];
+    }
+    ctx.log(`catalogs of ${got.catalogs.length} earlier member(s) sent with the write session`);
+    return got.catalogs;
   }
 
   private async dropMedia(lease: Lease, uuid: string): Promise<Lease> {

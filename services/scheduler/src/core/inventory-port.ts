@@ -149,6 +149,15 @@ export class BusInventory implements InventoryPort, DatastoreResolver, JobInvent
   mediaSet(uuid: string) {
     return this.req<MediaSetInfo>(INVENTORY_JOB_SUBJECTS.mediaSetGet, { uuid });
   }
+  /** One page of a tape's media catalog (`catalog.media.catalog`; `MemberCatalogPort`). */
+  mediaCatalogPage(mediaUuid: string, after?: string) {
+    return this.req<import("@tapefleet/api-types").CatalogMediaCatalogPage>(CATALOG_REQUESTS.mediaCatalog, { mediaUuid, ...(after !== undefined ? { after } : {}) });
+  }
+  /** The highest file number the catalog lists for a tape (`MemberCatalogPort`). */
+  async catalogLastFile(mediaUuid: string) {
+    const list = await this.req<import("@tapefleet/api-types").CatalogMediaSummary[]>(CATALOG_REQUESTS.mediaList, { mediaUuids: [mediaUuid] });
+    return list.find((m) => m.mediaUuid === mediaUuid)?.lastFileNumber ?? undefined;
+  }
   backupJobs() {
     return this.req<TapeBackupJobConfig[]>(inventorySubject("tape-backup-job", "list"), undefined);
   }

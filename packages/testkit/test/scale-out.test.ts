@@ -1,0 +1,235 @@
+/**
+ * Scale-out: the stack plus a second scheduler and a second API gateway, as
+ * separate processes on the same PostgreSQL, NATS and Redis. A job started
+ * through gateway A and one started through gateway B each run exactly once
+ * (one of the two schedulers ends each task); a scheduled backup job fires
+ * once; both gateways list the same tasks; the job series of the schedulers'
+ * /metrics, summed over the replicas, count each task once.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
+import { spawnService, waitReady, type ServiceProcess } from "../src/service-process.ts";
+
+const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
+const HOST_ID = "tape-host-1";
+/** Schedule tick of both schedulers (ms): due occurrences are seen within a second. */
+const TICK_MS = 1000;
+const SITE = {
+  libraries: [
+    {
+      name: "lib1",
+      slots: 4,
+      importExportSlots: 1,
+      serial: "TFLIB00001",
+      drives: [{ generation: 9, serial: "TFD9000001" }],
+      cartridges: [
+        { barcode: "TF0001L9", slot: 1 },
+        { barcode: "TF0002L9", slot: 2 },
+      ],
+    },
+  ],
+  defaults: { capacityBytes: 64 * 1024 ** 2 },
+  timing: { loadMs: 0, cleaningMs: 0, calibrationMs: 0, powerOnUnitAttention: false },
+};
+
+let env: TestEnv;
+let stack: RunningStack;
+let root: string;
+let gatewayB: ServiceProcess;
+let schedulerB: ServiceProcess;
+let urlB: string;
+const extra: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  env = await provisionTestEnv("scaleout");
+  root = mkdtempSync(join(tmpdir(), "tf-scale-out-"));
+  const spec = join(root, "site.json");
+  writeFileSync(spec, JSON.stringify(SITE));
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("TAPEFLEET_") && k !== "DATABASE_URL") base[k] = v;
+  const shared = {
+    TAPEFLEET_NATS_URL: env.natsUrl,
+    TAPEFLEET_NATS_PREFIX: env.natsPrefix,
+    TAPEFLEET_REDIS_URL: env.redisUrl,
+    TAPEFLEET_QUEUE_PREFIX: env.queuePrefix,
+    TAPEFLEET_SCHEDULE_TICK_MS: String(TICK_MS),
+    TAPEFLEET_LOG_LEVEL: "info",
+    TAPEFLEET_WEB_UI: "0",
+  };
+  stack = await startStack({
+    varDir: join(root, "var"),
+    gatewayPort: 0,
+    grpcAddress: `127.0.0.1:${await freePort()}`,
+    env: { ...base, ...shared, DATABASE_URL: env.databaseUrl, TAPEFLEET_VTL_SPEC: spec, TAPEFLEET_HOST_ID: HOST_ID },
+  });
+  // The second replicas: same database, NATS subjects, queue and admin token file.
+  const replicaEnv = { ...base, ...shared, TAPEFLEET_DATABASE_URL: stack.databaseUrl, TAPEFLEET_ADMIN_TOKEN_FILE: stack.adminTokenFile };
+  const spawnReplica = async (name: string, port: number): Promise<ServiceProcess> => {
+    const svc = spawnService({
+      name,
+      main: join(REPO_ROOT, "services", name, "src", "main.ts"),
+      cwd: REPO_ROOT,
+      env: { ...replicaEnv, TAPEFLEET_HTTP_PORT: String(port) },
+      healthUrl: `http://127.0.0.1:${port}`,
+      logFile: join(root, "var", "logs", `${name}-b.log`),
+    });
+    extra.push(svc);
+    await waitReady(svc, 120_000);
+    return svc;
+  };
+  [schedulerB, gatewayB] = await Promise.all([spawnReplica("scheduler", await freePort()), spawnReplica("api-gateway", await freePort())]);
+  urlB = gatewayB.healthUrl;
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(extra.map((s) => s.stop(10_000)));
+  await stack?.stop();
+  await env?.cleanup();
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+/** tapectl as a child process against one gateway. */
+function tapectl(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(base)) if (k.startsWith("TAPEFLEET_")) delete base[k];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TAPECTL, ...args], { cwd: root, env: { ...base, NO_COLOR: "1", TAPEFLEET_URL: url, TAPEFLEET_TOKEN_FILE: stack.adminTokenFile }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
+    });
+  });
+}
+
+async function ok(url: string, ...args: string[]): Promise<string> {
+  const r = await tapectl(url, ...args);
+  expect(r.stderr, `tapectl ${args.join(" ")}`).toBe("");
+  expect(r.code, `tapectl ${args.join(" ")}\n${r.stdout}`).toBe(0);
+  return r.stdout;
+}
+
+interface TaskRow {
+  upid: string;
+  "worker-type": string;
+  "worker-id"?: string;
+  status?: string;
+}
+
+/** One API call to a gateway with the admin token; the answer's `data`. */
+async function api<T>(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/api2/json${path}`, {
+    method,
+    headers: { authorization: `Bearer ${readFileSync(stack.adminTokenFile, "utf8").trim()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  expect(res.status, `${method} ${url}${path}: ${text}`).toBe(200);
+  return (JSON.parse(text) as { data: T }).data;
+}
+
+/** The task list of one gateway (`GET /nodes/localhost/tasks`, as `tapectl task list`; polled, so over HTTP straight away). */
+async function taskList(url: string): Promise<TaskRow[]> {
+  return api<TaskRow[]>(url, "GET", "/nodes/localhost/tasks?limit=100");
+}
+
+/** How many of the two schedulers logged the end of task `upid` (exactly one ran it). */
+function schedulersThatEnded(upid: string): string[] {
+  const logs = [stack.services.find((s) => s.name === "scheduler")!.logFile, schedulerB.logFile];
+  return logs.filter((file) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .some((l) => l.includes(`"upid":"${upid}"`) && l.includes('"msg":"task ended"')),
+  );
+}
+
+/** Value of the series `name{…}` whose labels contain `labels`, or undefined. */
+function sample(text: string, name: string, labels = ""): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf("}");
+    if (line.slice(name.length + 1, close).includes(labels)) return Number(line.slice(close + 2));
+  }
+  return undefined;
+}
+
+const until = async <T>(what: string, fn: () => Promise<T>, done: (v: T) => boolean, ms = 90_000): Promise<T> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (done(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+};
+
+describe("two schedulers and two gateways", () => {
+  it("configures the library through gateway A and labels tapes through gateway B", async () => {
+    const a = stack.gatewayUrl;
+    await api(a, "POST", "/config/changer", { name: "lib1", path: "/dev/tape/by-id/scsi-TFLIB00001" });
+    await api(a, "POST", "/config/drive", { name: "d1", path: "/dev/tape/by-id/scsi-TFD9000001-sg", changer: "lib1" });
+    await api(a, "POST", "/config/media-pool", { name: "daily", drive: "d1" });
+    // B sees A's configuration (one database).
+    expect(await api(urlB, "GET", "/config/media-pool")).toEqual([expect.objectContaining({ name: "daily", drive: "d1" })]);
+    const log = await ok(urlB, "barcode-label", "--pool", "daily", "--drive", "d1");
+    expect(log).toContain("barcode-label: 2 labeled, 0 skipped");
+  }, 120_000);
+
+  it("a job started through gateway A and one through gateway B each run exactly once", async () => {
+    for (const [url, store] of [
+      [stack.gatewayUrl, "store-a"],
+      [urlB, "store-b"],
+    ] as const) {
+      await api(url, "POST", "/config/datastore", { name: store, path: join(root, "datastores", store), host: HOST_ID });
+    }
+    const [a, b] = await Promise.all([ok(stack.gatewayUrl, "datastore", "sample", "store-a", "--size", "512K", "--seed", "1"), ok(urlB, "datastore", "sample", "store-b", "--size", "512K", "--seed", "2")]);
+    for (const log of [a, b]) {
+      expect(log.match(/^create sample datastore /gm)?.length, log).toBe(1);
+      expect(log).toMatch(/TASK OK\n$/);
+    }
+    const samples = (await taskList(stack.gatewayUrl)).filter((t) => t["worker-type"] === "datastore-sample");
+    expect(samples.map((t) => [t["worker-id"], t.status]).sort()).toEqual([
+      ["store-a", "OK"],
+      ["store-b", "OK"],
+    ]);
+    for (const t of samples) expect(schedulersThatEnded(t.upid), t.upid).toHaveLength(1);
+  }, 120_000);
+
+  it("a scheduled backup job fires once", async () => {
+    // The next whole second at least 5 s ahead, as a calendar event of today (UTC).
+    const at = new Date(Math.ceil((Date.now() + 5000) / 1000) * 1000);
+    const schedule = `${at.toISOString().slice(0, 10)} ${at.toISOString().slice(11, 19)}`;
+    await api(stack.gatewayUrl, "POST", "/config/tape-backup-job", { id: "nightly-a", store: "store-a", pool: "daily", drive: "d1", schedule });
+    const fired = await until(
+      "the scheduled backup to end",
+      async () => (await taskList(urlB)).filter((t) => t["worker-type"] === "tape-backup-job" && t["worker-id"] === "nightly-a"),
+      (ts) => ts.length > 0 && ts.every((t) => t.status !== undefined && t.status !== ""),
+      150_000,
+    );
+    expect(fired.map((t) => t.status)).toEqual(["OK"]);
+    // Some more ticks of both schedulers: the occurrence does not fire again.
+    await new Promise((r) => setTimeout(r, 4 * TICK_MS));
+    expect((await taskList(stack.gatewayUrl)).filter((t) => t["worker-type"] === "tape-backup-job")).toHaveLength(1);
+    expect(schedulersThatEnded(fired[0]!.upid)).toHaveLength(1);
+    expect(await ok(urlB, "task", "log", fired[0]!.upid)).toMatch(/backup finished: \d+ snapshot\(s\)/);
+  }, 200_000);
+
+  it("both gateways list the same tasks", async () => {
+    const [a, b] = [await taskList(stack.gatewayUrl), await taskList(urlB)];
+    expect(a.length).toBeGreaterThanOrEqual(4);
+    expect(b).toEqual(a);
+  });
+
+  it("summed over both schedulers, the job series count each task once", async () => {
+    const schedulerA = stack.services.find((s) => s.name === "scheduler")!;
+    const texts = await Promise.all([schedulerA, schedulerB].map(async (s) => (await fetch(`${s.healthUrl}/metrics`)).text()));
+    expect(texts.map((t) => sample(t, "tapefleet_metrics_leader")).sort()).toEqual([0, 1]);
+    const sum = (name: string, labels: string) => texts.reduce((n, t) => n + (sample(t, name, labels) ?? 0), 0);
+    expect(sum("tapefleet_jobs_total", 'kind="datastore-sample",outcome="ok"')).toBe(2);
+    expect(sum("tapefleet_jobs_total", 'kind="tape-backup-job",outcome="ok"')).toBe(1);
+    expect(sum("tapefleet_jobs_total", 'kind="barcode-label-media",outcome="ok"')).toBe(1);
+    expect(sum("tapefleet_job_duration_seconds_count", 'kind="tape-backup-job",outcome="ok"')).toBe(1);
+    expect(sum("tapefleet_queue_depth", 'state="waiting"')).toBe(0);
+  });
+});
