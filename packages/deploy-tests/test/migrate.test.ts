@@ -15,7 +15,7 @@ import { MIGRATIONS_FOLDER as SCHEDULER_FOLDER, MIGRATIONS_SCHEMA as SCHEDULER_S
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SERVICE_MIGRATIONS } from "../../../deploy/bin/migrate.ts";
+import { migrationUrls, SERVICE_MIGRATIONS, serviceUrlVariable } from "../../../deploy/bin/migrate.ts";
 import { REPO_ROOT } from "../src/index.ts";
 
 const ENTRYPOINT = join(REPO_ROOT, "deploy/bin/entrypoint.sh");
@@ -121,6 +121,23 @@ describe("migrate one-shot", () => {
     const bad = await runMigrate({ TAPEFLEET_DATABASE_URL: u.toString() });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^migrate: inventory: .*tf_deploy_no_such_database/m);
+  });
+
+  it("runs each service's migrations with its own URL (a role per service) where TAPEFLEET_DATABASE_URL_<SERVICE> names one", async () => {
+    const bad = new URL(env.databaseUrl);
+    bad.pathname = "/tf_deploy_no_such_database";
+    const own = Object.fromEntries(SERVICE_MIGRATIONS.map((m) => [serviceUrlVariable(m.service), m.service === "catalog" ? bad.toString() : env.databaseUrl]));
+    expect(Object.keys(own)).toContain("TAPEFLEET_DATABASE_URL_API_GATEWAY");
+    // inventory (first) migrates with its URL, catalog fails with its own: no common URL is used.
+    const r = await runMigrate(own);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^migrate: catalog: .*tf_deploy_no_such_database/m);
+    // Without a common URL, every service needs its own.
+    const { TAPEFLEET_DATABASE_URL_API_GATEWAY: _gw, ...partial } = own;
+    const missing = await runMigrate(partial);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("missing TAPEFLEET_DATABASE_URL_API_GATEWAY");
+    expect(migrationUrls({ TAPEFLEET_DATABASE_URL: "postgres://a/db", TAPEFLEET_DATABASE_URL_SCHEDULER: "postgres://s/db" })).toMatchObject({ inventory: "postgres://a/db", scheduler: "postgres://s/db" });
   });
 
   it("resolves the table's folders inside the application root", () => {

@@ -174,7 +174,7 @@ export async function startScheduler(
       catalog: async (params, ctx) => {
         await new CatalogJob({ inventory, agent: grpcAgents, leases, publish: publishCatalogRecords }).run(params as CatalogStartRequest, ctx);
       },
-      restore: (params, ctx) => new RestoreJob({ inventory, agent: grpcAgents, leases, notify: (u, subj, text) => notifier.notify(u, subj, text) }).run(params as RestoreStartRequest, ctx),
+      restore: (params, ctx) => new RestoreJob({ inventory, catalog: inventory, agent: grpcAgents, leases, notify: (u, subj, text) => notifier.notify(u, subj, text) }).run(params as RestoreStartRequest, ctx),
       "datastore-sample": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).sample(params as DatastoreSampleRequest, ctx),
       "datastore-ingest": (params, ctx) => new DatastoreJobs(inventory, grpcAgents).ingest(params as DatastoreIngestRequest, ctx),
     },

@@ -137,12 +137,18 @@ export interface DatastoreAgentPort {
     ctx?: { signal?: AbortSignal; onProgress?: (p: AgentProgress) => void },
   ): Promise<{ snapshot: string; chunksWritten: number; chunksReused: number; bytesWritten: number }>;
   listSnapshots(h: AgentHost, req: { path: string; store: string; ns?: string; maxDepth?: number; groupFilters?: string[]; latestOnly?: boolean }): Promise<SelectedSnapshot[]>;
-  /** Restore the loaded tape (all files, or the ones the filters keep) into a datastore of the host. */
+  /**
+   * Restore the loaded tape into a datastore of the host: the tape files
+   * `fileNumbers` (ascending; the agent LOCATEs each), or every file from 2 to
+   * end of data when absent; snapshots as the filters keep.
+   */
   restoreFromTape(
     h: AgentHost,
-    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
+    req: { drive: string; datastorePath: string; store: string; fileNumbers?: number[]; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
   ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
+  /** The files of the snapshot archive at tape file `fileNumber` of the loaded tape whose names `keep` accepts (the agent LOCATEs it). */
+  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal }): Promise<SnapshotArchiveFiles>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }): Promise<WriteSessionOutcome>;
   /** Read the whole loaded tape: every complete archive, in tape order. */
@@ -158,6 +164,14 @@ export interface ScannedArchive {
   snapshot: string;
   /** Hex digests (chunk archives). */
   digests: string[];
+}
+
+/** A snapshot archive read back from tape: its store, its snapshot and the files kept. */
+export interface SnapshotArchiveFiles {
+  store: string;
+  /** `[ns/a/]type/id/time`. */
+  snapshot: string;
+  files: Map<string, Uint8Array>;
 }
 
 /** What a write session is asked to do (see the agent's WriteSession). */
@@ -439,7 +453,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
   }
   restoreFromTape(
     h: AgentHost,
-    req: { drive: string; datastorePath: string; store: string; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
+    req: { drive: string; datastorePath: string; store: string; fileNumbers?: number[]; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
   ) {
     return this.call(h, async (c) => {
@@ -448,7 +462,17 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       let bytesRead = 0;
       const snapshots: string[] = [];
       for await (const m of c.restoreFromTape(
-        { drive: req.drive, datastorePath: req.datastorePath, store: req.store, namespaces: req.namespaces ?? [], snapshots: req.snapshots ?? [], owner: req.owner ?? "", job: req.job ?? "", driveName: req.driveName ?? "" },
+        {
+          drive: req.drive,
+          datastorePath: req.datastorePath,
+          store: req.store,
+          fileNumbers: (req.fileNumbers ?? []).map(BigInt),
+          namespaces: req.namespaces ?? [],
+          snapshots: req.snapshots ?? [],
+          owner: req.owner ?? "",
+          job: req.job ?? "",
+          driveName: req.driveName ?? "",
+        },
         ctx?.signal ? { signal: ctx.signal } : {},
       )) {
         const p = m.progress;
@@ -460,6 +484,30 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
         ctx?.onProgress?.({ fileNumber: Number(p.fileNumber), chunksInserted: Number(p.chunksInserted), snapshots: [...p.snapshots], bytesRead: Number(p.bytesRead), note: p.note });
       }
       return { files, chunksInserted, snapshots, bytesRead };
+    });
+  }
+  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal }) {
+    return this.call(h, async (c) => {
+      const out: SnapshotArchiveFiles = { store: "", snapshot: "", files: new Map() };
+      const parts = new Map<string, Uint8Array[]>();
+      let kind: ArchiveKind | undefined;
+      for await (const m of c.readTapeFile({ drive: req.drive, fileNumber: BigInt(req.fileNumber), verifyDigests: false }, ctx?.signal ? { signal: ctx.signal } : {})) {
+        const msg = m.message;
+        if (msg.case === "header") {
+          kind = msg.value.kind;
+          out.store = msg.value.store;
+          out.snapshot = msg.value.snapshot;
+        } else if (msg.case === "file" && req.keep(msg.value.name)) {
+          const list = parts.get(msg.value.name) ?? [];
+          list.push(msg.value.data);
+          parts.set(msg.value.name, list);
+        } else if (msg.case === "end" && (!msg.value.hasEndMarker || msg.value.incomplete)) {
+          throw new Error(`tape file ${req.fileNumber}: the snapshot archive is incomplete`);
+        }
+      }
+      if (kind !== ArchiveKind.SNAPSHOT) throw new Error(`tape file ${req.fileNumber} is not a snapshot archive`);
+      for (const [name, list] of parts) out.files.set(name, new Uint8Array(Buffer.concat(list)));
+      return out;
     });
   }
   scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void }) {

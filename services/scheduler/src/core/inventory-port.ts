@@ -3,6 +3,8 @@ import {
   INVENTORY_JOB_SUBJECTS,
   deviceLocationSubject,
   type CatalogDigestsPage,
+  type CatalogRestorePlan,
+  type CatalogRestorePlanRequest,
   type MediaSetInfo,
   type PoolAllocateReply,
   type PoolAllocateRequest,
@@ -63,6 +65,12 @@ export interface CatalogPort {
   digests(mediaSetUuid: string, store: string): Promise<Uint8Array[]>;
 }
 
+/** The catalog query restores use. */
+export interface RestorePlanPort {
+  /** Which tapes and files of a media set hold the given snapshots and chunk digests (`catalog.restore-plan`). */
+  restorePlan(req: CatalogRestorePlanRequest): Promise<CatalogRestorePlan>;
+}
+
 /** The agent of a host: any online device location it announced gives its gRPC address. */
 export function pickAgent(hostId: string, locations: readonly DeviceLocation[]): AgentHost {
   const mine = locations.filter((l) => l["host-id"] === hostId);
@@ -75,7 +83,7 @@ export function pickAgent(hostId: string, locations: readonly DeviceLocation[]):
 }
 
 /** InventoryPort over the inventory service's NATS API; the request id travels along. */
-export class BusInventory implements InventoryPort, DatastoreResolver, JobInventoryPort, CatalogPort {
+export class BusInventory implements InventoryPort, DatastoreResolver, JobInventoryPort, CatalogPort, RestorePlanPort {
   constructor(
     private readonly bus: Bus,
     private readonly timeoutMs: number,
@@ -174,6 +182,9 @@ export class BusInventory implements InventoryPort, DatastoreResolver, JobInvent
       if (page.next === undefined) return out;
       after = page.next;
     }
+  }
+  restorePlan(req: CatalogRestorePlanRequest) {
+    return this.req<CatalogRestorePlan>(CATALOG_REQUESTS.restorePlan, req);
   }
   datastore(name: string) {
     return this.req<DatastoreConfig>(inventorySubject("datastore", "get"), { key: name });

@@ -1,9 +1,10 @@
-import { parseDatastoreMap, type ChangerConfig, type RestoreStartRequest } from "@tapefleet/api-types";
+import { parseDatastoreMap, type CatalogRestorePlan, type ChangerConfig, type RestoreStartRequest } from "@tapefleet/api-types";
 import { TapefleetError, ValidationError } from "@tapefleet/common";
-import type { AgentHost, AgentPort, ChangerDrive, DatastoreAgentPort, DeviceTarget } from "./agent-port.ts";
-import { pickDevice, type DatastoreResolver, type InventoryPort, type JobInventoryPort } from "./inventory-port.ts";
+import type { AgentHost, AgentPort, ChangerDrive, DatastoreAgentPort, DeviceTarget, SnapshotArchiveFiles } from "./agent-port.ts";
+import { pickDevice, type DatastoreResolver, type InventoryPort, type JobInventoryPort, type RestorePlanPort } from "./inventory-port.ts";
 import { driveResource, mediaResource, type LeaseManager } from "./lease-manager.ts";
 import { formatBytes } from "./progress.ts";
+import { indexDigests, isIndexFile, planGap, snapshotFilesOfPlan, stepsOfPlan, wholeSetSteps, type RestoreStep } from "./restore-plan.ts";
 import { withRetry } from "./retry-policy.ts";
 import type { TaskContext } from "./task-registry.ts";
 
@@ -14,6 +15,8 @@ export const MEDIA_NOT_ONLINE = "MEDIA_NOT_ONLINE";
 
 export interface RestoreDeps {
   inventory: InventoryPort & JobInventoryPort & DatastoreResolver;
+  /** The catalog's `catalog.restore-plan` (absent: every member is read whole). */
+  catalog?: RestorePlanPort;
   agent: AgentPort & DatastoreAgentPort;
   leases: Pick<LeaseManager, "acquireAnyDrive" | "release" | "keepAlive">;
   /** Mail + event (a restore that needs a key the keyvault lacks tells the notify user, else the owner). */
@@ -57,11 +60,18 @@ export function restoreTargets(storeMap: string, sources: readonly string[]): Ma
 /**
  * A tape restore (PBS `restore`, §12): the members of the media set
  * (`inventory.media-set.get`, all seq nrs known) are leased with a drive in one
- * transaction, loaded in seq order through the changer and restored by the
- * agent (`RestoreFromTape`) into the target datastore of the store map, with
- * the `--snapshots` selection (`store:path`, per target) and the
- * `--namespaces` mappings passed through. A member not online fails the job
- * naming it.
+ * transaction and restored by the agent (`RestoreFromTape`) into the target
+ * datastore of the store map, with the `--namespaces` mappings passed through.
+ *
+ * A whole-set restore loads every member in seq order and reads it whole
+ * (§12.2). A restore of `--snapshots` (`store:path`) follows the catalog
+ * (§12.3): `catalog.restore-plan` names the tapes and files of the snapshot
+ * archives; those are read back (phase 1) for the chunk digests their
+ * indexes reference; a second plan with those digests names the chunk
+ * archives too; then only the tapes of that plan are loaded, in seq order,
+ * and the agent LOCATEs each listed file. When the catalog does not know the
+ * set, or lacks a snapshot or a chunk, every member is read whole with the
+ * snapshot filter instead. A member not online fails the job naming it.
  */
 export class RestoreJob {
   constructor(private readonly deps: RestoreDeps) {}
@@ -107,17 +117,36 @@ export class RestoreJob {
         const ds = await inventory.datastore(targetStore);
         const host: AgentHost = await inventory.agentOf(ds.host);
         if (host.hostId !== target.hostId) throw ValidationError.field("store", `target datastore '${ds.name}' is on host '${host.hostId}', drive '${driveName}' on '${target.hostId}'`);
-        const snapshots = (req.snapshots ?? []).filter((s) => srcs.includes(s.slice(0, s.indexOf(":")))).map((s) => s.slice(s.indexOf(":") + 1));
-        for (const m of members) {
+        const specs = (req.snapshots ?? []).filter((s) => srcs.includes(s.slice(0, s.indexOf(":"))));
+        const snapshots = specs.map((s) => s.slice(s.indexOf(":") + 1));
+        const checkLease = () => {
           if (lost) throw lost;
           ctx.signal.throwIfAborted();
+        };
+        const loadMember = async (step: RestoreStep) => {
+          const m = members.find((x) => x.uuid === step.mediaUuid);
+          if (m === undefined) throw new TapefleetError("CONFLICT", `media '${step.labelText}' (${step.mediaUuid}) is not a member of media set ${set.uuid} in the inventory`, { reason: MEDIA_NOT_ONLINE });
+          checkLease();
           await this.load(cd, target, m.labelText, m.location, ctx);
-          ctx.log(`restore media '${m.labelText}' (seq nr ${m.seqNr}) into datastore '${ds.name}'`);
+        };
+        const steps = specs.length > 0 ? await this.planSelective(set.uuid, specs, wholeSetSteps(members), { host, drive: target, load: loadMember, checkLease }, ctx) : wholeSetSteps(members);
+        for (const m of steps) {
+          checkLease();
+          await loadMember(m);
+          ctx.log(`restore media '${m.labelText}' (seq nr ${m.seqNr}) into datastore '${ds.name}'${m.fileNumbers ? `: file(s) ${m.fileNumbers.join(", ")}` : ""}`);
           const r = await agent.restoreFromTape(
             host,
-            { drive: target.serial, datastorePath: ds.path, store: ds.name, owner: req.owner ?? "root@pam",
+            {
+              drive: target.serial,
+              datastorePath: ds.path,
+              store: ds.name,
+              owner: req.owner ?? "root@pam",
               job: ctx.upid,
-              driveName, ...(req.namespaces ? { namespaces: req.namespaces } : {}), ...(snapshots.length > 0 ? { snapshots } : {}) },
+              driveName,
+              ...(m.fileNumbers ? { fileNumbers: m.fileNumbers } : {}),
+              ...(req.namespaces ? { namespaces: req.namespaces } : {}),
+              ...(snapshots.length > 0 ? { snapshots } : {}),
+            },
             {
               signal: ctx.signal,
               onProgress: (p) => ctx.log(`file ${p.fileNumber}: ${p.chunksInserted} chunk(s) inserted${p.snapshots.length > 0 ? `, restored ${p.snapshots.join(", ")}` : ""}${p.note ? ` (${p.note})` : ""}`),
@@ -137,6 +166,63 @@ export class RestoreJob {
       stop();
       await leases.release(lease).catch(() => undefined);
     }
+  }
+
+  /**
+   * The tapes and files a restore of `specs` (`store:snapshot`) reads, from
+   * the catalog: phase 1 reads the snapshot archives the first plan names
+   * for the digests of their indexes; the second plan adds the chunk
+   * archives holding them. `whole` (every member) when the catalog cannot
+   * plan the restore.
+   */
+  private async planSelective(
+    mediaSetUuid: string,
+    specs: string[],
+    whole: RestoreStep[],
+    io: { host: AgentHost; drive: DeviceTarget; load: (step: RestoreStep) => Promise<void>; checkLease: () => void },
+    ctx: TaskContext,
+  ): Promise<RestoreStep[]> {
+    const { catalog, agent } = this.deps;
+    const fallback = (why: string) => {
+      ctx.log(`${why}: reading every tape of the set`);
+      return whole;
+    };
+    if (catalog === undefined) return fallback("no catalog");
+    let first: CatalogRestorePlan;
+    try {
+      first = await catalog.restorePlan({ mediaSetUuid, snapshots: specs });
+    } catch (err) {
+      if (err instanceof TapefleetError && (err.code === "NOT_FOUND" || err.code === "UNAVAILABLE" || err.code === "TIMEOUT")) return fallback(`the catalog cannot plan the restore (${err.message})`);
+      throw err;
+    }
+    const gap = planGap(first);
+    if (gap !== undefined) return fallback(gap);
+    const digests: Record<string, Set<string>> = {};
+    for (const tape of snapshotFilesOfPlan(first)) {
+      await io.load({ mediaUuid: tape.mediaUuid, labelText: tape.labelText, seqNr: tape.seqNr });
+      for (const f of tape.files) {
+        io.checkLease();
+        let archive: SnapshotArchiveFiles;
+        let list: string[];
+        try {
+          archive = await agent.readSnapshotArchive(io.host, { drive: io.drive.serial, fileNumber: f.fileNumber, keep: isIndexFile }, { signal: ctx.signal });
+          list = indexDigests(archive.files);
+        } catch (err) {
+          // An encrypted set's archives are read only by the restore itself (it loads the key).
+          ctx.signal.throwIfAborted();
+          return fallback(`media '${tape.labelText}' file ${f.fileNumber}: cannot read the snapshot's indexes (${(err as Error).message})`);
+        }
+        const set = (digests[archive.store || f.store] ??= new Set());
+        for (const d of list) set.add(d);
+        ctx.log(`media '${tape.labelText}' file ${f.fileNumber}: ${archive.snapshot} needs ${list.length} chunk(s)`);
+      }
+    }
+    const plan = await catalog.restorePlan({ mediaSetUuid, snapshots: specs, digests: Object.fromEntries(Object.entries(digests).map(([store, set]) => [store, [...set]])) });
+    const gap2 = planGap(plan);
+    if (gap2 !== undefined) return fallback(gap2);
+    const steps = stepsOfPlan(plan);
+    ctx.log(`catalog plan: ${steps.map((s) => `'${s.labelText}' (${s.fileNumbers?.length ?? 0} file(s))`).join(", ")} of ${whole.length} tape(s)`);
+    return steps;
   }
 
   private async load(cd: ChangerDrive | undefined, drive: DeviceTarget, label: string, location: string, ctx: TaskContext): Promise<void> {

@@ -20,6 +20,8 @@ import {
   inventorySubject,
   mediaSubject,
   taskSubject,
+  type CatalogRestorePlanRequest,
+  type CatalogRestoreTape,
   type DeviceLocation,
   type MediaEntry,
   type PoolAllocateRequest,
@@ -54,6 +56,8 @@ const calls: string[] = [];
 const commits: string[] = [];
 /** Chunk digests (hex) per media set, from the commit records: the catalog's `media-set.digests`. */
 const setDigests = new Map<string, Set<string>>();
+/** The restore plans asked of the catalog side. */
+const restorePlans: CatalogRestorePlanRequest[] = [];
 /** Every catalog record seen on `catalog.commit.>`, in arrival order. */
 const records: { recordId: string; type: string; kind?: string; fileNumber?: number; labelText: string }[] = [];
 
@@ -207,6 +211,41 @@ function serveSide(): void {
   side.serve(CATALOG_REQUESTS.mediaSetDigests, async (p) => {
     const list = [...(setDigests.get((p as { mediaSetUuid: string }).mediaSetUuid) ?? [])];
     return { digests: Buffer.concat(list.map((h) => Buffer.from(h, "hex"))).toString("base64"), count: list.length };
+  });
+  // Which tapes and files a restore reads (as the catalog's `restorePlan` answers it), from the published records.
+  side.serve(CATALOG_REQUESTS.restorePlan, async (p) => {
+    const q = p as CatalogRestorePlanRequest;
+    type Rec = { type: string; mediaUuid: string; labelText: string; mediaSetUuid: string; seqNr: number; fileNumber: number; kind: string; store?: string; snapshot?: string; digests?: string[]; incomplete?: boolean };
+    const archives = (records as unknown as Rec[]).filter((r) => r.type === "archive" && r.mediaSetUuid === q.mediaSetUuid && !r.incomplete && r.fileNumber >= 2);
+    if (archives.length === 0) throw new NotFoundError("media set", q.mediaSetUuid);
+    restorePlans.push(q);
+    const tapes = new Map<string, CatalogRestoreTape>();
+    const add = (r: Rec, file: CatalogRestoreTape["files"][number]) => {
+      const t = tapes.get(r.mediaUuid) ?? { mediaUuid: r.mediaUuid, labelText: r.labelText, seqNr: r.seqNr, files: [] };
+      tapes.set(r.mediaUuid, t);
+      const have = t.files.find((f) => f.fileNumber === file.fileNumber);
+      if (have) have.chunks = (have.chunks ?? 0) + (file.chunks ?? 0);
+      else t.files.push(file);
+    };
+    const missingSnapshots: string[] = [];
+    for (const spec of q.snapshots) {
+      const [store, snapshot] = [spec.slice(0, spec.indexOf(":")), spec.slice(spec.indexOf(":") + 1)];
+      const r = archives.find((a) => a.kind === "snapshot-archive" && a.store === store && a.snapshot === snapshot);
+      if (r) add(r, { fileNumber: r.fileNumber, kind: "snapshot-archive", store, snapshot: spec });
+      else missingSnapshots.push(spec);
+    }
+    const missingDigests: Record<string, string[]> = {};
+    for (const [store, list] of Object.entries(q.digests ?? {})) {
+      const chunkArchives = archives.filter((a) => a.kind === "chunk-archive" && a.store === store).sort((a, b) => a.seqNr - b.seqNr || a.fileNumber - b.fileNumber);
+      for (const d of list) {
+        const r = chunkArchives.find((a) => a.digests?.includes(d));
+        if (r) add(r, { fileNumber: r.fileNumber, kind: "chunk-archive", store, chunks: 1 });
+        else (missingDigests[store] ??= []).push(d);
+      }
+    }
+    const ordered = [...tapes.values()].sort((a, b) => a.seqNr - b.seqNr);
+    for (const t of ordered) t.files.sort((a, b) => a.fileNumber - b.fileNumber);
+    return { mediaSetUuid: q.mediaSetUuid, tapes: ordered, missingSnapshots, missingDigests };
   });
   side.subscribe("catalog.commit.>", (d, subject) => {
     commits.push(subject);
@@ -394,6 +433,11 @@ describe("jobs through the agent", () => {
       });
       const log2 = await waitTask(one);
       expect(log2.lines.at(-1)?.t, log2.lines.map((l) => l.t).join("\n")).toBe("TASK OK");
+      // Planned by the catalog: the snapshot's archive, then its chunks' archives, file by file.
+      expect(restorePlans.at(-1)?.snapshots).toEqual([`store1:${inNs.snapshot}`]);
+      expect(Object.values(restorePlans.at(-1)?.digests ?? {}).flat().length).toBeGreaterThan(0);
+      expect(log2.lines.some((l) => l.t.startsWith("catalog plan: ")), log2.lines.map((l) => l.t).join("\n")).toBe(true);
+      expect(log2.lines.some((l) => l.t.includes("reading every tape"))).toBe(false);
       const only = await port.listSnapshots(host, { path: join(dir, "restored2"), store: "restored2" });
       expect(only.map((s) => `${s.ns}|${s.type}/${s.id}/${s.time}`)).toEqual([`mapped|${inNs.type}/${inNs.id}/${inNs.time}`]);
       const mappedDir = join(dir, "restored2", only[0]!.snapshot);
