@@ -1,6 +1,7 @@
 import { catalogRecord } from "@tapefleet/api-types";
 import { describe, expect, it } from "vitest";
-import { nameUuid, recordId, recordsOfScan } from "./catalog-job.ts";
+import { MediaCatalog } from "@tapefleet/tape-format";
+import { archivesOfMediaCatalog, nameUuid, recordId, recordsOfScan } from "./catalog-job.ts";
 
 const tape = { mediaUuid: "11111111-2222-4333-8444-555555555555", labelText: "TF0001L9", pool: "daily", mediaSetUuid: "66666666-7777-4888-8999-aaaaaaaaaaaa", seqNr: 1, mediaSetCtime: 1_700_000_000 };
 
@@ -37,5 +38,35 @@ describe("catalog records of a scan", () => {
     // Built again: the same ids (a rescan publishes duplicates the catalog drops).
     expect(recordsOfScan(tape, [], new Date()).map((r) => r.recordId)).toEqual(records.slice(0, 3).map((r) => r.recordId));
     expect(records[0]!.recordId).toBe(recordId({ mediaSetUuid: tape.mediaSetUuid, seqNr: 1, mediaUuid: tape.mediaUuid, joined: true }));
+  });
+});
+
+describe("archives of a media catalog (catalog fast path)", () => {
+  it("lists the chunk archives with their digests and the snapshots, and refuses a catalog of another tape or set", () => {
+    const c = MediaCatalog.createForMediaSet(tape.mediaUuid, tape.mediaSetUuid, 1);
+    c.startChunkArchive(4, "aaaaaaaa-0000-4000-8000-000000000004", "store1");
+    c.registerChunk(new Uint8Array(32).fill(1));
+    c.registerChunk(new Uint8Array(32).fill(2));
+    c.endChunkArchive();
+    c.registerSnapshot(5, "aaaaaaaa-0000-4000-8000-000000000005", "store1", "vm/100/2024-01-01T00:00:00Z");
+    // A torn tail (an archive start without its end) is dropped.
+    c.startChunkArchive(6, "aaaaaaaa-0000-4000-8000-000000000006", "store1");
+    const bytes = c.toBytes();
+    const got = archivesOfMediaCatalog(bytes, tape);
+    expect(got.seqNr).toBe(1);
+    expect(got.archives).toEqual([
+      { fileNumber: 4, archiveUuid: "aaaaaaaa-0000-4000-8000-000000000004", kind: "chunk-archive", store: "store1", snapshot: "", digests: ["01".repeat(32), "02".repeat(32)] },
+      { fileNumber: 5, archiveUuid: "aaaaaaaa-0000-4000-8000-000000000005", kind: "snapshot-archive", store: "store1", snapshot: "vm/100/2024-01-01T00:00:00Z", digests: [] },
+    ]);
+    expect(() => archivesOfMediaCatalog(bytes, { ...tape, mediaSetUuid: "77777777-7777-4888-8999-aaaaaaaaaaaa" })).toThrow(/media set uuid/);
+    expect(() => archivesOfMediaCatalog(bytes, { ...tape, mediaUuid: "77777777-7777-4888-8999-aaaaaaaaaaaa" })).toThrow(/media uuid/);
+    expect(() => archivesOfMediaCatalog(bytes.subarray(0, 5), tape)).toThrow();
+  });
+
+  it("salted record ids (catalog --force) differ from the write sessions' and are stable per task", () => {
+    const plain = recordsOfScan(tape, [], new Date()).map((r) => r.recordId);
+    const salted = recordsOfScan(tape, [], new Date(), "UPID:x").map((r) => r.recordId);
+    expect(salted.filter((id) => plain.includes(id))).toEqual([]);
+    expect(recordsOfScan(tape, [], new Date(), "UPID:x").map((r) => r.recordId)).toEqual(salted);
   });
 });

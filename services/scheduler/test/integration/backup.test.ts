@@ -32,6 +32,7 @@ import { Bus, createLogger, NotFoundError, TapefleetError } from "@tapefleet/com
 import { closeClient, createClient, DeviceAgentService, DeviceKind } from "@tapefleet/proto";
 import { freePort, provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { Datastore } from "@tapefleet/datastore";
+import { MediaCatalog } from "@tapefleet/tape-format";
 import { readdirSync } from "node:fs";
 import { GrpcAgentPort, loadSchedulerConfig, startScheduler, type RunningScheduler } from "../../src/index.ts";
 
@@ -60,6 +61,8 @@ const setDigests = new Map<string, Set<string>>();
 const restorePlans: CatalogRestorePlanRequest[] = [];
 /** Every catalog record seen on `catalog.commit.>`, in arrival order. */
 const records: { recordId: string; type: string; kind?: string; fileNumber?: number; labelText: string }[] = [];
+/** Tapes whose media catalog a backup asked for (to write it as a catalog archive of a later member). */
+const catalogPages: string[] = [];
 
 async function startAgent(): Promise<void> {
   const spec = {
@@ -75,7 +78,8 @@ async function startAgent(): Promise<void> {
           { generation: 9, serial: "TFD0000002", throttleBytesPerSec: 1 * MiB },
         ],
         cartridges: [
-          ...TAPES.map((barcode, i) => ({ barcode, slot: i + 1 })),
+          // Each tape joining the set carries one catalog archive (at least one 256 KiB block) per earlier member.
+          ...TAPES.map((barcode, i) => ({ barcode, slot: i + 1, capacityBytes: 2.5 * MiB })),
           // Large tapes of two more pools, for two backups at once.
           { barcode: "TW0001L9", slot: 7, capacityBytes: 64 * MiB },
           { barcode: "TM0001L9", slot: 8, capacityBytes: 64 * MiB },
@@ -211,6 +215,33 @@ function serveSide(): void {
   side.serve(CATALOG_REQUESTS.mediaSetDigests, async (p) => {
     const list = [...(setDigests.get((p as { mediaSetUuid: string }).mediaSetUuid) ?? [])];
     return { digests: Buffer.concat(list.map((h) => Buffer.from(h, "hex"))).toString("base64"), count: list.length };
+  });
+  // A tape's media catalog rendered from the records published for it (as the catalog renders its tables).
+  const archivesOf = (mediaUuid: string) =>
+    (records as unknown as Array<{ type: string; mediaUuid: string; mediaSetUuid: string; seqNr: number; fileNumber: number; kind: string; archiveUuid: string; store?: string; snapshot?: string; digests?: string[]; incomplete?: boolean }>)
+      .filter((r) => r.type === "archive" && r.mediaUuid === mediaUuid);
+  side.serve(CATALOG_REQUESTS.mediaList, async (p) =>
+    (p as { mediaUuids: string[] }).mediaUuids.map((mediaUuid) => ({ mediaUuid, lastFileNumber: Math.max(-1, ...archivesOf(mediaUuid).map((r) => r.fileNumber)) })),
+  );
+  side.serve(CATALOG_REQUESTS.mediaCatalog, async (p) => {
+    const mediaUuid = (p as { mediaUuid: string }).mediaUuid;
+    const m = [...media.values()].find((x) => x.uuid === mediaUuid);
+    if (!m?.["media-set-uuid"]) throw new NotFoundError("tape in the catalog", mediaUuid);
+    const c = MediaCatalog.createForMediaSet(mediaUuid, m["media-set-uuid"], m["seq-nr"]!);
+    const files = new Map<number, ReturnType<typeof archivesOf>>();
+    for (const r of archivesOf(mediaUuid).filter((r) => r.fileNumber >= 2)) files.set(r.fileNumber, [...(files.get(r.fileNumber) ?? []), r]);
+    for (const [fileNumber, parts] of [...files].sort((a, b) => a[0] - b[0])) {
+      const first = parts[0]!;
+      if (first.kind === "chunk-archive") {
+        c.startChunkArchive(fileNumber, first.archiveUuid, first.store ?? "");
+        for (const r of parts) for (const d of r.digests ?? []) c.registerChunk(Buffer.from(d, "hex"));
+        c.endChunkArchive();
+      } else if (first.kind === "snapshot-archive" && !first.incomplete) {
+        c.registerSnapshot(fileNumber, first.archiveUuid, first.store ?? "", first.snapshot ?? "");
+      }
+    }
+    catalogPages.push(mediaUuid);
+    return { mediaUuid, mediaSetUuid: m["media-set-uuid"], seqNr: m["seq-nr"], data: Buffer.from(c.toBytes()).toString("base64") };
   });
   // Which tapes and files a restore reads (as the catalog's `restorePlan` answers it), from the published records.
   side.serve(CATALOG_REQUESTS.restorePlan, async (p) => {
@@ -348,8 +379,22 @@ describe("jobs through the agent", () => {
     const finished = text.find((t) => t.startsWith("backup finished: "))!;
     const tapes = /on (\d+) tape\(s\)/.exec(finished)![1];
     expect(Number(tapes)).toBeGreaterThanOrEqual(3);
-    expect(calls.filter((c) => c.startsWith("full ")).length).toBe(Number(tapes) - 1);
+    // Every tape but the last is full; the last one too when its last archive reached early warning.
+    expect(calls.filter((c) => c.startsWith("full ")).length, `${calls.join(", ")}\n${text.join("\n")}`).toBeGreaterThanOrEqual(Number(tapes) - 1);
+    expect(calls.filter((c) => c.startsWith("full ")).length).toBeLessThanOrEqual(Number(tapes));
     expect(calls.filter((c) => c === "allocate same-set").length).toBeGreaterThanOrEqual(Number(tapes) - 1);
+    // Each tape joining the set carries the catalogs of the members before it (files 2, 3, …), the last one its own at the end too.
+    const setTapes = [...media.values()].filter((m) => m["media-set-uuid"] !== undefined && m.pool === SET_POOL).sort((a, b) => a["seq-nr"]! - b["seq-nr"]!);
+    expect(setTapes.length).toBe(Number(tapes));
+    for (const t of setTapes) {
+      const catalogFiles = records.filter((r) => r.labelText === t["label-text"] && r.kind === "catalog-archive").map((r) => r.fileNumber);
+      const leading = t["seq-nr"]!;
+      expect(catalogFiles.slice(0, leading), t["label-text"]).toEqual(Array.from({ length: leading }, (_, i) => 2 + i));
+      for (const earlier of setTapes.slice(0, leading)) expect(catalogPages).toContain(earlier.uuid);
+    }
+    // The last tape also has its own catalog at the end, unless it filled up (then a catalog restore scans it).
+    const last = setTapes.at(-1)!;
+    expect(records.filter((r) => r.labelText === last["label-text"] && r.kind === "catalog-archive").length).toBe(last["seq-nr"]! + (last.full ? 0 : 1));
     // Later tapes got the set's digests: chunks already on tape were not written again.
     expect(text.some((t) => /chunk\(s\) already in the set/.test(t) && !/ 0 chunk\(s\) already/.test(t))).toBe(true);
     expect(commits.length).toBeGreaterThan(0);
