@@ -108,6 +108,14 @@ describe("chunk archive round trip", () => {
       const a = await openChunkArchive(f.file.bytes);
       expect(await a.entries.next()).not.toBeNull();
       expect((await catchTapeError(() => a.entries.next())).code).toBe(corrupt === "magic" ? "bad-magic" : "crc-mismatch");
+      // verifyCrc: false leaves the CRC to the caller (a digest worker); the entry magic is still checked
+      await tape.rewind();
+      const g = await openTapeFile(tape);
+      if (g.kind !== "file") throw new Error("no file");
+      const b = await openChunkArchive(g.file.bytes, { verifyCrc: false });
+      expect(await b.entries.next()).not.toBeNull();
+      if (corrupt === "magic") expect((await catchTapeError(() => b.entries.next())).code).toBe("bad-magic");
+      else expect((await b.entries.next())?.blob.length).toBe(chunks[1]!.blob.length);
     }
     const old = new MemoryTape();
     const bw = new BlockedWriter(old);

@@ -142,6 +142,13 @@ export interface ChunkArchiveDecoderOptions {
   /** Also check SHA-256 of the plaintext (unencrypted blobs, or encrypted with `key`). Default false. */
   verifyDigest?: boolean;
   key?: Uint8Array;
+  /**
+   * Check the CRC of every blob here (default true). False when the caller
+   * verifies every blob itself (e.g. `verifyChunk` in worker threads, which
+   * checks the CRC first): only the blob header is checked here, so the bytes
+   * are not read twice on the reading thread. Ignored with `verifyDigest`.
+   */
+  verifyCrc?: boolean;
 }
 
 /**
@@ -191,7 +198,7 @@ export class ChunkArchiveDecoder implements AsyncIterable<ChunkArchiveEntry> {
       const opts = this.#options.key === undefined ? {} : { key: this.#options.key };
       digestChecked = (await verifyChunk(owned, h.digest, opts)).digestChecked;
     } else {
-      parseDataBlob(owned);
+      parseDataBlob(owned, { verifyCrc: this.#options.verifyCrc ?? true });
     }
     this.#count++;
     return { digest: h.digest, blob: owned, digestChecked };

@@ -46,7 +46,8 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
   try {
     await tape.waitReady();
     await tape.locateFile(fileNumber);
-    const r = await readTapeFile(tape, { verifyDigest: false });
+    // with verifyDigests every blob's CRC is checked in the digest pool (verifyChunk), not twice
+    const r = await readTapeFile(tape, { verifyDigest: false, verifyCrc: !options.verifyDigests });
     if (r.kind !== "file") throw new SessionError("position", `tape file ${fileNumber}: ${r.kind === "end-of-stream" ? "beyond the end of data" : "empty (a filemark)"}`);
     const a = r.archive;
     switch (a.kind) {
