@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { checkServerIdentity } from "node:tls";
 import { credentials, type ChannelCredentials } from "@grpc/grpc-js";
 import { baseConfigShape, ConfigError, loadConfig, readTlsFiles, type LoadConfigOptions } from "@tapefleet/common";
 import { z } from "zod";
@@ -91,6 +92,12 @@ export const schedulerConfigSchema = z.object({
   grpcTlsCert: z.string().min(1).optional(),
   /** Private key (PEM) of `grpcTlsCert`. */
   grpcTlsKey: z.string().min(1).optional(),
+  /**
+   * Name the agents' server certificates are checked for instead of the
+   * address dialled (agents announce pod IPs, which a certificate issued ahead
+   * cannot name): e.g. `device-agent.tapefleet.svc` of a certificate all agents share.
+   */
+  grpcTlsServerName: z.string().min(1).max(253).optional(),
 });
 
 export type SchedulerConfig = z.infer<typeof schedulerConfigSchema>;
@@ -103,10 +110,12 @@ export function loadSchedulerConfig(options?: LoadConfigOptions): SchedulerConfi
 /**
  * Credentials of the gRPC channels to the device agents: plaintext when no
  * `grpcTlsCa` is set, else TLS checked against that CA, with the client
- * certificate when one is set (agents with a CA of their own require it).
+ * certificate when one is set (agents with a CA of their own require it);
+ * with `grpcTlsServerName` the agents' certificates must name that host
+ * instead of the address dialled.
  * Reads the files at boot; throws `ConfigError` naming the setting.
  */
-export function agentChannelCredentials(config: Pick<SchedulerConfig, "grpcTlsCa" | "grpcTlsCert" | "grpcTlsKey">): ChannelCredentials {
+export function agentChannelCredentials(config: Pick<SchedulerConfig, "grpcTlsCa" | "grpcTlsCert" | "grpcTlsKey"> & { grpcTlsServerName?: string | undefined }): ChannelCredentials {
   const file = (f: string | undefined, setting: string) => (f === undefined ? undefined : { file: f, setting });
   const tls = readTlsFiles({
     ca: file(config.grpcTlsCa, "TAPEFLEET_GRPC_TLS_CA"),
@@ -117,5 +126,8 @@ export function agentChannelCredentials(config: Pick<SchedulerConfig, "grpcTlsCa
     if (tls.cert !== undefined) throw new ConfigError([{ field: "TAPEFLEET_GRPC_TLS_CERT", message: "needs TAPEFLEET_GRPC_TLS_CA (the CA of the agents' server certificates)" }]);
     return credentials.createInsecure();
   }
-  return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+  const name = config.grpcTlsServerName;
+  if (name === undefined) return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+  // The chain is still checked against the CA; only the name checked is the configured one.
+  return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null, { checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) });
 }
