@@ -1,0 +1,273 @@
+import { execFile, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { CHUNKS_DIR, decodeDynamicIndex, decodeFixedIndex, decodeManifestBlob, dynamicDigest, fixedDigest, MANIFEST_BLOB_NAME } from "@tapefleet/datastore";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
+
+/**
+ * The new user's walk-through of issue #6, in the stack `npm start` brings up
+ * (every service a process of its own), driven only by the `tapectl` binary:
+ * changer and drive, a media pool, barcode-label, a sample datastore, a
+ * backup job run and followed, `media content`, then a restore of the whole
+ * media set into a new datastore and of one snapshot with a namespace mapping
+ * into another; the restored snapshots and chunks equal the source's bytes.
+ */
+
+const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
+const CHANGER_PATH = "/dev/tape/by-id/scsi-TFWLK00001";
+const DRIVE_PATH = "/dev/tape/by-id/scsi-TFWD900001-sg";
+/** Sample data: a few MiB, so the tapes are written and read in seconds. */
+const SAMPLE_SIZE = "6M";
+
+/** A small library: one LTO-9 drive, three small data cartridges, short load and calibration times. */
+const LIBRARY_SPEC = {
+  libraries: [
+    {
+      name: "wlk",
+      slots: 8,
+      importExportSlots: 2,
+      serial: "TFWLK00001",
+      drives: [{ generation: 9, serial: "TFWD900001" }],
+      cartridges: [1, 2, 3].map((i) => ({ barcode: `WK000${i}L9`, slot: i })),
+    },
+  ],
+  defaults: { capacityBytes: 512 * 1024 ** 2 },
+  timing: { loadMs: 50, cleaningMs: 50, calibrationMs: 50 },
+};
+
+let env: TestEnv;
+let work: string;
+
+beforeAll(async () => {
+  env = await provisionTestEnv("walk");
+  work = mkdtempSync(join(tmpdir(), "tf-walk-"));
+});
+afterAll(async () => {
+  await env?.cleanup();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** tapectl as a child process, from the folder that holds `./var` (it finds the gateway and token there). */
+function tapectl(args: string[], timeoutMs = 150_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const base: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(base)) if (k.startsWith("TAPEFLEET_")) delete base[k];
+    execFile(process.execPath, [TAPECTL, ...args], { cwd: work, env: { ...base, NO_COLOR: "1" }, timeout: timeoutMs, maxBuffer: 64 * 1024 ** 2 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** tapectl that must succeed; the failure message holds its output. */
+async function ok(args: string[]): Promise<string> {
+  const r = await tapectl(args);
+  if (r.code !== 0) throw new Error(`tapectl ${args.join(" ")} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function okJson<T>(args: string[]): Promise<T> {
+  return JSON.parse(await ok([...args, "--output-format", "json"])) as T;
+}
+
+/** Every file under `dir` (relative paths), sorted. */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Snapshot folders of a datastore, relative (`[ns/a/]type/id/time`), found by their manifest. */
+function snapshotDirs(store: string): string[] {
+  return filesUnder(store)
+    .filter((f) => !f.startsWith(`${CHUNKS_DIR}/`) && f.endsWith(`/${MANIFEST_BLOB_NAME}`))
+    .map((f) => f.slice(0, -MANIFEST_BLOB_NAME.length - 1))
+    .sort();
+}
+
+/** Chunk digests the indexes of a snapshot folder reference. */
+function digestsOf(snapshotDir: string): Set<string> {
+  const out = new Set<string>();
+  for (const name of readdirSync(snapshotDir)) {
+    const bytes = new Uint8Array(readFileSync(join(snapshotDir, name)));
+    if (name.endsWith(".fidx")) {
+      const index = decodeFixedIndex(bytes);
+      for (let i = 0; i < index.count; i++) out.add(Buffer.from(fixedDigest(index, i)).toString("hex"));
+    }
+    if (name.endsWith(".didx")) {
+      const index = decodeDynamicIndex(bytes);
+      for (let i = 0; i < index.count; i++) out.add(Buffer.from(dynamicDigest(index, i)).toString("hex"));
+    }
+  }
+  return out;
+}
+
+const chunkFile = (store: string, digest: string) => join(store, CHUNKS_DIR, digest.slice(0, 4), digest);
+
+/**
+ * A restored snapshot folder equals the source's: the same files (those a
+ * snapshot archive carries), every
+ * index and blob byte for byte; the manifest as a restore writes it (PBS
+ * re-encodes it without `unprotected.verify_state`), so it is compared
+ * decoded; and every chunk its indexes reference is in the target store with
+ * the source's bytes. Returns how many chunks were compared.
+ */
+async function expectSameSnapshot(srcStore: string, srcPath: string, dstStore: string, dstPath: string): Promise<number> {
+  const src = join(srcStore, srcPath);
+  const dst = join(dstStore, dstPath);
+  expect(existsSync(dst), `${dstPath} restored into ${dstStore}`).toBe(true);
+  // A snapshot archive carries the manifest, the files it lists and client.log.blob (reference §4.2), not markers such as .protected.
+  const carried = readdirSync(src).filter((n) => !n.startsWith(".")).sort();
+  expect(readdirSync(dst).filter((n) => !n.startsWith(".")).sort()).toEqual(carried);
+  for (const name of carried) {
+    const a = readFileSync(join(src, name));
+    const b = readFileSync(join(dst, name));
+    if (name === MANIFEST_BLOB_NAME) {
+      const ma = await decodeManifestBlob(new Uint8Array(a));
+      const mb = await decodeManifestBlob(new Uint8Array(b));
+      const { verify_state: _a, ...ua } = ma.unprotected;
+      const { verify_state: _b, ...ub } = mb.unprotected;
+      expect({ ...mb, unprotected: ub }).toEqual({ ...ma, unprotected: ua });
+    } else {
+      expect(b.equals(a), `${dstPath}/${name} equals the source byte for byte`).toBe(true);
+    }
+  }
+  const digests = digestsOf(src);
+  for (const d of digests) {
+    const from = chunkFile(srcStore, d);
+    const to = chunkFile(dstStore, d);
+    expect(existsSync(to), `chunk ${d} of ${srcPath} in ${dstStore}`).toBe(true);
+    expect(readFileSync(to).equals(readFileSync(from)), `chunk ${d} byte for byte`).toBe(true);
+  }
+  return digests.size;
+}
+
+interface MediaContentRow {
+  "label-text": string;
+  pool: string;
+  "media-set-name": string;
+  "media-set-uuid": string;
+  "seq-nr": number;
+  snapshot: string;
+  store: string;
+}
+
+describe("the new user's walk-through, in the stack npm start brings up", () => {
+  it("pool, barcode-label, sample datastore, backup job, media content, whole-set and single-snapshot restores with identical data", { timeout: 175_000 }, async () => {
+    const varDir = join(work, "var");
+    mkdirSync(varDir, { recursive: true });
+    const specFile = join(work, "library.json");
+    writeFileSync(specFile, JSON.stringify(LIBRARY_SPEC));
+    const e: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of Object.keys(e)) if (k.startsWith("TAPEFLEET_") || k === "DATABASE_URL") delete e[k];
+    Object.assign(e, {
+      DATABASE_URL: env.databaseUrl,
+      TAPEFLEET_NATS_URL: env.natsUrl,
+      TAPEFLEET_NATS_PREFIX: env.natsPrefix,
+      TAPEFLEET_REDIS_URL: env.redisUrl,
+      TAPEFLEET_QUEUE_PREFIX: env.queuePrefix,
+      TAPEFLEET_LOG_LEVEL: "info",
+      TAPEFLEET_WEB_UI: "0",
+      // The device agent creates its library folder from this spec on first start.
+      TAPEFLEET_VTL_SPEC: specFile,
+    });
+    const stack: RunningStack = await startStack({ varDir, env: e, gatewayPort: 0, grpcAddress: "127.0.0.1:0" });
+    try {
+      // Each tapectl run is a process of its own (seconds on a loaded machine): steps that do not depend on each other run side by side.
+      // 1. The changer the agent found, its drive, and three datastores on the agent's host.
+      const changers = await okJson<Array<{ path: string; "host-id": string; serial: string }>>(["changer", "scan"]);
+      const changer = changers.find((c) => c.serial === "TFWLK00001");
+      expect(changer, JSON.stringify(changers)).toBeDefined();
+      const host = changer!["host-id"];
+      const [store1, store2, store3] = ["store1", "store2", "store3"].map((n) => join(work, n)) as [string, string, string];
+      await Promise.all([
+        ok(["changer", "create", "wlk", "--path", CHANGER_PATH]).then(() => ok(["drive", "create", "d1", "--path", DRIVE_PATH, "--changer", "wlk"])),
+        ...[store1, store2, store3].map((path, i) => ok(["datastore", "create", `store${i + 1}`, "--path", path, "--host", host])),
+      ]);
+
+      // 2. A media pool with the cartridges labelled into it by barcode; meanwhile sample backups fill the first datastore.
+      const [labelled] = await Promise.all([
+        ok(["pool", "create", "daily", "--drive", "d1"]).then(() => ok(["barcode-label", "--drive", "d1", "--pool", "daily"])),
+        ok(["datastore", "sample", "store1", "--size", SAMPLE_SIZE, "--seed", "7"]),
+      ]);
+      expect(labelled).toContain("WK0003L9");
+      const sourceSnapshots = snapshotDirs(store1);
+      expect(sourceSnapshots.length).toBeGreaterThan(3);
+      const [media] = await Promise.all([
+        okJson<Array<{ "label-text": string; pool?: string }>>(["media", "list"]),
+        ok(["backup-job", "create", "nightly", "--store", "store1", "--pool", "daily", "--drive", "d1"]),
+      ]);
+      expect(media.map((m) => m["label-text"]).sort()).toEqual(["WK0001L9", "WK0002L9", "WK0003L9"]);
+      expect(media.every((m) => m.pool === "daily")).toBe(true);
+
+      // 3. The backup job, run now; its task followed to the end with `task log --follow`.
+      const run = spawn(process.execPath, [TAPECTL, "backup-job", "run", "nightly"], { cwd: work, env: { ...e, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let runOut = "";
+      run.stdout.on("data", (c: Buffer) => (runOut += c.toString()));
+      run.stderr.on("data", (c: Buffer) => (runOut += c.toString()));
+      const runExit = new Promise<number | null>((r) => run.once("exit", r));
+      let upid: string | undefined;
+      for (let i = 0; i < 100 && upid === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        const tasks = await okJson<Array<{ upid: string; "worker-type": string }>>(["task", "list"]);
+        upid = tasks.find((t) => t["worker-type"].startsWith("tape-backup"))?.upid;
+      }
+      expect(upid, runOut).toBeDefined();
+      const followed = await tapectl(["task", "log", upid!, "--follow"]);
+      expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+      expect(followed.stdout).toContain("backup finished");
+      expect(await runExit, runOut).toBe(0);
+
+      // 4. What is on tape, from the catalog (it ingests the agent's commit records from JetStream, so it may lag the task's end a little).
+      let content: MediaContentRow[] = [];
+      for (let i = 0; i < 100 && content.length < sourceSnapshots.length; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        content = await okJson<MediaContentRow[]>(["media", "content", "--pool", "daily"]);
+      }
+      expect(content.map((c) => c.snapshot).sort()).toEqual(sourceSnapshots);
+      expect(content.every((c) => c.store === "store1" && c.pool === "daily" && /^WK000\dL9$/.test(c["label-text"]))).toBe(true);
+      const setUuid = content[0]!["media-set-uuid"];
+      expect(new Set(content.map((c) => c["media-set-uuid"]))).toEqual(new Set([setUuid]));
+
+      // 5. The whole media set into a new datastore.
+      await ok(["restore", setUuid, "store2", "--drive", "d1"]);
+      expect(snapshotDirs(store2)).toEqual(sourceSnapshots);
+      let chunks = 0;
+      for (const s of sourceSnapshots) chunks += await expectSameSnapshot(store1, s, store2, s);
+      expect(chunks).toBeGreaterThan(0);
+
+      // 6. One snapshot of a namespace, mapped to another namespace, into a third datastore.
+      const pick = sourceSnapshots.find((s) => s.startsWith("ns/prod/vm/"));
+      expect(pick, sourceSnapshots.join("\n")).toBeDefined();
+      const single = await ok(["restore", setUuid, "store1=store3", "--drive", "d1", "--snapshots", `store1:${pick!}`, "--namespaces", "store=store1,source=prod,target=restored"]);
+      const mapped = pick!.replace(/^ns\/prod\//, "ns/restored/");
+      expect(snapshotDirs(store3), single).toEqual([mapped]);
+      expect(await expectSameSnapshot(store1, pick!, store3, mapped)).toBeGreaterThan(0);
+      // Planned by the catalog: only the files that hold the snapshot and its chunks are read.
+      expect(single).toMatch(/catalog plan: 'WK000\dL9' \(\d+ file\(s\)\)/);
+      expect(single).not.toContain("reading every tape");
+    } catch (err) {
+      // Keep the services' logs of a failed walk-through.
+      const kept = mkdtempSync(join(tmpdir(), "tf-walk-logs-"));
+      cpSync(join(varDir, "logs"), kept, { recursive: true });
+      throw new Error(`${(err as Error).message}\n(service logs kept in ${kept})`, { cause: err });
+    } finally {
+      await stack.stop();
+    }
+  });
+});
