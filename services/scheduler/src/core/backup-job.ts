@@ -166,7 +166,7 @@ export class BackupJob {
             driveName,
             ...(memberCatalogs.length > 0 ? { memberCatalogs } : {}),
           },
-          { signal: ctx.signal, onProgress: (p) => ctx.progress(meter.at(before + p.bytesWritten), `media '${label}'`) },
+          { signal: ctx.signal, onProgress: (p) => ctx.progress(meter.atShare(before + p.bytesWritten, snapshotsWritten + p.snapshotsWritten, selected.length), `media '${label}'`) },
         );
         totalBytes = before + out.bytesWritten;
         if (out.lastCommittedFile !== undefined) committed.set(out.mediaUuid || alloc.medium.uuid, out.lastCommittedFile);

@@ -77,4 +77,20 @@ export class ProgressMeter {
     }
     return out;
   }
+
+  /**
+   * Progress record at `bytes` done when the share of the work is counted in
+   * other units than bytes (a backup: `done` of `total` snapshots written, as
+   * PBS's "percentage done"): percent and ETA follow that share.
+   */
+  atShare(bytes: number, done: number, total: number): ProgressFields {
+    const out = this.at(bytes);
+    if (total <= 0) return out;
+    const share = Math.min(1, Math.max(0, done / total));
+    const elapsed = Math.max(1, this.now() - this.started) / 1000;
+    out.percent = share * 100;
+    if (share > 0) out.etaSeconds = (elapsed * (1 - share)) / share;
+    else delete out.etaSeconds;
+    return out;
+  }
 }

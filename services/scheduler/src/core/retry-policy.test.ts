@@ -97,4 +97,17 @@ describe("progress", () => {
     expect(done.percent).toBe(100);
     expect(done.etaSeconds).toBe(0);
   });
+
+  it("takes percent and ETA from a share counted in other units (snapshots written of those selected)", () => {
+    let t = 1_000_000;
+    const meter = new ProgressMeter(undefined, () => t);
+    t += 10_000;
+    const p = meter.atShare(8 * 1024 * 1024, 1, 4);
+    expect(p).toEqual({ bytes: 8 * 1024 * 1024, rate: 0.8 * 1024 * 1024, percent: 25, etaSeconds: 30 });
+    expect(formatProgress(p)).toBe("25.0% (8.00 MiB), 819.20 KiB/s, ETA 30s");
+    // Nothing done yet: 0%, no ETA; nothing selected: bytes and rate only.
+    expect(meter.atShare(1024, 0, 4)).toEqual({ bytes: 1024, rate: 102.4, percent: 0 });
+    expect(meter.atShare(1024, 0, 0)).toEqual({ bytes: 1024, rate: 102.4 });
+    expect(meter.atShare(1024, 9, 4).percent).toBe(100);
+  });
 });
