@@ -7,6 +7,7 @@ import type { ChangerStatusEntry, MediaEntry, TapeRequestEntry, TaskInfo, TaskLo
 import createClient, { type Middleware } from "openapi-fetch";
 import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
 import type { ConfigKind, Entry } from "../src/config-forms.ts";
+import type { MediaContentRow, MediaSetEntry } from "../src/restore-wizard.ts";
 import type { components, paths } from "./generated/schema";
 
 export type Schemas = components["schemas"];
@@ -225,8 +226,8 @@ export async function taskStatus(upid: string): Promise<TaskStatus> {
 }
 
 /** Log lines from `start` (0-based), the total so far, and whether the task still runs. */
-export async function taskLog(upid: string, start: number): Promise<{ data: TaskLogLine[]; total: number; active: boolean }> {
-  return unwrap(client.GET("/api2/json/nodes/{node}/tasks/{upid}/log", { params: { path: { node: TASK_NODE, upid }, query: { start, limit: 500 } } }));
+export async function taskLog(upid: string, start: number, limit = 500): Promise<{ data: TaskLogLine[]; total: number; active: boolean }> {
+  return unwrap(client.GET("/api2/json/nodes/{node}/tasks/{upid}/log", { params: { path: { node: TASK_NODE, upid }, query: { start, limit } } }));
 }
 
 export async function stopTask(upid: string): Promise<void> {
@@ -248,4 +249,94 @@ export async function listTapeRequests(): Promise<TapeRequestEntry[]> {
 /** Runs a tape backup job now; the answer is the task's UPID. */
 export async function runBackupJob(id: string): Promise<string> {
   return (await unwrap<{ data: string }>(client.POST("/api2/json/config/tape-backup-job/{id}/run", { params: { path: { id } } }))).data;
+}
+
+// ---- Media content, media sets, restores, encryption keys ----
+
+export type { MediaContentRow, MediaSetEntry } from "../src/restore-wizard.ts";
+/** A row of the media list (`/tape/media/list`: MediaEntry plus expiry and the set's name). */
+export type MediaListEntry = MediaEntry & { "media-set-name"?: string; expired?: boolean; "expire-time"?: number; catalog?: boolean };
+
+export interface MediaContentQuery {
+  "label-text"?: string;
+  pool?: string;
+  "media-set-uuid"?: string;
+  snapshot?: string;
+  store?: string;
+}
+
+/** Snapshots on tape, from the catalog (PBS `media content`). */
+export async function mediaContent(query: MediaContentQuery = {}): Promise<MediaContentRow[]> {
+  return (await unwrap<{ data: MediaContentRow[] }>(client.GET("/api2/json/tape/media/content", { params: { query } }))).data;
+}
+
+/** Media sets, newest first, with their members. */
+export async function listMediaSets(query: { pool?: string } = {}): Promise<MediaSetEntry[]> {
+  return (await unwrap<{ data: MediaSetEntry[] }>(client.GET("/api2/json/tape/media/media-sets", { params: { query } }))).data;
+}
+
+/** Removes a medium from the inventory. */
+export async function destroyMedia(labelText: string): Promise<void> {
+  await unwrap(client.POST("/api2/json/tape/media/destroy", { body: { "label-text": labelText } }));
+}
+
+/** Sets a medium's location to a vault (or offline without one). */
+export async function moveMedia(labelText: string, vault: string | undefined): Promise<void> {
+  await unwrap(client.POST("/api2/json/tape/media/move", { body: { "label-text": labelText, ...(vault === undefined ? {} : { "vault-name": vault }) } }));
+}
+
+/** Starts a restore; the answer is the task's UPID. */
+export async function startRestore(body: Body): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/restore", { body: body as never }))).data;
+}
+
+/** A tape encryption key (fingerprint, hint, created; `show` adds kdf and modified). */
+export interface KeyInfo {
+  fingerprint: string;
+  hint?: string;
+  created: number;
+  kdf?: string;
+  modified?: number;
+}
+
+export async function listKeys(): Promise<KeyInfo[]> {
+  return (await unwrap<{ data: KeyInfo[] }>(client.GET("/api2/json/config/tape-encryption-keys"))).data;
+}
+
+export async function showKey(fingerprint: string): Promise<KeyInfo> {
+  return (await unwrap<{ data: KeyInfo }>(client.GET("/api2/json/config/tape-encryption-keys/{fingerprint}", { params: { path: { fingerprint } } }))).data;
+}
+
+/** Creates a key; the answer is its fingerprint. */
+export async function createKey(body: Body): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/config/tape-encryption-keys", { body: body as never }))).data;
+}
+
+export async function updateKey(fingerprint: string, body: Body): Promise<void> {
+  await unwrap(client.PUT("/api2/json/config/tape-encryption-keys/{fingerprint}", { params: { path: { fingerprint } }, body: body as never }));
+}
+
+export async function removeKey(fingerprint: string, force = false): Promise<void> {
+  await unwrap(client.DELETE("/api2/json/config/tape-encryption-keys/{fingerprint}", { params: { path: { fingerprint }, query: force ? { force: true } : {} } }));
+}
+
+export async function importKey(body: Body): Promise<KeyInfo> {
+  return (await unwrap<{ data: KeyInfo }>(client.POST("/api2/json/config/tape-encryption-keys/import", { body: body as never }))).data;
+}
+
+/** The paper key of a key: `html` (with the QR code as an SVG image) or `text`. */
+export async function paperkey(fingerprint: string, format: "html" | "text"): Promise<string> {
+  return (await unwrap<{ data: string }>(client.GET("/api2/json/config/tape-encryption-keys/{fingerprint}/paperkey", { params: { path: { fingerprint }, query: { "output-format": format } } }))).data;
+}
+
+/** The last `count` log lines of a task (for its latest progress). */
+export async function taskLogTail(upid: string, count: number): Promise<TaskLogLine[]> {
+  const head = await taskLog(upid, 0, 1);
+  if (head.total <= 1) return head.data;
+  return (await taskLog(upid, Math.max(0, head.total - count), count)).data;
+}
+
+/** Labels every new tape of the drive's changer with its barcode (into `pool` when given); the answer is the task's UPID. */
+export async function barcodeLabel(drive: string, pool: string | undefined): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/barcode-label-media", { params: { path: { drive } }, body: pool === undefined ? {} : { pool } }))).data;
 }

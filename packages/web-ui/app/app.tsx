@@ -7,7 +7,9 @@ import { ThemeToggle } from "./components/theme-toggle.tsx";
 import { navigate, usePath } from "./router.ts";
 import { ConfigPage } from "./views/config-page.tsx";
 import { Dashboard } from "./views/dashboard.tsx";
-import { MEDIA_ROUTE, MediaList } from "./views/media.tsx";
+import { KEYS_ROUTE, KeysView } from "./views/keys.tsx";
+import { MEDIA_ROUTE, MediaView, RESTORE_ROUTE } from "./views/media.tsx";
+import { RestoreWizard } from "./views/restore.tsx";
 import { LIBRARY_ROUTE, TapeLibrary } from "./views/tape-library.tsx";
 import { TASKS_ROUTE, TaskList, TaskView } from "./views/tasks.tsx";
 
@@ -15,7 +17,9 @@ const NAV: readonly { route: string; label: string }[] = [
   { route: "/", label: "Dashboard" },
   { route: LIBRARY_ROUTE, label: "Tape Library" },
   { route: MEDIA_ROUTE, label: "Media" },
+  { route: RESTORE_ROUTE, label: "Restore" },
   { route: TASKS_ROUTE, label: "Tasks" },
+  { route: KEYS_ROUTE, label: "Encryption Keys" },
   ...CONFIG_KINDS.map((k) => ({ route: FORM_SPECS[k].route, label: FORM_SPECS[k].plural })),
 ];
 
@@ -102,7 +106,9 @@ function NotFound({ path }: { path: string }) {
 function Page({ path }: { path: string }) {
   if (path === "/") return <Dashboard />;
   if (path === LIBRARY_ROUTE) return <TapeLibrary />;
-  if (path === MEDIA_ROUTE) return <MediaList />;
+  if (path === MEDIA_ROUTE || path.startsWith(`${MEDIA_ROUTE}/`)) return <MediaView />;
+  if (path === RESTORE_ROUTE) return <RestoreWizard key={window.location.search} />;
+  if (path === KEYS_ROUTE) return <KeysView />;
   if (path === TASKS_ROUTE) return <TaskList />;
   if (path.startsWith(`${TASKS_ROUTE}/`)) {
     const upid = decodeURIComponent(path.slice(TASKS_ROUTE.length + 1));

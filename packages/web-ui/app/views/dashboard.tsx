@@ -2,7 +2,8 @@ import { Anchor, Badge, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Tit
 import { useEffect, useState, type ReactNode } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { CONFIG_KINDS, FORM_SPECS, type ConfigKind, type Entry } from "../../src/config-forms.ts";
-import { formatRun, previewSchedule } from "../../src/schedule-preview.ts";
+import { formatDuration, formatRun, previewSchedule } from "../../src/schedule-preview.ts";
+import { latestProgress, type TaskProgress } from "../../src/task-progress.ts";
 import {
   ApiError,
   listConfig,
@@ -11,12 +12,14 @@ import {
   listTapeRequests,
   listTasks,
   readiness,
+  taskLogTail,
   type LocatedDevice,
   type Readiness,
   type TapeRequestEntry,
   type TaskInfo,
 } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { TaskProgressBar } from "../components/task-progress-bar.tsx";
 import { TaskStatusBadge } from "../components/task-status-badge.tsx";
 import { navigate } from "../router.ts";
 import { DeviceState } from "./tape-library.tsx";
@@ -247,6 +250,99 @@ function TapeRequestsPanel({ requests }: { requests: DashboardData["tapeRequests
   );
 }
 
+/** How often the running jobs panel reads the running tasks and their latest progress. */
+const JOBS_REFRESH_MS = 2000;
+/** Log lines read from the end of a running task to find its latest progress. */
+const TAIL_LINES = 20;
+
+interface RunningJob {
+  task: TaskInfo;
+  progress?: { progress: TaskProgress; label?: string };
+  /** The task's last log line (what it is doing or waiting for). */
+  last?: string;
+}
+
+/**
+ * Running and queued jobs with their progress, read again every few seconds;
+ * a job waiting for an operator shows the tape request.
+ */
+function RunningJobsPanel({ requests }: { requests: DashboardData["tapeRequests"] }) {
+  const [jobs, setJobs] = useState<RunningJob[] | null>(null);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  useEffect(() => {
+    let live = true;
+    let timer: number | undefined;
+    const load = async () => {
+      try {
+        const tasks = await listTasks({ running: true, limit: 50 });
+        const out = await Promise.all(
+          tasks.map(async (task): Promise<RunningJob> => {
+            const tail = await taskLogTail(task.upid, TAIL_LINES);
+            const p = latestProgress(tail);
+            const last = tail.at(-1)?.t;
+            return { task, ...(p ? { progress: p } : {}), ...(last !== undefined ? { last } : {}) };
+          }),
+        );
+        if (live) {
+          setJobs(out);
+          setProblem(null);
+        }
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (live) setProblem(err.problem);
+      }
+      if (live) timer = window.setTimeout(() => void load(), JOBS_REFRESH_MS);
+    };
+    void load();
+    return () => {
+      live = false;
+      if (timer !== undefined) window.clearTimeout(timer);
+    };
+  }, []);
+  if (problem) return <ProblemAlert problem={problem} title="Running jobs unavailable" />;
+  if (jobs === null) return <Loader size="sm" aria-label="Loading" />;
+  if (jobs.length === 0) return <Text c="dimmed" size="sm" data-testid="jobs-none">No job is running or queued.</Text>;
+  const waiting = isProblem(requests) ? [] : requests;
+  const now = Date.now() / 1000;
+  return (
+    <Stack gap="sm">
+      {jobs.map((j) => {
+        const request = waiting.find((r) => r.upid === j.task.upid);
+        return (
+          <Stack key={j.task.upid} gap={4} data-testid="running-job" data-upid={j.task.upid}>
+            <Group justify="space-between" gap="xs">
+              <Anchor
+                size="sm"
+                fw={600}
+                href={taskRoute(j.task.upid)}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate(taskRoute(j.task.upid));
+                }}
+              >
+                {j.task["worker-type"]}
+                {j.task["worker-id"] ? ` ${j.task["worker-id"]}` : ""}
+              </Anchor>
+              <Group gap="xs">
+                {request && <Badge color="orange" variant="light">waiting for a tape</Badge>}
+                {!request && j.last === undefined && <Badge color="gray" variant="light">queued</Badge>}
+                <Text size="xs" c="dimmed">running {formatDuration(now - j.task.starttime)}</Text>
+              </Group>
+            </Group>
+            {j.progress ? (
+              <TaskProgressBar progress={j.progress.progress} size="sm" {...(j.progress.label === undefined ? {} : { label: j.progress.label })} />
+            ) : (
+              <Text size="xs" c="dimmed" truncate="end">
+                {request ? request.message : (j.last ?? "starting")}
+              </Text>
+            )}
+          </Stack>
+        );
+      })}
+    </Stack>
+  );
+}
+
 function UpcomingPanel({ config }: { config: DashboardData["config"] }) {
   const now = new Date();
   const rows = config["tape-backup-job"]
@@ -275,6 +371,7 @@ const PANELS: readonly Panel[] = [
   { id: "services", title: "Services", span: 1, render: (d) => <ServicesPanel d={d} /> },
   { id: "counts", title: "Configuration", span: 1, render: (d) => <CountsPanel config={d.config} /> },
   { id: "devices", title: "Drives and changers", span: 1, render: (d) => <DevicesPanel d={d} /> },
+  { id: "jobs", title: "Running jobs", span: 1, render: (d) => <RunningJobsPanel requests={d.tapeRequests} /> },
   { id: "tasks", title: "Tasks", span: 1, render: (d) => <TasksPanel tasks={d.tasks} /> },
   { id: "upcoming", title: "Next scheduled backups", span: 1, render: (d) => <UpcomingPanel config={d.config} /> },
   { id: "tape-requests", title: "Tape requests", span: 1, render: (d) => <TapeRequestsPanel requests={d.tapeRequests} /> },

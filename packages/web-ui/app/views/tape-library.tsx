@@ -1,9 +1,11 @@
-import { Badge, Button, Card, Group, Loader, Menu, Modal, Stack, Table, Text, Title } from "@mantine/core";
-import { useCallback, useEffect, useState } from "react";
-import type { ApiProblem } from "../../src/api-problem.ts";
+import { Autocomplete, Badge, Button, Card, Group, Loader, Menu, Modal, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { splitFieldErrors, type ApiProblem } from "../../src/api-problem.ts";
 import {
   ApiError,
+  barcodeLabel,
   changerStatus,
+  listConfig,
   driveStatus,
   listTapeChangers,
   listTapeDrives,
@@ -70,6 +72,52 @@ function DriveStatusModal({ drive, onClose }: { drive: string | null; onClose: (
   );
 }
 
+/** Barcode-label form of a changer: the drive to label with and the pool; opens the task. The API's field messages show under the fields. */
+function BarcodeLabelForm({ drives, onCancel }: { drives: string[]; onCancel: () => void }) {
+  const [drive, setDrive] = useState<string | null>(drives[0] ?? null);
+  const [pool, setPool] = useState("");
+  const [pools, setPools] = useState<string[]>([]);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    listConfig("media-pool").then(
+      (p) => setPools(p.map((e) => String(e["name"]))),
+      (err: unknown) => setProblem(asProblem(err)),
+    );
+  }, []);
+  const { byField, other } = problem ? splitFieldErrors(problem, ["drive", "pool"]) : { byField: {} as Record<string, string>, other: [] as string[] };
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      navigate(taskRoute(await barcodeLabel(drive ?? "", pool.trim() === "" ? undefined : pool.trim())));
+    } catch (err) {
+      setProblem(asProblem(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Barcode label">
+      <Stack>
+        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        <Text size="sm">Writes a media label with its barcode on every tape of the library that has none yet (cleaning cartridges are skipped).</Text>
+        <Select label="Drive" data={drives} value={drive} onChange={setDrive} allowDeselect={false} error={byField["drive"]} />
+        <Autocomplete label="Media pool" description="Empty: label the tapes as free media" data={pools} value={pool} onChange={setPool} error={byField["pool"]} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={busy}>
+            Label tapes
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
 function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; drives: LocatedDevice[]; onProblem: (p: ApiProblem) => void }) {
   const name = String(changer["name"]);
   const [rows, setRows] = useState<ChangerStatusEntry[] | ApiProblem | null>(null);
@@ -78,6 +126,7 @@ function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; d
   }, [name]);
   const own = drives.filter((d) => d["changer"] === name);
   const driveAt = (num: number) => own.find((d) => Number(d["changer-drivenum"] ?? 0) === num);
+  const [labelling, setLabelling] = useState(false);
   const freeDrives = Array.isArray(rows) ? own.filter((d) => !rows.some((r) => r["entry-kind"] === "drive" && r["entry-id"] === Number(d["changer-drivenum"] ?? 0) && (r["label-text"] !== undefined || r.state === "full"))) : [];
   return (
     <Card withBorder padding="md" data-changer={name}>
@@ -86,10 +135,20 @@ function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; d
           <Title order={4}>{name}</Title>
           <DeviceState state={changer.state} />
         </Group>
-        <Text size="sm" c="dimmed">
-          {[changer.vendor, changer.model, changer.serial, changer["host-id"] ? `on ${changer["host-id"]}` : undefined].filter(Boolean).join(" · ")}
-        </Text>
+        <Group gap="sm">
+          <Text size="sm" c="dimmed">
+            {[changer.vendor, changer.model, changer.serial, changer["host-id"] ? `on ${changer["host-id"]}` : undefined].filter(Boolean).join(" · ")}
+          </Text>
+          {own.length > 0 && (
+            <Button size="compact-sm" variant="light" onClick={() => setLabelling(true)} aria-label={`Barcode label ${name}`}>
+              Barcode label…
+            </Button>
+          )}
+        </Group>
       </Group>
+      <Modal opened={labelling} onClose={() => setLabelling(false)} title={`Barcode label tapes of ${name}`}>
+        {labelling && <BarcodeLabelForm drives={own.map((d) => String(d["name"]))} onCancel={() => setLabelling(false)} />}
+      </Modal>
       {rows === null && <Loader size="sm" aria-label="Loading" />}
       {rows !== null && !Array.isArray(rows) && <ProblemAlert problem={rows} title="Changer status unavailable" />}
       {Array.isArray(rows) && (

@@ -2,8 +2,10 @@ import { Anchor, Button, Code, Group, Loader, ScrollArea, Stack, Switch, Table, 
 import { useEffect, useRef, useState } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { formatDuration, formatTimestamp } from "../../src/schedule-preview.ts";
+import { latestProgress } from "../../src/task-progress.ts";
 import { ApiError, listTasks, stopTask, taskLog, taskStatus, type TaskInfo, type TaskLogLine, type TaskStatus } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
+import { TaskProgressBar } from "../components/task-progress-bar.tsx";
 import { TaskStatusBadge } from "../components/task-status-badge.tsx";
 import { navigate } from "../router.ts";
 
@@ -144,6 +146,7 @@ export function TaskView({ upid }: { upid: string }) {
   }, [lines.length]);
 
   const running = status?.status === "running";
+  const progress = latestProgress(lines);
   return (
     <Stack gap="md">
       <Group justify="space-between">
@@ -188,6 +191,7 @@ export function TaskView({ upid }: { upid: string }) {
           <Text size="sm">by {status.user}</Text>
         </Group>
       )}
+      {progress && <TaskProgressBar progress={progress.progress} {...(progress.label === undefined ? {} : { label: progress.label })} />}
       <Code block p={0}>
         <ScrollArea h="60vh" viewportRef={viewport} p="sm" data-testid="task-log" aria-label="Task log">
           {lines.map((l) => (
