@@ -32,6 +32,7 @@ import {
   type K8sObject,
   type Peer,
 } from "../src/index.ts";
+import { SERVICE_MIGRATIONS, serviceUrlVariable } from "../../../deploy/bin/migrate.ts";
 import { SERVICE_CONFIG, SERVICES, unknownVariables, type ServiceName } from "./helpers/service-config.ts";
 
 const K8S = join(DEPLOY_DIR, "k8s");
@@ -148,7 +149,17 @@ describe("kubernetes manifests", () => {
       "ServiceAccount/tapefleet",
     ].sort();
     expect(kinds(base)).toEqual(expectedBase);
-    const secrets = ["tapefleet-api-token", "tapefleet-database", "tapefleet-gateway-tls", "tapefleet-keyvault", "tapefleet-nats", "tapefleet-redis"].map((n) => `Secret/${n}`);
+    const secrets = [
+      "tapefleet-api-token",
+      "tapefleet-ca",
+      "tapefleet-database",
+      "tapefleet-device-agent-tls",
+      "tapefleet-gateway-tls",
+      "tapefleet-keyvault",
+      "tapefleet-nats",
+      "tapefleet-redis",
+      "tapefleet-scheduler-tls",
+    ].map((n) => `Secret/${n}`);
     expect(kinds(overlay)).toEqual([...expectedBase, "Ingress/api-gateway", ...(mode === "built" ? secrets : [])].sort());
     for (const o of overlay) if (o.kind !== "Namespace") expect(o.metadata?.namespace, objectName(o)).toBe("tapefleet");
   });
@@ -301,7 +312,13 @@ describe("workloads", () => {
     const job = workload("migrate");
     expect(job.object.kind).toBe("Job");
     expect(job.pod.restartPolicy).toBe("OnFailure");
-    expect(job.pod.containers[0]!.env!.map((e) => e.name)).toContain("TAPEFLEET_DATABASE_URL");
+    // Each service's migrations run as its own role: one URL per service that owns tables.
+    const env = job.pod.containers[0]!.env!;
+    for (const m of SERVICE_MIGRATIONS) {
+      const ref = env.find((x) => x.name === serviceUrlVariable(m.service))?.valueFrom?.["secretKeyRef"] as { name: string; key: string } | undefined;
+      expect(ref && { name: baseName(ref.name), key: ref.key }, m.service).toEqual({ name: "tapefleet-database", key: m.service });
+    }
+    expect(env.some((e) => e.name === "TAPEFLEET_DATABASE_URL")).toBe(false);
   });
 
   it("keeps at least one replica of each replicated service through voluntary disruptions", () => {
@@ -337,7 +354,7 @@ describe("workloads", () => {
       for (const v of w.pod.volumes ?? []) if (v.secret !== undefined) expect(secrets.has(baseName(v.secret.secretName)), `${w.name}: ${v.secret.secretName}`).toBe(true);
     }
     // The master key file: root-owned, readable by the service's group only (0440).
-    const kv = workload("keyvault").pod.volumes!.find((v) => v.secret !== undefined)!;
+    const kv = workload("keyvault").pod.volumes!.find((v) => v.secret !== undefined && baseName(v.secret.secretName) === "tapefleet-keyvault")!;
     expect(kv.secret!.defaultMode).toBe(0o440);
     const ingress = find(overlay, "Ingress", "api-gateway")!["spec"] as { tls: { secretName: string }[]; rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[] };
     expect(secrets.has(baseName(ingress.tls[0]!.secretName))).toBe(true);
@@ -373,6 +390,85 @@ describe("workloads", () => {
     }
     // Database credentials only where a database is used.
     for (const name of ["device-agent"]) expect(workload(name).pod.containers[0]!.env!.some((e) => e.name === "TAPEFLEET_DATABASE_URL"), name).toBe(false);
+  });
+});
+
+describe("security between the services (on in the overlay)", () => {
+  const configMap = () => {
+    const data = { ...((find(overlay, "ConfigMap", "tapefleet-config")!["data"] ?? {}) as Record<string, string>) };
+    if (mode === "files") for (const l of kustomization(OVERLAY).configMapGenerator?.[0]?.literals ?? []) data[l.split("=")[0]!] = l.slice(l.indexOf("=") + 1);
+    return data;
+  };
+  /** The file a path names inside a container: the Secret (and its key) mounted there. */
+  const secretFileOf = (w: Workload, path: string): { secret: string; key: string } | undefined => {
+    const c = w.pod.containers[0]!;
+    for (const m of c.volumeMounts ?? []) {
+      if (!path.startsWith(`${m.mountPath}/`)) continue;
+      const v = w.pod.volumes?.find((x) => x.name === m.name);
+      if (v?.secret === undefined) return undefined;
+      const file = path.slice(m.mountPath.length + 1);
+      const items = (v.secret as { items?: { key: string; path: string }[] }).items;
+      const key = items === undefined ? file : items.find((i) => i.path === file)?.key;
+      return key === undefined ? undefined : { secret: baseName(v.secret.secretName), key };
+    }
+    return undefined;
+  };
+  const envOf = (w: Workload, name: string) => w.pod.containers[0]!.env?.find((e) => e.name === name);
+
+  it("NATS over TLS checked against the site's CA, with a user and password per service", () => {
+    const cm = configMap();
+    expect(cm["TAPEFLEET_NATS_URL"]).toMatch(/^tls:\/\//);
+    const secrets = secretValues(overlay);
+    for (const name of SERVICES) {
+      const w = workload(name);
+      expect(secretFileOf(w, cm["TAPEFLEET_NATS_TLS_CA"]!), `${name}: NATS CA`).toEqual({ secret: "tapefleet-ca", key: "ca.crt" });
+      expect(envOf(w, "TAPEFLEET_NATS_USER")?.value, name).toBe(name);
+      const pw = envOf(w, "TAPEFLEET_NATS_PASSWORD")?.valueFrom?.["secretKeyRef"] as { name: string; key: string; optional?: boolean };
+      expect({ name: baseName(pw.name), key: pw.key }, name).toEqual({ name: "tapefleet-nats", key: name });
+      expect(pw.optional ?? false, name).toBe(false);
+      expect(secrets.get("tapefleet-nats")?.[name], name).toBeDefined();
+    }
+  });
+
+  it("mutual TLS between the scheduler and the device agents, no plaintext gRPC", () => {
+    const agent = workload("device-agent");
+    const scheduler = workload("scheduler");
+    expect(envOf(agent, "TAPEFLEET_GRPC_INSECURE")).toBeUndefined();
+    const file = (w: Workload, v: string) => secretFileOf(w, envOf(w, v)?.value ?? "");
+    // The agent: its server certificate and key, and the CA client certificates must chain to.
+    expect(file(agent, "TAPEFLEET_GRPC_TLS_CERT")).toEqual({ secret: "tapefleet-device-agent-tls", key: "tls.crt" });
+    expect(file(agent, "TAPEFLEET_GRPC_TLS_KEY")).toEqual({ secret: "tapefleet-device-agent-tls", key: "tls.key" });
+    expect(file(agent, "TAPEFLEET_GRPC_TLS_CA")).toEqual({ secret: "tapefleet-ca", key: "ca.crt" });
+    // The scheduler: the CA of the agents' certificates, its client certificate, the name the agents' certificate carries.
+    expect(file(scheduler, "TAPEFLEET_GRPC_TLS_CA")).toEqual({ secret: "tapefleet-ca", key: "ca.crt" });
+    expect(file(scheduler, "TAPEFLEET_GRPC_TLS_CERT")).toEqual({ secret: "tapefleet-scheduler-tls", key: "tls.crt" });
+    expect(file(scheduler, "TAPEFLEET_GRPC_TLS_KEY")).toEqual({ secret: "tapefleet-scheduler-tls", key: "tls.key" });
+    expect(envOf(scheduler, "TAPEFLEET_GRPC_TLS_SERVER_NAME")?.value).toBe("device-agent.tapefleet.svc");
+    // Private keys: readable by the service's group only.
+    for (const w of [agent, scheduler]) {
+      const v = w.pod.volumes!.find((x) => x.name === w.pod.containers[0]!.volumeMounts!.find((m) => m.mountPath === "/etc/tapefleet/grpc")!.name)!;
+      expect(v.secret?.defaultMode, w.name).toBe(0o440);
+      expect((w.pod.securityContext as { fsGroup?: number }).fsGroup, w.name).toBe(10001);
+    }
+    const secrets = secretValues(overlay);
+    for (const s of ["tapefleet-device-agent-tls", "tapefleet-scheduler-tls"]) expect(Object.keys(secrets.get(s) ?? {}).sort(), s).toEqual(["ca.crt", "tls.crt", "tls.key"]);
+    // The CA's private key is in no Secret.
+    expect(Object.keys(secrets.get("tapefleet-ca") ?? {})).toEqual(["ca.crt"]);
+  });
+
+  it("a PostgreSQL role per service, TLS to the server, and a Redis password", () => {
+    const secrets = secretValues(overlay);
+    const dbs = secrets.get("tapefleet-database")!;
+    for (const name of SERVICES.filter((n) => n !== "device-agent")) {
+      const ref = envOf(workload(name), "TAPEFLEET_DATABASE_URL")?.valueFrom?.["secretKeyRef"] as { name: string; key: string };
+      expect({ name: baseName(ref.name), key: ref.key }, name).toEqual({ name: "tapefleet-database", key: name });
+      const url = new URL(dbs[name]!);
+      expect(url.username, name).toBe(`tf_${name.replace(/-/g, "_")}`);
+      expect(url.searchParams.get("sslmode"), name).toBe("require");
+    }
+    expect(new Set(Object.values(dbs).map((u) => new URL(u).username)).size).toBe(Object.keys(dbs).length);
+    const redis = envOf(workload("scheduler"), "TAPEFLEET_REDIS_URL")?.valueFrom?.["secretKeyRef"] as { name: string; key: string };
+    expect(new URL(secrets.get(baseName(redis.name))![redis.key]!).password.length).toBeGreaterThan(0);
   });
 });
 
@@ -490,14 +586,38 @@ describe("secrets", () => {
     const key = readFileSync(join(a, "master-key"), "utf8").trim();
     expect(Buffer.from(key, "base64").length).toBe(32);
     expect(key).not.toBe(readFileSync(join(b, "master-key"), "utf8").trim());
-    const db = new URL(parseEnvFile(join(a, "database.env"))["url"]!);
-    expect(db.protocol).toBe("postgres:");
-    expect(db.password.length).toBeGreaterThanOrEqual(32);
-    expect(db.password).not.toBe(new URL(parseEnvFile(join(b, "database.env"))["url"]!).password);
-    expect(db.hostname).toBe("tapefleet-db-rw.tapefleet-infra.svc");
+    // A role and password per service that owns tables, TLS to the server.
+    const dbs = parseEnvFile(join(a, "database.env"));
+    expect(Object.keys(dbs).sort()).toEqual(SERVICE_MIGRATIONS.map((m) => m.service).sort());
+    const passwords = new Set<string>();
+    for (const [svc, url] of Object.entries(dbs)) {
+      const db = new URL(url);
+      expect([db.protocol, db.username, db.hostname, db.pathname, db.searchParams.get("sslmode")], svc).toEqual(["postgres:", `tf_${svc.replace(/-/g, "_")}`, "tapefleet-db-rw.tapefleet-infra.svc", "/tapefleet", "require"]);
+      expect(db.password.length).toBeGreaterThanOrEqual(32);
+      passwords.add(db.password);
+    }
+    expect(passwords.size).toBe(Object.keys(dbs).length);
+    expect(new URL(parseEnvFile(join(b, "database.env"))["inventory"]!).password).not.toBe(new URL(dbs["inventory"]!).password);
     expect(new URL(parseEnvFile(join(a, "redis.env"))["url"]!).hostname).toBe("redis-master.tapefleet-infra.svc");
-    expect(parseEnvFile(join(a, "nats.env"))["password"]!.length).toBeGreaterThanOrEqual(32);
-    for (const f of ["database.env", "redis.env", "nats.env", "master-key", "tls.key"]) expect(statSync(join(a, f)).mode & 0o077, f).toBe(0);
+    // A NATS user per service.
+    const nats = parseEnvFile(join(a, "nats.env"));
+    expect(Object.keys(nats).sort()).toEqual([...SERVICES].sort());
+    for (const pw of Object.values(nats)) expect(pw.length).toBeGreaterThanOrEqual(32);
+    for (const f of ["database.env", "redis.env", "nats.env", "master-key", "tls.key", "ca.key", "scheduler.key", "device-agent.key", "nats-server.key"]) expect(statSync(join(a, f)).mode & 0o077, f).toBe(0);
+    // The private CA signed the scheduler's client certificate, the agents' and the NATS server's server certificates.
+    const ca = new X509Certificate(readFileSync(join(a, "ca.crt")));
+    expect(ca.ca).toBe(true);
+    for (const [name, san, usage] of [
+      ["scheduler", "DNS:scheduler", "1.3.6.1.5.5.7.3.2"],
+      ["device-agent", "DNS:device-agent.tapefleet.svc", "1.3.6.1.5.5.7.3.1"],
+      ["nats-server", "DNS:nats.tapefleet-infra.svc, DNS:*.nats-headless.tapefleet-infra.svc", "1.3.6.1.5.5.7.3.1"],
+    ] as const) {
+      const c = new X509Certificate(readFileSync(join(a, `${name}.crt`)));
+      expect(c.verify(ca.publicKey), name).toBe(true);
+      expect(c.subjectAltName, name).toBe(san);
+      expect(c.keyUsage, name).toEqual([usage]);
+      expect(c.checkPrivateKey((await import("node:crypto")).createPrivateKey(readFileSync(join(a, `${name}.key`)))), name).toBe(true);
+    }
     const cert = new X509Certificate(readFileSync(join(a, "tls.crt")));
     expect(cert.subjectAltName).toBe("DNS:tapefleet.example.com");
     expect(cert.checkPrivateKey((await import("node:crypto")).createPrivateKey(readFileSync(join(a, "tls.key"))))).toBe(true);
@@ -531,20 +651,37 @@ describe("external dependencies", () => {
     const cluster = ext("postgres-cloudnativepg.yaml") as { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: { instances: number; bootstrap: { initdb: { database: string; owner: string } } } };
     expect([cluster.apiVersion, cluster.kind]).toEqual(["postgresql.cnpg.io/v1", "Cluster"]);
     expect(cluster.spec.instances).toBeGreaterThanOrEqual(3);
-    expect(cluster.spec.bootstrap.initdb).toEqual({ database: "tapefleet", owner: "tapefleet" });
-    const url = new URL(parseEnvFile(join(OVERLAY, "secrets/database.env"))["url"]!);
-    expect(url.hostname).toBe(`${cluster.metadata.name}-rw.${cluster.metadata.namespace}.svc`);
-    expect(url.pathname).toBe("/tapefleet");
-    expect(url.username).toBe("tapefleet");
+    expect(cluster.spec.bootstrap.initdb).toMatchObject({ database: "tapefleet", owner: "tapefleet" });
+    for (const [svc, u] of Object.entries(parseEnvFile(join(OVERLAY, "secrets/database.env")))) {
+      const url = new URL(u);
+      expect(url.hostname, svc).toBe(`${cluster.metadata.name}-rw.${cluster.metadata.namespace}.svc`);
+      expect(url.pathname, svc).toBe("/tapefleet");
+      // The operator manages the service's role; its password comes from a Secret of the same name.
+      const role = (cluster.spec as unknown as { managed: { roles: { name: string; login: boolean; passwordSecret: { name: string } }[] } }).managed.roles.find((r) => r.name === url.username);
+      expect(role, `${svc}: role ${url.username}`).toMatchObject({ login: true, passwordSecret: { name: `tapefleet-db-${url.username.replace(/_/g, "-")}` } });
+    }
+    // Each role may create its own schemas in the database.
+    const sql = (cluster.spec.bootstrap.initdb as unknown as { postInitApplicationSQL: string[] }).postInitApplicationSQL.join("\n");
+    for (const m of SERVICE_MIGRATIONS) expect(sql).toContain(`GRANT CREATE ON DATABASE tapefleet TO tf_${m.service.replace(/-/g, "_")}`);
   });
 
   it("give NATS with JetStream on persistent storage, where the ConfigMap points", () => {
-    const nats = ext("nats-values.yaml") as { config: { jetstream: { enabled: boolean; fileStore: { enabled: boolean; pvc: { enabled: boolean } } }; cluster: { enabled: boolean; replicas: number } } };
+    const nats = ext("nats-values.yaml") as {
+      config: {
+        jetstream: { enabled: boolean; fileStore: { enabled: boolean; pvc: { enabled: boolean } } };
+        cluster: { enabled: boolean; replicas: number };
+        nats: { tls: { enabled: boolean; secretName: string } };
+        merge: { authorization: { users: { user: string; password: string }[] } };
+      };
+    };
     expect(nats.config.jetstream.enabled).toBe(true);
     expect(nats.config.jetstream.fileStore.pvc.enabled).toBe(true);
     expect(nats.config.cluster.replicas).toBeGreaterThanOrEqual(3);
     const cm = find(overlay, "ConfigMap", "tapefleet-config")!["data"] as Record<string, string>;
-    expect(cm["TAPEFLEET_NATS_URL"]).toBe("nats://nats.tapefleet-infra.svc:4222");
+    expect(cm["TAPEFLEET_NATS_URL"]).toBe("tls://nats.tapefleet-infra.svc:4222");
+    // TLS with the site's certificate, and the services' users.
+    expect(nats.config.nats.tls).toMatchObject({ enabled: true, secretName: "tapefleet-nats-server-tls" });
+    expect(nats.config.merge.authorization.users.map((u) => u.user).sort()).toEqual([...SERVICES].sort());
   });
 
   it("give Redis that keeps every key and survives restarts", () => {
@@ -552,6 +689,24 @@ describe("external dependencies", () => {
     expect(redis.commonConfiguration.split("\n")).toEqual(expect.arrayContaining(["appendonly yes", "maxmemory-policy noeviction"]));
     expect(redis.auth.enabled).toBe(true);
     expect(redis.master.persistence.enabled).toBe(true);
+  });
+
+  it("give cert-manager Certificates that write the TLS Secrets the pods mount, with the names the services check", () => {
+    const docs = readYamlDocuments(join(K8S, "external", "cert-manager.yaml")) as { kind: string; metadata: { name: string }; spec: { secretName?: string; dnsNames?: string[]; usages?: string[]; isCA?: boolean; issuerRef?: { name: string } } }[];
+    const certs = new Map(docs.filter((d) => d.kind === "Certificate").map((d) => [d.spec.secretName!, d.spec]));
+    const mounted = new Set(workloads(overlay).flatMap((w) => (w.pod.volumes ?? []).filter((v) => v.secret !== undefined).map((v) => baseName(v.secret!.secretName))));
+    for (const s of ["tapefleet-ca", "tapefleet-scheduler-tls", "tapefleet-device-agent-tls"]) {
+      expect(certs.has(s), s).toBe(true);
+      expect(mounted.has(s), s).toBe(true);
+    }
+    expect(certs.get("tapefleet-ca")!.isCA).toBe(true);
+    expect(certs.get("tapefleet-scheduler-tls")!.usages).toContain("client auth");
+    const agentName = workload("scheduler").pod.containers[0]!.env!.find((e) => e.name === "TAPEFLEET_GRPC_TLS_SERVER_NAME")!.value!;
+    expect(certs.get("tapefleet-device-agent-tls")!.dnsNames).toEqual([agentName]);
+    expect(certs.get("tapefleet-device-agent-tls")!.usages).toContain("server auth");
+    const natsHost = new URL(((find(overlay, "ConfigMap", "tapefleet-config")!["data"] ?? {}) as Record<string, string>)["TAPEFLEET_NATS_URL"]!).hostname;
+    expect(certs.get("tapefleet-nats-server-tls")!.dnsNames).toContain(natsHost);
+    for (const [name, c] of certs) if (name !== "tapefleet-ca") expect(c.issuerRef?.name, name).toBe("tapefleet-ca");
   });
 
   it("are not part of any kustomization (their kinds need operators and charts)", () => {
