@@ -175,6 +175,33 @@ describe("backup job", () => {
     expect(w.mails).toEqual(["admin@pam: Tape request for backup UPID:n:1:1:1:1:tape-backup:x:root@pam:", "admin@pam: Tape backup of 'store1' OK"]);
   });
 
+  it("ends once the catalog lists the files it committed (media content is complete), and only warns when the catalog lags", async () => {
+    const setup = (lastFiles: number[], waitMs?: number) => {
+      const w = world({ tapes: 1, capacity: 5, snapshots: 2 });
+      const deps = w.deps as unknown as { agent: { writeSession: BackupDeps["agent"]["writeSession"] }; inventory: { catalogLastFile?: (uuid: string) => Promise<number> }; memberCatalogWaitMs?: number };
+      const write = deps.agent.writeSession.bind(deps.agent);
+      deps.agent.writeSession = async (...a) => ({ ...(await write(...a)), mediaUuid: uuidOf(1), lastCommittedFile: 5 });
+      deps.inventory.catalogLastFile = async (uuid) => {
+        w.events.push(`catalog ${uuid.slice(-1)}?`);
+        return lastFiles.length > 1 ? lastFiles.shift()! : lastFiles[0]!;
+      };
+      if (waitMs !== undefined) deps.memberCatalogWaitMs = waitMs;
+      return w;
+    };
+    const w = setup([3, 4, 5]);
+    const c = ctx();
+    await new BackupJob(w.deps).run(REQ, c);
+    expect(w.events.filter((e) => e === "catalog 1?")).toHaveLength(3);
+    expect(c.lines.filter((l) => l.startsWith("WARN"))).toEqual([]);
+    expect(c.lines.at(-1)).toMatch(/^backup finished/);
+
+    const lagging = setup([2], 300);
+    const c2 = ctx();
+    const s = await new BackupJob(lagging.deps).run(REQ, c2);
+    expect(s.snapshots).toBe(2);
+    expect(c2.lines.filter((l) => l.startsWith("WARN"))).toEqual([`WARN the catalog lists media ${uuidOf(1)} up to file 2, not yet file 5: media content may not list this backup yet`]);
+  });
+
   it("a permanent failure ends the job at once with the reason, leaves the tape in the drive, releases the leases", async () => {
     const w = world({ tapes: 2, capacity: 5, snapshots: 2, failWrite: new TapefleetError("CONFLICT", "medium error on write", { reason: "medium-error" }) });
     const c = ctx();

@@ -7,7 +7,7 @@ import { formatBytes, ProgressMeter } from "./progress.ts";
 import { classifyError, withRetry } from "./retry-policy.ts";
 import { DEFAULT_TAPE_RECHECK_MS, type TapeRequestBoard } from "./tape-requests.ts";
 import type { TaskContext } from "./task-registry.ts";
-import { memberCatalogsFor, type MemberCatalogPort, type MemberCatalogStream } from "./member-catalogs.ts";
+import { DEFAULT_MEMBER_CATALOG_WAIT_MS, memberCatalogsFor, type MemberCatalogPort, type MemberCatalogStream } from "./member-catalogs.ts";
 
 /** PBS worker type of a tape backup. */
 export const BACKUP_WORKER_TYPE = "tape-backup";
@@ -30,6 +30,9 @@ export interface BackupDeps {
   memberCatalogWaitMs?: number;
   now?: () => number;
 }
+
+/** How often a finished backup asks whether the catalog lists its last commits (ms). */
+const CATALOG_POLL_MS = 200;
 
 /** Summary of a finished backup. */
 export interface BackupSummary {
@@ -188,6 +191,7 @@ export class BackupJob {
       }
       if (req.exportMediaSet && setUuid !== undefined) await this.exportSet(drive, setUuid, ctx);
       else if (req.ejectMedia) await this.eject(drive, ctx);
+      await this.awaitCatalog(committed, ctx);
       failed = false;
       const summary: BackupSummary = { mediaSetUuid: setUuid!, tapes, snapshots: snapshotsWritten, bytes: totalBytes };
       ctx.log(`backup finished: ${snapshotsWritten} snapshot(s), ${formatBytes(totalBytes)} on ${tapes.length} tape(s) (${tapes.join(", ")}) of media set ${setUuid}`);
@@ -200,6 +204,36 @@ export class BackupJob {
     } finally {
       stopKeepAlive();
       await leases.release(lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits until the catalog lists every file this job committed (the agent's
+   * records travel on JetStream), so `media content` shows the backup once
+   * the task has ended. A catalog that lags longer than the member catalog
+   * wait is a warning, not a failure: the data is on tape.
+   */
+  private async awaitCatalog(committed: ReadonlyMap<string, number>, ctx: TaskContext): Promise<void> {
+    const port = this.deps.inventory;
+    if (port.catalogLastFile === undefined || committed.size === 0) return;
+    const deadline = Date.now() + (this.deps.memberCatalogWaitMs ?? DEFAULT_MEMBER_CATALOG_WAIT_MS);
+    for (const [mediaUuid, want] of committed) {
+      for (;;) {
+        let last: number | undefined;
+        try {
+          last = await port.catalogLastFile(mediaUuid);
+        } catch (err) {
+          ctx.warn(`the catalog does not answer (${(err as Error).message}): media content may not list this backup yet`);
+          return;
+        }
+        if (last !== undefined && last >= want) break;
+        if (Date.now() > deadline) {
+          ctx.warn(`the catalog lists media ${mediaUuid} up to file ${last ?? "none"}, not yet file ${want}: media content may not list this backup yet`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, CATALOG_POLL_MS));
+        ctx.signal.throwIfAborted();
+      }
     }
   }
 
