@@ -49,7 +49,7 @@ export {
   type MediaSetLabel,
   type ReadLabelsResult,
 } from "./labels.ts";
-export { ensureZstd, useZstdDecoder, zstdCompress, zstdDecoder, zstdDecompress, zstdFrameContentSize } from "./zstd.ts";
+export { ensureZstd, zstdCompress, zstdDecompress, zstdFrameContentSize } from "./zstd.ts";
 export {
   BLOB_HEADER_SIZE,
   BLOB_ZSTD_LEVEL,
