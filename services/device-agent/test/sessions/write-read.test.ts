@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Bus, createLogger } from "@tapefleet/common";
 import { Datastore, MANIFEST_BLOB_NAME, parseSnapshotPath, createSampleDatastore, decodeManifestBlob, ingestFiles, snapshotPath, verifyDatastore, type SnapshotRef } from "@tapefleet/datastore";
 import { GrpcError } from "@tapefleet/proto";
@@ -214,6 +216,34 @@ describe("tape write and read sessions over gRPC against the virtual library", (
       const ref = parseSnapshotPath(p.replace(/^ns\/prod\//, "ns/copy/ns/of-prod/"));
       expect((await target.listSnapshots(ref)).some((s) => s.time === ref.time && s.finished)).toBe(true);
     }
+  });
+
+  it("restores only the listed tape files (LOCATE to each) into a configured datastore folder that does not exist yet; a folder holding something else is refused", async () => {
+    const dst = await tmpDir("dstfiles");
+    dirs.push(dst);
+    const storePath = join(dst.path, "new-store");
+    await loadAndLabel(lib, "TS0002L9", { label: false });
+    const archives = allCommits.filter((c) => c.mediaUuid === mediaUuids[1] && c.kind === "snapshot-archive");
+    const pick = archives.at(-1)!;
+    const files: number[] = [];
+    const restored: string[] = [];
+    for await (const r of server.client.restoreFromTape({ drive: DRIVE, datastorePath: storePath, store: "files", owner: "root@pam", fileNumbers: [BigInt(pick.fileNumber)], snapshots: [pick.snapshot!] })) {
+      files.push(Number(r.progress!.fileNumber));
+      restored.push(...r.progress!.snapshots);
+    }
+    expect(files).toEqual([pick.fileNumber]);
+    expect(restored).toEqual([pick.snapshot]);
+    const created = new Datastore(storePath, "files");
+    const ref = parseSnapshotPath(pick.snapshot!);
+    expect((await created.listSnapshots(ref)).some((x) => x.time === ref.time && x.finished)).toBe(true);
+
+    const other = join(dst.path, "not-a-store");
+    await mkdir(other);
+    await writeFile(join(other, "notes.txt"), "not a datastore");
+    const err = await (async () => {
+      for await (const _ of server.client.restoreFromTape({ drive: DRIVE, datastorePath: other, store: "other", owner: "root@pam", fileNumbers: [BigInt(pick.fileNumber)] })) void _;
+    })().catch((e: unknown) => e);
+    expect(String((err as Error).message)).toContain("datastore_path");
   });
 
   it("streams one archive back as typed entries", async () => {
