@@ -68,12 +68,12 @@ beforeAll(async () => {
   });
   // The second replicas: same database, NATS subjects, queue and admin token file.
   const replicaEnv = { ...base, ...shared, TAPEFLEET_DATABASE_URL: stack.databaseUrl, TAPEFLEET_ADMIN_TOKEN_FILE: stack.adminTokenFile };
-  const spawnReplica = async (name: string, port: number): Promise<ServiceProcess> => {
+  const spawnReplica = async (name: string, port: number, own: Record<string, string> = {}): Promise<ServiceProcess> => {
     const svc = spawnService({
       name,
       main: join(REPO_ROOT, "services", name, "src", "main.ts"),
       cwd: REPO_ROOT,
-      env: { ...replicaEnv, TAPEFLEET_HTTP_PORT: String(port) },
+      env: { ...replicaEnv, ...own, TAPEFLEET_HTTP_PORT: String(port) },
       healthUrl: `http://127.0.0.1:${port}`,
       logFile: join(root, "var", "logs", `${name}-b.log`),
     });
@@ -81,7 +81,8 @@ beforeAll(async () => {
     await waitReady(svc, 120_000);
     return svc;
   };
-  [schedulerB, gatewayB] = await Promise.all([spawnReplica("scheduler", await freePort()), spawnReplica("api-gateway", await freePort())]);
+  // A node name of its own: a starting scheduler ends the tasks its node left running.
+  [schedulerB, gatewayB] = await Promise.all([spawnReplica("scheduler", await freePort(), { TAPEFLEET_NODE_NAME: "node-b" }), spawnReplica("api-gateway", await freePort())]);
   urlB = gatewayB.healthUrl;
 }, 180_000);
 
