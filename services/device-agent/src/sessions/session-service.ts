@@ -9,6 +9,7 @@ import { readArchive, restoreFromTape, scanTape } from "./read-session.ts";
 import { ScsiTape } from "./scsi-tape.ts";
 import type { SessionDrives } from "./session-drives.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
+import { MemberCatalogSpool } from "./member-catalog-spool.ts";
 import { runWriteSession, type MemberCatalog, type WriteSessionResult } from "./write-session.ts";
 
 type Impl = ServiceImpl<typeof DeviceAgentService>;
@@ -185,27 +186,33 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       const set = start.mediaSet;
       if (set === undefined || set.uuid === "") throw new SessionError("invalid-request", "media_set.uuid: required", { field: "media_set.uuid" });
       const known = new Set<string>();
-      const parts = new Map<string, { seqNr: number; pieces: Uint8Array[] }>();
-      for (;;) {
-        const n = await it.next();
-        if (n.done) throw new SessionError("invalid-request", "the request stream ended before begin", { field: "begin" });
-        const m = n.value.message;
-        if (m.case === "begin") break;
-        if (m.case === "knownDigests") {
-          for (const d of m.value.digests) {
-            if (d.length !== 32) throw new SessionError("invalid-request", `known_digests: a digest of ${d.length} bytes (must be 32)`, { field: "known_digests" });
-            known.add(Buffer.from(d).toString("hex"));
+      // Member catalogs go to files as they arrive; removed when the session ends.
+      const spool = new MemberCatalogSpool();
+      let members: MemberCatalog[];
+      let ds: Datastore;
+      try {
+        for (;;) {
+          const n = await it.next();
+          if (n.done) throw new SessionError("invalid-request", "the request stream ended before begin", { field: "begin" });
+          const m = n.value.message;
+          if (m.case === "begin") break;
+          if (m.case === "knownDigests") {
+            for (const d of m.value.digests) {
+              if (d.length !== 32) throw new SessionError("invalid-request", `known_digests: a digest of ${d.length} bytes (must be 32)`, { field: "known_digests" });
+              known.add(Buffer.from(d).toString("hex"));
+            }
+          } else if (m.case === "memberCatalog") {
+            await spool.add(m.value.mediaUuid, m.value.seqNr, m.value.data);
+          } else {
+            throw new SessionError("invalid-request", `unexpected ${String(m.case)} message before begin`, { field: "message" });
           }
-        } else if (m.case === "memberCatalog") {
-          const p = parts.get(m.value.mediaUuid) ?? { seqNr: m.value.seqNr, pieces: [] };
-          p.pieces.push(m.value.data);
-          parts.set(m.value.mediaUuid, p);
-        } else {
-          throw new SessionError("invalid-request", `unexpected ${String(m.case)} message before begin`, { field: "message" });
         }
+        members = await spool.members();
+        ds = await openStore(start.datastorePath, start.store, "datastore_path");
+      } catch (err) {
+        await spool.dispose();
+        throw err;
       }
-      const members: MemberCatalog[] = [...parts].map(([mediaUuid, p]) => ({ mediaUuid, seqNr: p.seqNr, bytes: new Uint8Array(Buffer.concat(p.pieces)) }));
-      const ds = await openStore(start.datastorePath, start.store, "datastore_path");
       const out = new Channel<WriteOut>();
       const abort = new AbortController();
       ctx.signal.addEventListener("abort", () => abort.abort(), { once: true });
@@ -259,10 +266,14 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
       );
       run.then(
         (r) => {
+          void spool.dispose();
           out.push(endMessage(r));
           out.close();
         },
-        (err) => out.close(toSessionError(err)),
+        (err) => {
+          void spool.dispose();
+          out.close(toSessionError(err));
+        },
       );
       yield* out.drain();
     },

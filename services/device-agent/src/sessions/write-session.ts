@@ -12,6 +12,7 @@ import {
 import { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
 import type { CommitRecord } from "./commit-record.ts";
 import { clearDriveKey, SessionKey, type KeyReleaseFor, type TapeKeySource } from "./drive-encryption.ts";
+import { memberCatalogBytes, memberCatalogPieces, memberCatalogSize, memberCatalogSnapshots } from "./member-catalog-spool.ts";
 import { scanTape } from "./read-session.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
@@ -26,8 +27,10 @@ export const DEFAULT_COMMIT_BYTES = 1024 * 1024 * 1024;
 export interface MemberCatalog {
   mediaUuid: string;
   seqNr: number;
-  /** The member's media catalog (`.log` bytes). */
-  bytes: Uint8Array;
+  /** The member's media catalog (`.log` bytes) in memory, or … */
+  bytes?: Uint8Array;
+  /** … in a file (spooled by the session service as the pieces arrived: memory stays bounded). */
+  file?: { path: string; size: number };
 }
 
 export interface WriteSessionOptions {
@@ -166,7 +169,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       if (current.encryptionKeyFingerprint !== undefined) await sessionKey.load(current.encryptionKeyFingerprint, base.mediaSetUuid);
       const own = members.find((m) => m.mediaUuid === mediaUuid);
       catalog = own
-        ? MediaCatalog.load(own.bytes, { mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr, requireMediaSetLabel: true })
+        ? MediaCatalog.load(await memberCatalogBytes(own), { mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: set.seqNr, requireMediaSetLabel: true })
         : MediaCatalog.load((await scanTape(tape)).catalog, { mediaUuid });
       const end = await tape.moveToEndOfData();
       if (end.fileNumber < 2) throw new SessionError("position", `end of data is at file ${end.fileNumber}: the set label is missing`);
@@ -212,7 +215,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     if (!inSet && set.seqNr > 0) {
       // A tape joining a set carries the catalogs of the members before it. @see reference §4.3
       for (const m of [...members].filter((m) => m.seqNr < set.seqNr).sort((a, b) => a.seqNr - b.seqNr)) {
-        const out = await writer.writeCatalogArchive({ uuid: m.mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: m.seqNr }, m.bytes, { size: m.bytes.length });
+        const out = await writer.writeCatalogArchive({ uuid: m.mediaUuid, mediaSetUuid: base.mediaSetUuid, seqNr: m.seqNr }, memberCatalogPieces(m), { size: memberCatalogSize(m) });
         bytesWritten += out.bytesWritten;
         if (out.kind === "incomplete") throw new SessionError("archive-too-large", `catalog of member ${m.seqNr} does not fit on a fresh tape`);
         pending.push({ ...base, fileNumber: out.fileNumber!, archiveUuid: formatUuid(out.uuid), kind: "catalog-archive", store: "", snapshot: m.mediaUuid, chunkDigests: [] });
@@ -220,7 +223,10 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
       await commit();
     }
 
-    const inMediaSet = (path: string) => catalog.snapshotFile(store, path) !== undefined || members.some((m) => m.mediaUuid !== mediaUuid && memberHasSnapshot(m, store, path));
+    // Snapshots of this store the other members hold (only their `S` entries are kept, not their chunk index).
+    const memberSnapshots = new Set<string>();
+    for (const m of members) if (m.mediaUuid !== mediaUuid) for (const p of await memberCatalogSnapshots(m, store)) memberSnapshots.add(p);
+    const inMediaSet = (path: string) => catalog.snapshotFile(store, path) !== undefined || memberSnapshots.has(path);
     let status: WriteSessionResult["status"] = "complete";
     let rewriteSnapshot: string | undefined;
     let remaining: string[] = [];
@@ -345,16 +351,6 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     await sessionKey.end(true);
     throw toSessionError(err);
   }
-}
-
-const memberIndex = new WeakMap<Uint8Array, MediaCatalog>();
-function memberHasSnapshot(m: MemberCatalog, store: string, path: string): boolean {
-  let c = memberIndex.get(m.bytes);
-  if (c === undefined) {
-    c = MediaCatalog.load(m.bytes, { mediaUuid: m.mediaUuid });
-    memberIndex.set(m.bytes, c);
-  }
-  return c.snapshotFile(store, path) !== undefined;
 }
 
 async function* newDigests(ds: Datastore, ref: SnapshotRef, known: Set<string>): AsyncGenerator<string> {
