@@ -1,6 +1,7 @@
 /**
  * @tapefleet/web-ui: the browser app's DOM-free parts (form specs and bodies,
- * error reading, schedule previews). The gateway serves the built app
+ * error reading, schedule previews, task progress, restore and key form
+ * bodies). The gateway serves the built app
  * (`dist/`) at `/`.
  */
 export { type ApiProblem, networkProblem, splitFieldErrors, toApiProblem } from "./api-problem.ts";
@@ -21,3 +22,18 @@ export {
   updateBody,
 } from "./config-forms.ts";
 export { ALLOCATION_KEYWORDS, PREVIEW_RUNS, type SchedulePreview, formatDuration, formatRun, formatTimestamp, previewSchedule } from "./schedule-preview.ts";
+export { type ProgressLogLine, type TaskProgress, describeProgress, formatBytes, formatEta, formatRate, latestProgress, progressOf } from "./task-progress.ts";
+export {
+  type MediaContentRow,
+  type MediaSetEntry,
+  type NamespaceMapping,
+  type NeededTape,
+  type RestoreChoices,
+  formatNamespaceMapping,
+  neededTapes,
+  offlineTapes,
+  restoreBody,
+  snapshotSpec,
+  sourceStores,
+} from "./restore-wizard.ts";
+export { type KeyFormResult, REPEAT_FIELD, keyCreateBody, keyImportBody, keyUpdateBody } from "./key-forms.ts";
