@@ -212,6 +212,8 @@ export interface WriteSessionOutcome {
   bytesWritten: number;
   /** Highest tape file number committed in the session (none committed: undefined). */
   lastCommittedFile?: number;
+  /** The catalog archive of the tape was written at its end (false: none, e.g. the tape filled up first). */
+  catalogWritten?: boolean;
 }
 
 /** Progress of a write session (after each archive). */
@@ -583,6 +585,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
               remaining,
               bytesWritten: Number(e.bytesWritten),
               ...(lastCommittedFile !== undefined ? { lastCommittedFile } : {}),
+              catalogWritten: e.catalogWritten,
             };
           }
           default:

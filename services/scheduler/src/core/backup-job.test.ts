@@ -212,4 +212,33 @@ describe("backup job", () => {
     expect(w.leaseLog.at(-1)).toBe("-media:01");
     expect(w.leaseLog).toContain("-drive:d1");
   });
+
+  it("a tape filled by its last snapshot before its catalog archive: the catalog goes to the next tape of the set (PBS §4.3)", async () => {
+    const w = world({ tapes: 3, capacity: 9, snapshots: 2 });
+    const sessions: Array<{ seqNr: number; snapshots: string[] }> = [];
+    (w.deps.agent as { writeSession: unknown }).writeSession = async (_h: unknown, input: WriteSessionInput): Promise<WriteSessionOutcome> => {
+      sessions.push({ seqNr: input.mediaSet.seqNr, snapshots: input.snapshots });
+      const first = sessions.length === 1;
+      return {
+        status: first ? "tape-full" : "complete",
+        mediaUuid: "",
+        labelText: "",
+        committed: input.snapshots.length,
+        snapshotsWritten: input.snapshots,
+        remaining: [],
+        bytesWritten: 1000,
+        catalogWritten: !first,
+      };
+    };
+    const c = ctx();
+    const s = await new BackupJob(w.deps).run(REQ, c);
+    expect(sessions).toEqual([
+      { seqNr: 0, snapshots: ["store1:vm/100/2024-01-01T00:00:00Z", "store1:vm/101/2024-01-01T00:00:00Z"] },
+      { seqNr: 1, snapshots: [] },
+    ]);
+    expect(s.tapes).toEqual(["TAPE01L9", "TAPE02L9"]);
+    expect(s.snapshots).toBe(2);
+    expect(c.lines).toContain("media 'TAPE01L9' is full after 1000 B: its catalog goes to the next tape of the set");
+    expect(w.events.filter((e) => e.startsWith("full "))).toEqual(["full 1"]);
+  });
 });

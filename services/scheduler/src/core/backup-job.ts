@@ -141,7 +141,9 @@ export class BackupJob {
       let snapshotsWritten = 0;
       /** Highest file committed per tape in this job: the catalog must list it before that tape's catalog is taken. */
       const committed = new Map<string, number>();
-      while (remaining.length > 0 || setUuid === undefined) {
+      /** The last snapshot filled the tape before its catalog archive: the catalog goes to the next tape (PBS §4.3). */
+      let catalogPending = false;
+      while (remaining.length > 0 || setUuid === undefined || catalogPending) {
         checkLease();
         const alloc = await this.allocate(req, drive, setUuid, exclude, ctx);
         setUuid = alloc.setLabel.uuid;
@@ -182,7 +184,12 @@ export class BackupJob {
           remaining = [];
           break;
         }
-        ctx.log(`media '${label}' is full after ${formatBytes(out.bytesWritten)}: ${out.remaining.length} snapshot(s) go to the next tape`);
+        catalogPending = out.remaining.length === 0 && out.catalogWritten === false;
+        ctx.log(
+          catalogPending
+            ? `media '${label}' is full after ${formatBytes(out.bytesWritten)}: its catalog goes to the next tape of the set`
+            : `media '${label}' is full after ${formatBytes(out.bytesWritten)}: ${out.remaining.length} snapshot(s) go to the next tape`,
+        );
         await inventory.markFull(alloc.medium.uuid);
         remaining = out.remaining;
         exclude = [...exclude, alloc.medium.uuid];
