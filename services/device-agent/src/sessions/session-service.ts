@@ -280,7 +280,7 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
 
     async *readTapeFile(req, ctx) {
       const ch = new Channel<ReadOut>();
-      const run = withDrive(req.drive, `ReadTapeFile (request ${ctx.requestId})`, async (tape) => {
+      const streamArchive = async (tape: ScsiTape) => {
         for await (const e of readArchive(tape, Number(req.fileNumber), { verifyDigests: req.verifyDigests })) {
           if (ctx.signal.aborted || ch.closed) throw new SessionError("cancelled", "read cancelled by the caller");
           switch (e.kind) {
@@ -310,6 +310,21 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
               await ch.send({ message: { case: "end", value: { hasEndMarker: e.hasEndMarker, incomplete: e.incomplete, bytesRead: BigInt(e.bytes) } } });
               break;
           }
+        }
+      };
+      const run = withDrive(req.drive, `ReadTapeFile (request ${ctx.requestId})`, async (tape) => {
+        // Named by a job: the key of an encrypted set is loaded first (and cleared at the end).
+        const key = req.job === "" ? undefined : new SessionKey(tape, options.keys, { job: req.job, drive: req.driveName });
+        let failed = true;
+        try {
+          if (key) {
+            await tape.waitReady();
+            await key.loadForLabels();
+          }
+          await streamArchive(tape);
+          failed = false;
+        } finally {
+          await key?.end(failed);
         }
       });
       run.then(() => ch.close(), (err) => ch.close(toSessionError(err)));
@@ -352,7 +367,22 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
     },
 
     async *scanTape(req, ctx) {
-      const result = await withDrive(req.drive, `ScanTape (request ${ctx.requestId})`, (tape) => scanTape(tape));
+      const result = await withDrive(req.drive, `ScanTape (request ${ctx.requestId})`, async (tape) => {
+        // Named by a job: the key of an encrypted set is loaded first (and cleared at the end).
+        const key = req.job === "" ? undefined : new SessionKey(tape, options.keys, { job: req.job, drive: req.driveName });
+        let failed = true;
+        try {
+          if (key) {
+            await tape.waitReady();
+            await key.loadForLabels();
+          }
+          const r = await scanTape(tape);
+          failed = false;
+          return r;
+        } finally {
+          await key?.end(failed);
+        }
+      });
       for (const r of result.records) yield { message: { case: "archive", value: commitToProto(r) } };
       yield {
         message: {

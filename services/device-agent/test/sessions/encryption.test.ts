@@ -113,6 +113,29 @@ describe("encrypted media sets on the virtual library", () => {
     expect((await tape().device.encryptionStatus()).state).toBe("off");
   });
 
+  it("a scan and a tape file read named by a job load the key too; without a job the drive refuses the data", async () => {
+    const impl = sessionServiceImpl({ drives: virtualLibraryDrives(lib), keys: memoryKeys(new Map([[fingerprint, rawKey]]), released), readyPollMs: 10 });
+    const archives: string[] = [];
+    for await (const m of impl.scanTape({ drive: DRIVE, job: "UPID:catalog", driveName: "d1" } as never, ctx())) {
+      const msg = (m as { message: { case: string; value: { kind?: number; mediaSetUuid?: string } } }).message;
+      if (msg.case === "archive") archives.push(String(msg.value.kind));
+      else expect(msg.value.mediaSetUuid).toBe(set.uuid);
+    }
+    expect(archives.length).toBeGreaterThan(snapshots.length);
+    expect(released.at(-1)).toEqual({ fingerprint, job: "UPID:catalog", drive: "d1" });
+    const headers: unknown[] = [];
+    for await (const m of impl.readTapeFile({ drive: DRIVE, fileNumber: 2n, verifyDigests: true, job: "UPID:read", driveName: "d1" } as never, ctx())) {
+      const msg = (m as { message: { case: string; value: unknown } }).message;
+      if (msg.case === "header") headers.push(msg.value);
+    }
+    expect(headers.length).toBe(1);
+    expect((await tape().device.encryptionStatus()).state).toBe("off");
+    const unkeyed = async () => {
+      for await (const _ of impl.scanTape({ drive: DRIVE, job: "", driveName: "" } as never, ctx())) void _;
+    };
+    await expect(unkeyed()).rejects.toThrow(/decrypt/i);
+  });
+
   it("without the key in the key vault the restore fails with 'key FP needed' and restores nothing", async () => {
     const target = await tmpDir("target-enc2");
     dirs.push(target);
