@@ -1,9 +1,11 @@
 #!/bin/sh
 # Writes the secrets a tapefleet deployment reads, with fresh random values.
 #
-#   make-secrets.sh compose [DIR]               DIR/.env (PostgreSQL password) and
-#                                               DIR/secrets/master-key; DIR defaults
-#                                               to the folder of compose.yaml
+#   make-secrets.sh compose [DIR]               DIR/.env (PostgreSQL and Redis
+#                                               passwords), DIR/secrets/master-key, and
+#                                               DIR/secrets/{ca,device-agent,scheduler}.*
+#                                               (mutual TLS of the agent's gRPC); DIR
+#                                               defaults to the folder of compose.yaml
 #   make-secrets.sh k8s DIR [--placeholders]    the files the overlay's secretGenerator
 #                                               reads (database.env: a PostgreSQL role and
 #                                               URL per service; redis.env; nats.env: a NATS
@@ -72,13 +74,42 @@ case "$mode" in
   compose)
     dir="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
     mkdir -p "$dir/secrets"
-    printf 'TAPEFLEET_POSTGRES_PASSWORD=%s\n' "$(random_password)" | write "$dir/.env" 0600
+    printf 'TAPEFLEET_POSTGRES_PASSWORD=%s\nTAPEFLEET_REDIS_PASSWORD=%s\n' "$(random_password)" "$(random_password)" | write "$dir/.env" 0600
+    # An .env of an earlier version: add the Redis password it lacks.
+    if ! grep -q '^TAPEFLEET_REDIS_PASSWORD=' "$dir/.env"; then
+      printf 'TAPEFLEET_REDIS_PASSWORD=%s\n' "$(random_password)" >> "$dir/.env"
+      echo "added    TAPEFLEET_REDIS_PASSWORD to $dir/.env"
+    fi
     random_master_key | write "$dir/secrets/master-key" 0400
-    # The keyvault runs as uid 10001 and reads the file through a bind mount.
+    # Mutual TLS between the scheduler and the device agent: a private CA, the agent's
+    # server certificate for its compose name, the scheduler's client certificate.
+    command -v openssl > /dev/null || { echo "make-secrets.sh: openssl is needed for the certificates (apt-get install openssl)" >&2; exit 1; }
+    if [ ! -e "$dir/secrets/ca.crt" ] || [ ! -e "$dir/secrets/ca.key" ]; then
+      (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+        -subj "/CN=tapefleet CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$dir/secrets/ca.key" -out "$dir/secrets/ca.crt" 2> /dev/null)
+      chmod 0644 "$dir/secrets/ca.crt"
+      echo "wrote    $dir/secrets/ca.crt, $dir/secrets/ca.key (the private CA of the services)"
+    fi
+    for spec in "device-agent serverAuth DNS:device-agent" "scheduler clientAuth DNS:scheduler"; do
+      set -- $spec
+      if [ -e "$dir/secrets/$1.crt" ] && [ -e "$dir/secrets/$1.key" ]; then
+        echo "kept     $dir/secrets/$1.crt, $dir/secrets/$1.key (exist)"
+        continue
+      fi
+      ext="$(mktemp)"
+      printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=%s\n' "$2" "$3" > "$ext"
+      (umask 077 && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" -keyout "$dir/secrets/$1.key" 2> /dev/null |
+        openssl x509 -req -CA "$dir/secrets/ca.crt" -CAkey "$dir/secrets/ca.key" -CAcreateserial -days 365 -extfile "$ext" -out "$dir/secrets/$1.crt" 2> /dev/null)
+      rm -f "$ext" "$dir/secrets/ca.srl"
+      chmod 0644 "$dir/secrets/$1.crt"
+      echo "wrote    $dir/secrets/$1.crt, $dir/secrets/$1.key ($3)"
+    done
+    # The services run as uid 10001 and read the files through bind mounts.
     if [ "$(id -u)" = 0 ]; then
-      chown 10001:10001 "$dir/secrets/master-key"
+      chown 10001:10001 "$dir/secrets/master-key" "$dir/secrets/device-agent.key" "$dir/secrets/scheduler.key"
     else
-      echo "note     run as root, or: sudo chown 10001:10001 $dir/secrets/master-key" >&2
+      echo "note     run as root, or: sudo chown 10001:10001 $dir/secrets/master-key $dir/secrets/device-agent.key $dir/secrets/scheduler.key" >&2
     fi
     ;;
   k8s)

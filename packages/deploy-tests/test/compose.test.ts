@@ -13,6 +13,9 @@ import { SERVICE_CONFIG, SERVICES, unknownVariables, type ServiceName } from "./
 
 const COMPOSE_FILE = join(DEPLOY_DIR, "compose.yaml");
 const PASSWORD = "compose-test-password";
+const REDIS_PASSWORD = "compose-test-redis-password";
+/** What deploy/.env holds (make-secrets.sh compose). */
+const DOT_ENV = { TAPEFLEET_POSTGRES_PASSWORD: PASSWORD, TAPEFLEET_REDIS_PASSWORD: REDIS_PASSWORD };
 
 interface ComposeService {
   image?: string;
@@ -66,7 +69,7 @@ let model: ComposeModel;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "tf-compose-"));
   await ensureTool("docker-compose");
-  model = parseModel(await composeConfig(undefined, { TAPEFLEET_POSTGRES_PASSWORD: PASSWORD }));
+  model = parseModel(await composeConfig(undefined, DOT_ENV));
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -174,10 +177,40 @@ describe("compose.yaml", () => {
     expect(model.services["device-agent"]!.environment?.["TAPEFLEET_DATABASE_URL"]).toBeUndefined();
   });
 
-  it("refuses to render without the PostgreSQL password, naming the variable", async () => {
-    const r = await composeConfig(undefined, {});
+  it("refuses to render without the PostgreSQL or the Redis password, naming the variable", async () => {
+    const r = await composeConfig(undefined, { TAPEFLEET_REDIS_PASSWORD: REDIS_PASSWORD });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("TAPEFLEET_POSTGRES_PASSWORD");
+    const noRedis = await composeConfig(undefined, { TAPEFLEET_POSTGRES_PASSWORD: PASSWORD });
+    expect(noRedis.code).not.toBe(0);
+    expect(noRedis.stderr).toContain("TAPEFLEET_REDIS_PASSWORD");
+  });
+
+  it("requires the Redis password and mutual TLS between the scheduler and the device agent", () => {
+    const redis = model.services["redis"]!;
+    expect(redis.command!.join(" ")).toContain(`--requirepass ${REDIS_PASSWORD}`);
+    // The health check authenticates (redis-cli reads REDISCLI_AUTH).
+    expect(redis.environment?.["REDISCLI_AUTH"]).toBe(REDIS_PASSWORD);
+    const scheduler = model.services["scheduler"]!;
+    expect(new URL(scheduler.environment!["TAPEFLEET_REDIS_URL"]!).password).toBe(REDIS_PASSWORD);
+    const agent = model.services["device-agent"]!;
+    expect(agent.environment?.["TAPEFLEET_GRPC_INSECURE"]).toBeUndefined();
+    // Each TLS file is a secret of the container that reads it, from deploy/secrets/.
+    const secretFile = (svc: ComposeService, path: string | null | undefined) => {
+      const name = /^\/run\/secrets\/(.+)$/.exec(path ?? "")?.[1];
+      expect(name, path ?? "unset").toBeDefined();
+      expect(JSON.stringify(svc.secrets), name).toContain(`"${name}"`);
+      return model.secrets?.[name!]?.file;
+    };
+    const at = (f: string) => join(DEPLOY_DIR, "secrets", f);
+    expect(secretFile(agent, agent.environment?.["TAPEFLEET_GRPC_TLS_CERT"])).toBe(at("device-agent.crt"));
+    expect(secretFile(agent, agent.environment?.["TAPEFLEET_GRPC_TLS_KEY"])).toBe(at("device-agent.key"));
+    expect(secretFile(agent, agent.environment?.["TAPEFLEET_GRPC_TLS_CA"])).toBe(at("ca.crt"));
+    expect(secretFile(scheduler, scheduler.environment?.["TAPEFLEET_GRPC_TLS_CA"])).toBe(at("ca.crt"));
+    expect(secretFile(scheduler, scheduler.environment?.["TAPEFLEET_GRPC_TLS_CERT"])).toBe(at("scheduler.crt"));
+    expect(secretFile(scheduler, scheduler.environment?.["TAPEFLEET_GRPC_TLS_KEY"])).toBe(at("scheduler.key"));
+    // The CA's key reaches no container.
+    expect(Object.values(model.secrets ?? {}).map((x) => x.file)).not.toContain(at("ca.key"));
   });
 
   it("stays valid with the commented real-hardware pass-through turned on, still without privileges", async () => {
@@ -193,7 +226,7 @@ describe("compose.yaml", () => {
       return m ? `${m[1]}${m[2]}` : l;
     });
     expect(enabled.join("\n")).not.toBe(text);
-    const hw = parseModel(await composeConfig(enabled.join("\n"), { TAPEFLEET_POSTGRES_PASSWORD: PASSWORD })).services["device-agent"]!;
+    const hw = parseModel(await composeConfig(enabled.join("\n"), DOT_ENV)).services["device-agent"]!;
     expect(hw.devices).toEqual(["/dev/sg3:/dev/sg3", "/dev/sg4:/dev/sg4", "/dev/sg5:/dev/sg5"]);
     expect(hw.group_add).toEqual(["6"]);
     expect(JSON.stringify(hw.volumes)).toContain("/dev/tape/by-id");

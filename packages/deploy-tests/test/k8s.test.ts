@@ -12,7 +12,7 @@
  * of the built result (see `mode` below).
  */
 import { X509Certificate } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -627,12 +627,26 @@ describe("secrets", () => {
     expect(readFileSync(join(a, "master-key"), "utf8").trim()).toBe(key);
   });
 
-  it("for compose: a PostgreSQL password in .env and a master key file", async () => {
+  it("for compose: PostgreSQL and Redis passwords in .env, a master key file, the agent's mutual TLS certificates", async () => {
     const dir = join(scratch, "compose");
     await runToolOk("sh", [MAKE_SECRETS, "compose", dir]);
-    expect(readFileSync(join(dir, ".env"), "utf8")).toMatch(/^TAPEFLEET_POSTGRES_PASSWORD=[A-Za-z0-9_-]{32}\n$/);
+    expect(readFileSync(join(dir, ".env"), "utf8")).toMatch(/^TAPEFLEET_POSTGRES_PASSWORD=[A-Za-z0-9_-]{32}\nTAPEFLEET_REDIS_PASSWORD=[A-Za-z0-9_-]{32}\n$/);
     expect(Buffer.from(readFileSync(join(dir, "secrets/master-key"), "utf8"), "base64").length).toBe(32);
     expect(statSync(join(dir, "secrets/master-key")).mode & 0o777).toBe(0o400);
+    const ca = new X509Certificate(readFileSync(join(dir, "secrets/ca.crt")));
+    for (const [name, san] of [
+      ["device-agent", "DNS:device-agent"],
+      ["scheduler", "DNS:scheduler"],
+    ] as const) {
+      const c = new X509Certificate(readFileSync(join(dir, `secrets/${name}.crt`)));
+      expect(c.verify(ca.publicKey), name).toBe(true);
+      expect(c.subjectAltName, name).toBe(san);
+      expect(statSync(join(dir, `secrets/${name}.key`)).mode & 0o077, name).toBe(0);
+    }
+    // An .env of an earlier version gets the Redis password it lacks; what it has stays.
+    writeFileSync(join(dir, ".env"), "TAPEFLEET_POSTGRES_PASSWORD=kept\n");
+    await runToolOk("sh", [MAKE_SECRETS, "compose", dir]);
+    expect(readFileSync(join(dir, ".env"), "utf8")).toMatch(/^TAPEFLEET_POSTGRES_PASSWORD=kept\nTAPEFLEET_REDIS_PASSWORD=[A-Za-z0-9_-]{32}\n$/);
   });
 
   it("refuses a call it does not understand", async () => {
