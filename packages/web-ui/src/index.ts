@@ -29,6 +29,7 @@ export {
   type NamespaceMapping,
   type NeededTape,
   type RestoreChoices,
+  type TapeNeed,
   formatNamespaceMapping,
   neededTapes,
   offlineTapes,

@@ -66,9 +66,22 @@ describe("tapes the restore reads", () => {
   it("every member in seq nr order, located from the media list, with the chosen snapshots each holds", () => {
     const tapes = neededTapes(set, content, ["store1:ns/a/ct/200/2026-01-01T00:00:00Z"], [{ uuid: "u2", location: "vault-offsite", status: "full" }]);
     expect(tapes).toEqual([
-      { seqNr: 0, uuid: "u1", labelText: "TF1001L9", location: "online-lib1", status: "full", holds: [] },
-      { seqNr: 1, uuid: "u2", labelText: "TF1002L9", location: "vault-offsite", status: "full", holds: ["store1:ns/a/ct/200/2026-01-01T00:00:00Z"] },
+      { seqNr: 0, uuid: "u1", labelText: "TF1001L9", location: "online-lib1", status: "full", holds: [], need: "chunks" },
+      { seqNr: 1, uuid: "u2", labelText: "TF1002L9", location: "vault-offsite", status: "full", holds: ["store1:ns/a/ct/200/2026-01-01T00:00:00Z"], need: "snapshots" },
     ]);
     expect(offlineTapes(tapes).map((t) => t.labelText)).toEqual(["TF1002L9"]);
+  });
+
+  it("tapes after the last one holding a chosen snapshot are not read; a whole set reads every tape", () => {
+    const first = neededTapes(set, content, ["store1:vm/100/2026-01-01T00:00:00Z"], []);
+    expect(first.map((t) => [t.labelText, t.need])).toEqual([
+      ["TF1001L9", "snapshots"],
+      ["TF1002L9", "none"],
+    ]);
+    // TF1002L9 is offline but not read: nothing to bring in.
+    expect(offlineTapes(first)).toEqual([]);
+    const whole = neededTapes(set, content, [], []);
+    expect(whole.map((t) => t.need)).toEqual(["whole", "whole"]);
+    expect(offlineTapes(whole).map((t) => t.labelText)).toEqual(["TF1002L9"]);
   });
 });

@@ -88,6 +88,14 @@ export function sourceStores(content: readonly MediaContentRow[], snapshots: rea
   return [...new Set(stores)].sort();
 }
 
+/**
+ * Why the restore reads a tape: all of it (a whole set), the chosen
+ * snapshots' archives (and chunks), perhaps chunks of them (an earlier tape:
+ * chunks already in the set are not written again, so a snapshot's chunks may
+ * sit on any tape before its own), or not at all (a later tape).
+ */
+export type TapeNeed = "whole" | "snapshots" | "chunks" | "none";
+
 /** A tape of the set as the wizard lists it. */
 export interface NeededTape {
   seqNr: number;
@@ -98,13 +106,14 @@ export interface NeededTape {
   status: string;
   /** Chosen snapshots (`store:snapshot`) whose snapshot archive is on this tape. */
   holds: string[];
+  need: TapeNeed;
 }
 
 /**
- * The tapes of the media set a restore reads, in seq nr order, with their
- * current location from the media list, and which chosen snapshots each holds.
- * The restore job reads the set's tapes in order (chunks of a snapshot may sit
- * on earlier tapes of the set), so every member is listed.
+ * The tapes of the media set in seq nr order, with their current location
+ * from the media list, which chosen snapshots each holds and whether the
+ * restore reads it. @see reference §12.3 (the catalog's restore plan reads
+ * only the tapes holding the snapshots and the chunks they need)
  */
 export function neededTapes(
   set: MediaSetEntry,
@@ -114,16 +123,18 @@ export function neededTapes(
 ): NeededTape[] {
   const chosen = new Set(snapshots);
   const byUuid = new Map(media.map((m) => [m.uuid, m]));
-  return [...set.members]
+  const tapes = [...set.members]
     .sort((a, b) => a["seq-nr"] - b["seq-nr"])
     .map((m) => {
       const inv = byUuid.get(m.uuid);
       const holds = content.filter((r) => r.uuid === m.uuid && chosen.has(snapshotSpec(r))).map(snapshotSpec);
       return { seqNr: m["seq-nr"], uuid: m.uuid, labelText: m["label-text"], location: inv?.location ?? m.location, status: inv?.status ?? m.status, holds: [...new Set(holds)].sort() };
     });
+  const last = Math.max(-1, ...tapes.filter((t) => t.holds.length > 0).map((t) => t.seqNr));
+  return tapes.map((t): NeededTape => ({ ...t, need: snapshots.length === 0 ? "whole" : t.holds.length > 0 ? "snapshots" : t.seqNr < last ? "chunks" : "none" }));
 }
 
-/** Tapes that must be brought into a library before the restore can read them. */
+/** Tapes the restore may read that are not in a library (to be brought in before it starts). */
 export function offlineTapes(tapes: readonly NeededTape[]): NeededTape[] {
-  return tapes.filter((t) => !t.location.startsWith("online-"));
+  return tapes.filter((t) => t.need !== "none" && !t.location.startsWith("online-"));
 }

@@ -1,7 +1,7 @@
 import { ActionIcon, Alert, Anchor, Autocomplete, Badge, Button, Checkbox, Group, Loader, NumberInput, SegmentedControl, Select, Stack, Stepper, Table, Text, TextInput, Title } from "@mantine/core";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
-import { neededTapes, offlineTapes, restoreBody, snapshotSpec, sourceStores, type NamespaceMapping } from "../../src/restore-wizard.ts";
+import { neededTapes, offlineTapes, restoreBody, snapshotSpec, sourceStores, type NamespaceMapping, type TapeNeed } from "../../src/restore-wizard.ts";
 import { formatTimestamp } from "../../src/schedule-preview.ts";
 import { ApiError, listConfig, listMedia, listMediaSets, mediaContent, startRestore, type MediaContentRow, type MediaListEntry, type MediaSetEntry } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
@@ -10,6 +10,14 @@ import { MEDIA_ROUTE, RESTORE_ROUTE } from "./media.tsx";
 import { taskRoute } from "./tasks.tsx";
 
 export { RESTORE_ROUTE };
+
+/** How the tapes step shows whether the restore reads a tape. */
+const NEED: Record<TapeNeed, { label: string; color: string }> = {
+  whole: { label: "whole tape", color: "blue" },
+  snapshots: { label: "snapshots", color: "blue" },
+  chunks: { label: "chunks, if needed", color: "gray" },
+  none: { label: "not read", color: "gray" },
+};
 
 /** Which wizard step shows the message of an API field. */
 const STEP_OF_FIELD: Record<string, number> = { "media-set": 0, snapshots: 0, store: 1, namespaces: 1, drive: 1 };
@@ -251,7 +259,10 @@ export function RestoreWizard() {
 
         <Stepper.Step label="Tapes" description="Which, and where">
           <Stack gap="sm" mt="md">
-            <Text size="sm">The restore reads these tapes of media set <b>{set?.["media-set-name"]}</b>, in this order:</Text>
+            <Text size="sm">
+              Tapes of media set <b>{set?.["media-set-name"]}</b>, in the order the restore reads them. A snapshot&apos;s chunks may sit on any tape of the set
+              before the one holding the snapshot; the catalog&apos;s restore plan reads only the files needed.
+            </Text>
             <Table.ScrollContainer minWidth={560}>
               <Table striped verticalSpacing={4} aria-label="Tapes needed" data-testid="restore-tapes">
                 <Table.Thead>
@@ -260,6 +271,7 @@ export function RestoreWizard() {
                     <Table.Th>Tape</Table.Th>
                     <Table.Th>Where</Table.Th>
                     <Table.Th>Status</Table.Th>
+                    <Table.Th>Read</Table.Th>
                     <Table.Th>Holds</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
@@ -274,7 +286,12 @@ export function RestoreWizard() {
                         </Badge>
                       </Table.Td>
                       <Table.Td>{t.status}</Table.Td>
-                      <Table.Td style={{ fontSize: "var(--mantine-font-size-xs)" }}>{mode === "some" ? (t.holds.length > 0 ? t.holds.join(", ") : "chunks only, if any") : "whole tape"}</Table.Td>
+                      <Table.Td>
+                        <Badge variant="light" color={NEED[t.need].color} style={{ textTransform: "none" }}>
+                          {NEED[t.need].label}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td style={{ fontSize: "var(--mantine-font-size-xs)" }}>{t.holds.join(", ")}</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>

@@ -123,8 +123,15 @@ async function waitTask(upid: string, timeoutMs = 150_000): Promise<{ exitstatus
   }
 }
 
-async function shot(name: string): Promise<void> {
+/** A screenshot of the page: light, and also dark for the main views (`<name>-dark.png`). */
+async function shot(name: string, opts: { dark?: boolean } = {}): Promise<void> {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+  if (!opts.dark) return;
+  await page.emulateMedia({ colorScheme: "dark" });
+  await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("dark");
+  await page.screenshot({ path: join(OUT, `${name}-dark.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "light" });
+  await poll(() => page.locator("html").getAttribute("data-mantine-color-scheme")).toBe("light");
 }
 
 async function go(nav: string, heading = nav): Promise<void> {
@@ -249,7 +256,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     }
     const changer = page.locator('[data-changer="lib1"]');
     await changer.getByTestId("changer-status").waitFor();
-    await shot("library");
+    await shot("library", { dark: true });
     await changer.getByRole("button", { name: "Barcode label lib1" }).click();
     const form = dialog("Barcode label tapes of lib1");
     const pool = field(form, "Media pool");
@@ -337,7 +344,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     expect(await page.getByTestId("task-log").textContent()).toMatch(/TASK OK$/);
     expect(await page.getByRole("button", { name: "Stop" }).count()).toBe(0);
     await poll(() => page.getByTestId("progress-percent").textContent()).toMatch(/^\d+\.\d%/);
-    await shot("backup-task-done");
+    await shot("backup-task-done", { dark: true });
     await go("Dashboard");
     await poll(() => page.getByTestId("panel-jobs").textContent()).toContain("No job is running or queued.");
   });
@@ -355,7 +362,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     const rows = page.getByTestId("content").locator("tr[data-snapshot]");
     await poll(() => rows.count()).toBe(content.length);
     expect((await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-snapshot")))).sort()).toEqual(content.map((c) => `${c.store}:${c.snapshot}`).sort());
-    await shot("media-content");
+    await shot("media-content", { dark: true });
 
     // Per tape: the tape's own snapshots.
     const tape = content[0]!["label-text"];
@@ -377,7 +384,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await setRow.waitFor();
     expect(await setRow.textContent()).toContain(sets[0]!["media-set-name"]);
     expect(await setRow.textContent()).toContain("online-lib1");
-    await shot("media-sets");
+    await shot("media-sets", { dark: true });
     await setRow.getByRole("button", { name: "Content" }).click();
     await poll(() => rows.count()).toBe(content.length);
     expect(page.url()).toContain(`media-set-uuid=${mediaSetUuid}`);
@@ -394,7 +401,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await page.getByText("Chosen snapshots", { exact: true }).click();
     const snapshots = page.getByTestId("restore-snapshots");
     await snapshots.locator(`tr[data-snapshot="${spec}"]`).getByRole("checkbox").check();
-    await shot("restore-source");
+    await shot("restore-source", { dark: true });
     await page.getByRole("button", { name: "Next" }).click();
 
     const target = page.getByRole("combobox", { name: "Target datastore", exact: true });
@@ -409,8 +416,9 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await tapes.waitFor();
     expect(await tapes.locator("tr[data-tape]").first().textContent()).toContain("online-lib1");
     expect(await tapes.textContent()).toContain(spec);
+    expect(await tapes.locator("tr[data-tape]").first().textContent()).toContain("snapshots");
     expect(await page.getByTestId("tapes-online").textContent()).toBe("Every tape is online in a library.");
-    await shot("restore-tapes");
+    await shot("restore-tapes", { dark: true });
     await page.getByRole("button", { name: "Next" }).click();
 
     // A bad target datastore: the wizard goes back to the target step, the API's message under the field.
@@ -522,7 +530,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await form.getByRole("button", { name: "Import key" }).click();
     await form.waitFor({ state: "detached" });
     await row.waitFor();
-    await shot("keys");
+    await shot("keys", { dark: true });
   });
 
   it("moves a tape to a vault (a bad vault name shows the API's message) and destroys one", async () => {
@@ -543,7 +551,7 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await form.getByRole("button", { name: "Move" }).click();
     await form.waitFor({ state: "detached" });
     await poll(() => row.textContent()).toContain("vault-offsite");
-    await shot("media-inventory");
+    await shot("media-inventory", { dark: true });
 
     await row.getByRole("button", { name: `Destroy ${spare}` }).click();
     await dialog("Destroy medium").getByRole("button", { name: "Destroy" }).click();
