@@ -6,6 +6,13 @@ import { SessionError } from "./session-error.ts";
 export const READY_ATTEMPTS = 30;
 /** Pause between those retries. */
 export const READY_POLL_MS = 1000;
+/**
+ * Longest stretch of block reads and writes (ms) before the tape lets the event
+ * loop run. Against the in-process virtual library a command completes without
+ * waiting for I/O while its buffers have room, so a write session would copy
+ * many MiB in one macrotask and hold timers, gRPC and NATS back for as long.
+ */
+export const YIELD_AFTER_MS = 4;
 
 /**
  * A PBS tape over a SCSI drive: the `BlockSink`/`BlockSource` of
@@ -25,10 +32,21 @@ export class ScsiTape implements BlockSink, BlockSource {
   /** LOCATE vendor offset, calibrated on the first LOCATE (IBM and HP drives differ by one). */
   #locateOffset: number | undefined;
   #pollMs: number;
+  readonly #yieldAfterMs: number;
+  /** When the event loop last had a turn (as far as this tape knows). */
+  #lastYield = performance.now();
 
-  constructor(transport: ScsiTransport | ScsiDevice, options: { readyPollMs?: number } = {}) {
+  constructor(transport: ScsiTransport | ScsiDevice, options: { readyPollMs?: number; yieldAfterMs?: number } = {}) {
     this.device = transport instanceof ScsiDevice ? transport : new ScsiDevice(transport);
     this.#pollMs = options.readyPollMs ?? READY_POLL_MS;
+    this.#yieldAfterMs = options.yieldAfterMs ?? YIELD_AFTER_MS;
+  }
+
+  /** Lets the event loop run once `yieldAfterMs` passed since it last did (see `YIELD_AFTER_MS`). */
+  async #letLoopRun(): Promise<void> {
+    if (performance.now() - this.#lastYield < this.#yieldAfterMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#lastYield = performance.now();
   }
 
   /** Tape file number of the current position (as tracked since the last positioning). */
@@ -60,6 +78,7 @@ export class ScsiTape implements BlockSink, BlockSource {
     try {
       const r = await this.device.writeBlock(block);
       this.#block++;
+      await this.#letLoopRun();
       return r;
     } catch (err) {
       throw this.#wrap(err, "WRITE(6)");
@@ -98,6 +117,7 @@ export class ScsiTape implements BlockSink, BlockSource {
       this.#file++;
       this.#block = 0;
     }
+    await this.#letLoopRun();
     return r;
   }
 

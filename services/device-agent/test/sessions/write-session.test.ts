@@ -178,6 +178,32 @@ describe("write sessions on a SCSI drive of the virtual library", () => {
 });
 
 describe("ScsiTape positioning", () => {
+  it("lets the event loop run between blocks once yieldAfterMs has passed, though the virtual drive answers without I/O", async () => {
+    const lib = await library([{ barcode: "TY0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB }]);
+    await loadAndLabel(lib, "TY0001L9", { label: false });
+    const turnsDuring = async (yieldAfterMs: number) => {
+      const tape = new ScsiTape(createVtlTransport(lib, DRIVE), { readyPollMs: 10, yieldAfterMs });
+      await tape.waitReady();
+      await tape.rewind();
+      let turns = 0;
+      const tick = () => {
+        turns++;
+        if (!done) setImmediate(tick);
+      };
+      let done = false;
+      setImmediate(tick);
+      // 4 blocks fit the drive's append buffer: no write waits for the disk
+      for (let b = 0; b < 4; b++) await tape.writeBlock(new Uint8Array(TAPE_BLOCK_SIZE));
+      await tape.readBlock().catch(() => undefined);
+      const seen = turns;
+      done = true;
+      return seen;
+    };
+    // never yielding: the writes run in one macrotask; yielding after every block: a turn per block
+    expect(await turnsDuring(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await turnsDuring(0)).toBeGreaterThanOrEqual(4);
+  });
+
   it("locates files, repairs a missing filemark at end of data, and names file and block of a medium error", async () => {
     const lib = await library([{ barcode: "TP0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 8 * MiB }]);
     await loadAndLabel(lib, "TP0001L9", { label: false });
