@@ -148,12 +148,24 @@ export interface DatastoreAgentPort {
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
   ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
   /** The files of the snapshot archive at tape file `fileNumber` of the loaded tape whose names `keep` accepts (the agent LOCATEs it). */
-  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal }): Promise<SnapshotArchiveFiles>;
+  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }): Promise<SnapshotArchiveFiles>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
   writeSession(h: AgentHost, input: WriteSessionInput, ctx?: { signal?: AbortSignal; onProgress?: (p: WriteProgressInfo) => void; onCommit?: () => void }): Promise<WriteSessionOutcome>;
   /** Read the whole loaded tape: every complete archive, in tape order. */
-  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void }): Promise<{ archives: ScannedArchive[]; skippedFiles: number[] }>;
+  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void; keyFor?: KeyFor }): Promise<{ archives: ScannedArchive[]; skippedFiles: number[] }>;
 }
+
+/**
+ * A read of an encrypted tape names the job (UPID) and the drive's configured
+ * name: the agent loads the set's key (released by the keyvault against this
+ * lease) before reading, and clears it after. @see services/device-agent/src/sessions/README.md
+ */
+export interface KeyFor {
+  job: string;
+  driveName: string;
+}
+
+const keyFields = (k: KeyFor | undefined) => ({ job: k?.job ?? "", driveName: k?.driveName ?? "" });
 
 /** A complete archive found on tape. */
 export interface ScannedArchive {
@@ -488,12 +500,12 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       return { files, chunksInserted, snapshots, bytesRead };
     });
   }
-  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal }) {
+  readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }) {
     return this.call(h, async (c) => {
       const out: SnapshotArchiveFiles = { store: "", snapshot: "", files: new Map() };
       const parts = new Map<string, Uint8Array[]>();
       let kind: ArchiveKind | undefined;
-      for await (const m of c.readTapeFile({ drive: req.drive, fileNumber: BigInt(req.fileNumber), verifyDigests: false }, ctx?.signal ? { signal: ctx.signal } : {})) {
+      for await (const m of c.readTapeFile({ drive: req.drive, fileNumber: BigInt(req.fileNumber), verifyDigests: false, ...keyFields(ctx?.keyFor) }, ctx?.signal ? { signal: ctx.signal } : {})) {
         const msg = m.message;
         if (msg.case === "header") {
           kind = msg.value.kind;
@@ -512,11 +524,11 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       return out;
     });
   }
-  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void }) {
+  scanTape(h: AgentHost, drive: string, ctx?: { signal?: AbortSignal; onArchive?: (a: ScannedArchive) => void; keyFor?: KeyFor }) {
     return this.call(h, async (c) => {
       const archives: ScannedArchive[] = [];
       let skippedFiles: number[] = [];
-      for await (const m of c.scanTape({ drive }, ctx?.signal ? { signal: ctx.signal } : {})) {
+      for await (const m of c.scanTape({ drive, ...keyFields(ctx?.keyFor) }, ctx?.signal ? { signal: ctx.signal } : {})) {
         if (m.message.case === "archive") {
           const a = m.message.value;
           const kind = a.kind === ArchiveKind.CHUNK ? "chunk-archive" : a.kind === ArchiveKind.SNAPSHOT ? "snapshot-archive" : "catalog-archive";
@@ -600,11 +612,11 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
    * catalog archive (its media catalog bytes); for any other file the read
    * stops after the header (`CatalogArchiveReadPort`).
    */
-  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal }): Promise<CatalogArchiveRead> {
+  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }): Promise<CatalogArchiveRead> {
     return this.call(h, async (c) => {
       const pieces: Uint8Array[] = [];
       let mediaUuid: string | undefined;
-      for await (const m of c.readTapeFile({ drive, fileNumber: BigInt(fileNumber), verifyDigests: false }, ctx?.signal ? { signal: ctx.signal } : {})) {
+      for await (const m of c.readTapeFile({ drive, fileNumber: BigInt(fileNumber), verifyDigests: false, ...keyFields(ctx?.keyFor) }, ctx?.signal ? { signal: ctx.signal } : {})) {
         const msg = m.message;
         if (msg.case === "header") {
           if (msg.value.kind !== ArchiveKind.CATALOG) return { kind: "other" as const, fileNumber };
@@ -638,6 +650,6 @@ export type CatalogArchiveRead =
 
 /** What the catalog job's fast path reads through an agent (PBS `fast_catalog_restore`, reference §5.5). */
 export interface CatalogArchiveReadPort {
-  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal }): Promise<CatalogArchiveRead>;
+  readCatalogArchive(h: AgentHost, drive: string, fileNumber: number, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }): Promise<CatalogArchiveRead>;
   endOfData(d: DeviceTarget, ctx?: CallCtx): Promise<{ fileNumber: number; missingFilemark: boolean }>;
 }

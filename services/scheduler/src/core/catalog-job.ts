@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { CATALOG_MAX_DIGESTS_PER_RECORD, type CatalogRecord, type CatalogStartRequest } from "@tapefleet/api-types";
 import { TapefleetError } from "@tapefleet/common";
 import { decodeCatalogRecord, MediaCatalog } from "@tapefleet/tape-format";
-import type { AgentPort, CatalogArchiveReadPort, DatastoreAgentPort, DeviceTarget, ScannedArchive } from "./agent-port.ts";
+import type { AgentPort, CatalogArchiveReadPort, DatastoreAgentPort, DeviceTarget, KeyFor, ScannedArchive } from "./agent-port.ts";
 import { pickDevice, type InventoryPort } from "./inventory-port.ts";
 import type { LeaseManager } from "./lease-manager.ts";
 import { withRetry } from "./retry-policy.ts";
@@ -166,13 +166,16 @@ export class CatalogJob {
         mediaSetCtime: label["media-set-ctime"] ?? label.ctime,
       };
       ctx.log(`media '${tape.labelText}' (media set ${tape.mediaSetUuid}, seq nr ${tape.seqNr})`);
+      // An encrypted set: the agent loads its key (released for this job and drive) for every read.
+      const keyFor = label["encryption-key-fingerprint"] !== undefined ? { job: ctx.upid, driveName: req.drive } : undefined;
+      if (keyFor) ctx.log(`media set encrypted with key ${label["encryption-key-fingerprint"]}`);
       const host = { hostId: target.hostId, grpcAddress: target.grpcAddress };
       const now = (this.deps.now ?? (() => new Date()))();
       const salt = req.force ? ctx.upid : undefined;
       const records: CatalogRecord[] = [];
       let own = false;
       if (!req.scan) {
-        const found = await this.fastPath(host, target, tape, ctx);
+        const found = await this.fastPath(host, target, tape, ctx, keyFor);
         for (const c of found) {
           let member: ScannedTape = tape;
           if (c.mediaUuid !== tape.mediaUuid) {
@@ -193,7 +196,7 @@ export class CatalogJob {
       }
       if (req.scan || !own) {
         ctx.log(`scan media '${tape.labelText}'`);
-        const scanned = await agent.scanTape(host, target.serial, { signal: ctx.signal, onArchive: (a) => ctx.log(`file ${a.fileNumber}: ${a.kind}${a.snapshot ? ` ${a.store}:${a.snapshot}` : a.digests.length > 0 ? ` ${a.digests.length} chunk(s)` : ""}`) });
+        const scanned = await agent.scanTape(host, target.serial, { signal: ctx.signal, ...(keyFor ? { keyFor } : {}), onArchive: (a) => ctx.log(`file ${a.fileNumber}: ${a.kind}${a.snapshot ? ` ${a.store}:${a.snapshot}` : a.digests.length > 0 ? ` ${a.digests.length} chunk(s)` : ""}`) });
         for (const f of scanned.skippedFiles) ctx.warn(`file ${f}: not a complete archive, skipped`);
         records.push(...recordsOfScan(tape, scanned.archives, now, salt));
       }
@@ -206,7 +209,7 @@ export class CatalogJob {
   }
 
   /** The media catalogs of this set in the catalog archives at the start and at the end of the tape (§5.5); the later one wins per member. */
-  private async fastPath(host: { hostId: string; grpcAddress: string }, target: DeviceTarget, tape: ScannedTape, ctx: TaskContext): Promise<FoundCatalog[]> {
+  private async fastPath(host: { hostId: string; grpcAddress: string }, target: DeviceTarget, tape: ScannedTape, ctx: TaskContext, keyFor?: KeyFor): Promise<FoundCatalog[]> {
     const agent = this.deps.agent;
     if (agent.readCatalogArchive === undefined || agent.endOfData === undefined) return [];
     const retry = { signal: ctx.signal, onRetry: (t: string) => ctx.log(t) };
@@ -215,7 +218,7 @@ export class CatalogJob {
     const lastFile = end.fileNumber - 1;
     const found = new Map<string, FoundCatalog>();
     const take = async (fileNumber: number): Promise<boolean> => {
-      const r = await withRetry(`read tape file ${fileNumber}`, () => agent.readCatalogArchive!(host, target.serial, fileNumber, { signal: ctx.signal }), retry);
+      const r = await withRetry(`read tape file ${fileNumber}`, () => agent.readCatalogArchive!(host, target.serial, fileNumber, { signal: ctx.signal, ...(keyFor ? { keyFor } : {}) }), retry);
       if (r.kind !== "catalog-archive") return false;
       if (!r.complete) {
         ctx.warn(`file ${fileNumber}: the catalog archive is incomplete, skipped`);

@@ -129,7 +129,7 @@ export class RestoreJob {
           checkLease();
           await this.load(cd, target, m.labelText, m.location, ctx);
         };
-        const steps = specs.length > 0 ? await this.planSelective(set.uuid, specs, wholeSetSteps(members), { host, drive: target, load: loadMember, checkLease }, ctx) : wholeSetSteps(members);
+        const steps = specs.length > 0 ? await this.planSelective(set.uuid, specs, wholeSetSteps(members), { host, drive: target, driveName, load: loadMember, checkLease }, ctx) : wholeSetSteps(members);
         for (const m of steps) {
           checkLease();
           await loadMember(m);
@@ -179,7 +179,7 @@ export class RestoreJob {
     mediaSetUuid: string,
     specs: string[],
     whole: RestoreStep[],
-    io: { host: AgentHost; drive: DeviceTarget; load: (step: RestoreStep) => Promise<void>; checkLease: () => void },
+    io: { host: AgentHost; drive: DeviceTarget; driveName: string; load: (step: RestoreStep) => Promise<void>; checkLease: () => void },
     ctx: TaskContext,
   ): Promise<RestoreStep[]> {
     const { catalog, agent } = this.deps;
@@ -205,7 +205,7 @@ export class RestoreJob {
         let archive: SnapshotArchiveFiles;
         let list: string[];
         try {
-          archive = await agent.readSnapshotArchive(io.host, { drive: io.drive.serial, fileNumber: f.fileNumber, keep: isIndexFile }, { signal: ctx.signal });
+          archive = await agent.readSnapshotArchive(io.host, { drive: io.drive.serial, fileNumber: f.fileNumber, keep: isIndexFile }, { signal: ctx.signal, keyFor: { job: ctx.upid, driveName: io.driveName } });
           list = indexDigests(archive.files);
         } catch (err) {
           // An encrypted set's archives are read only by the restore itself (it loads the key).
