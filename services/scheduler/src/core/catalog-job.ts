@@ -175,7 +175,14 @@ export class CatalogJob {
       const records: CatalogRecord[] = [];
       let own = false;
       if (!req.scan) {
-        const found = await this.fastPath(host, target, tape, ctx, keyFor);
+        let found: FoundCatalog[] = [];
+        try {
+          found = await this.fastPath(host, target, tape, ctx, keyFor);
+        } catch (err) {
+          // PBS: when the fast catalog restore fails, the tape is scanned (§13.7).
+          if (ctx.signal.aborted) throw err;
+          ctx.warn(`reading the catalog archives failed: ${(err as Error).message}`);
+        }
         for (const c of found) {
           let member: ScannedTape = tape;
           if (c.mediaUuid !== tape.mediaUuid) {
