@@ -126,6 +126,13 @@ function sample(text: string, name: string, labels = ""): number | undefined {
   return undefined;
 }
 
+/** A GET of the gateway's API with the admin token (for the checks after the flow, without a tapectl process each). */
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${stack.gatewayUrl}/api2/json${path}`, { headers: { authorization: `Bearer ${readFileSync(stack.adminTokenFile, "utf8").trim()}` } });
+  expect(res.status, path).toBe(200);
+  return ((await res.json()) as { data: T }).data;
+}
+
 async function scrape(service: string): Promise<string> {
   const svc = stack.services.find((s) => s.name === service);
   if (svc === undefined) throw new Error(`no service ${service}`);
@@ -233,7 +240,7 @@ describe("backup and restore through the stack with TLS and NATS credentials", (
       expect(text, s.name).toMatch(new RegExp(`^tapefleet_process_cpu_seconds_total\\{service="${s.name}",instance="[^"]+"\\} `, "m"));
       texts.set(s.name, text);
     }
-    const media = await json<{ "label-text": string; "bytes-used"?: number }[]>("media", "list");
+    const media = await api<{ "label-text": string; "bytes-used"?: number }[]>("/tape/media/list");
     const used = media.find((m) => m["label-text"] === "TF0001L9")?.["bytes-used"] ?? 0;
     expect(used).toBeGreaterThan(1024 ** 2);
     const agent = texts.get("device-agent")!;
@@ -250,9 +257,18 @@ describe("backup and restore through the stack with TLS and NATS credentials", (
       expect(sample(sched, "tapefleet_job_duration_seconds_count", `kind="${kind}",outcome="ok"`), kind).toBe(1);
       expect(sample(sched, "tapefleet_jobs_total", `kind="${kind}",outcome="failed"`), kind).toBeUndefined();
     }
-    const tasks = await json<{ upid: string; starttime: number; endtime?: number }[]>("task", "list");
+    const tasks = await api<{ upid: string; starttime: number; endtime?: number }[]>("/nodes/localhost/tasks");
     const backup = tasks.find((t) => t.upid === backupUpid)!;
     expect(sample(sched, "tapefleet_job_duration_seconds_sum", `kind="tape-backup-job",outcome="ok"`)).toBe(backup.endtime! - backup.starttime);
     expect(sample(sched, "tapefleet_queue_depth", `state="active"`)).toBe(0);
+    expect(sample(sched, "tapefleet_metrics_leader")).toBe(1);
+    // The inventory's tapes by status and location, the catalog's ingest of the backup's records.
+    const inventory = texts.get("inventory")!;
+    expect(sample(inventory, "tapefleet_media", 'location="online",pool="daily"')).toBe(2);
+    const catalog = texts.get("catalog")!;
+    expect(sample(catalog, "tapefleet_catalog_records_total", 'result="applied"')).toBeGreaterThanOrEqual(snapshots.length);
+    expect(sample(catalog, "tapefleet_catalog_ingest_lag_seconds")).toBe(0);
+    // The gateway counted the API calls tapectl made, by route.
+    expect(sample(texts.get("api-gateway")!, "tapefleet_http_requests_total", 'method="POST",route="/api2/json/tape/restore",status="200"')).toBe(1);
   });
 });
