@@ -5,7 +5,7 @@
  * PostgreSQL with the production indexes). Baseline: plain COPY of the same
  * rows into an unindexed temporary table, in the same run. Then the digest
  * set load (`catalog.media-set.digests`, paged) against COPY TO STDOUT of the
- * same digests.
+ * same digests. Then one tape's media catalog in pages (`catalog.media.catalog`).
  *
  *   npm run bench -w @tapefleet/catalog            # 2,000,000 digests
  *   BENCH_DIGESTS=200000 npm run bench -w @tapefleet/catalog
@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
-import { CATALOG_REQUESTS, CATALOG_STREAM, CATALOG_STREAM_SUBJECTS, catalogCommitSubject, type CatalogDigestsPage, type CatalogRecordInput } from "@tapefleet/api-types";
+import { CATALOG_REQUESTS, CATALOG_STREAM, CATALOG_STREAM_SUBJECTS, catalogCommitSubject, type CatalogDigestsPage, type CatalogMediaCatalogPage, type CatalogRecordInput } from "@tapefleet/api-types";
 import { Bus, createLogger, runMigrations } from "@tapefleet/common";
 import { provisionTestEnv } from "@tapefleet/testkit";
 import { CATALOG_MIGRATIONS, loadCatalogConfig, startCatalog, startIngestConsumer } from "../src/index.ts";
@@ -141,6 +141,20 @@ try {
   const readable = await sql`copy (select digest from bench_copy) to stdout with (format binary)`.readable();
   await pipeline(readable, new Writable({ write(c: Buffer, _e, cb) { bytes += c.length; cb(); } }));
   const copyOutS = (performance.now() - t0) / 1000;
+  // A member's media catalog as a backup reads it for the next tape's catalog archives (catalog.media.catalog pages).
+  t0 = performance.now();
+  let catalogBytes = 0;
+  let catalogPages = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const page: CatalogMediaCatalogPage = await bus.request(CATALOG_REQUESTS.mediaCatalog, { mediaUuid: uuid("tape-0"), ...(cursor ? { after: cursor } : {}) }, { timeoutMs: 60_000 });
+    catalogBytes += Buffer.from(page.data, "base64").length;
+    catalogPages++;
+    if (page.next === undefined) break;
+    cursor = page.next;
+  }
+  const catalogS = (performance.now() - t0) / 1000;
+  const tape0Chunks = Math.min(N, ARCHIVES_PER_TAPE * PER_ARCHIVE);
   await catalog.stop();
 
   const rate = (x: number, sec: number) => Math.round(x / sec).toLocaleString("en-US");
@@ -152,6 +166,7 @@ try {
   console.log(`digest set load (catalog.media-set.digests pages): ${rate(N, loadS)} digests/s (${loadS.toFixed(1)} s)`);
   console.log(`baseline COPY TO STDOUT of the digests:             ${rate(N, copyOutS)} digests/s (${copyOutS.toFixed(1)} s, ${bytes} bytes)`);
   console.log(`load / baseline: ${(copyOutS / loadS).toFixed(2)}`);
+  console.log(`media catalog of one tape (catalog.media.catalog, ${catalogPages} pages, ${(catalogBytes / 1048576).toFixed(1)} MiB): ${rate(tape0Chunks, catalogS)} chunks/s (${catalogS.toFixed(1)} s)`);
 } finally {
   await bus.close();
   await sql.end({ timeout: 5 });
