@@ -115,6 +115,7 @@ const RESIGN_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redi
 export class MetricsLeader {
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
+  private failed = false;
 
   constructor(
     private readonly redis: Pick<Redis, "eval">,
@@ -127,10 +128,17 @@ export class MetricsLeader {
   async renew(): Promise<boolean> {
     try {
       this.leading = Number(await this.redis.eval(LEAD_SCRIPT, 1, this.key, this.instance, String(this.ttlMs))) === 1;
+      this.failed = false;
     } catch {
       this.leading = false;
+      this.failed = true;
     }
     return this.leading;
+  }
+
+  /** Whether the last renewal failed (Redis did not answer): nobody may know who leads. */
+  get unreachable(): boolean {
+    return this.failed;
   }
 
   /** Whether this instance led at the last renewal. */
@@ -231,8 +239,9 @@ export function registerSchedulerMetrics(registry: Registry, src: SchedulerMetri
     help: "Open tape requests: jobs waiting for an operator to bring a tape",
     registers: [registry],
     async collect() {
-      this.reset();
+      // Not leading: 0, which adds nothing to a sum over the replicas; Redis unreachable: NaN (unknown).
       if (await leads()) this.set(await src.redis.hlen(src.tapeRequestKey).catch(() => Number.NaN));
+      else this.set(src.leader?.unreachable === true ? Number.NaN : 0);
     },
   });
   new Gauge({

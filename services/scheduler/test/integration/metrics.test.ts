@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import { JOB_QUEUE_NAME, loadSchedulerConfig, startScheduler, type RunningScheduler } from "../../src/index.ts";
+import { MetricsLeader } from "../../src/metrics.ts";
 
 let env: TestEnv;
 let sched: RunningScheduler;
@@ -106,6 +107,21 @@ describe("scheduler /metrics", () => {
       expect(sample(after, "tapefleet_job_duration_seconds_count", 'kind="tape-backup-job",outcome="ok"')).toBe(1);
     } finally {
       await other.stop();
+    }
+  });
+
+  it("a replica that cannot reach Redis does not lead and says the leadership is unknown", async () => {
+    const { Redis } = await import("ioredis");
+    const down = new Redis("redis://127.0.0.1:1", { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    down.on("error", () => {});
+    const leader = new MetricsLeader(down, "tf-test:metrics-leader", "nobody");
+    try {
+      expect(await leader.renew()).toBe(false);
+      expect(leader.unreachable).toBe(true);
+      expect(leader.isLeader).toBe(false);
+    } finally {
+      await leader.stop();
+      down.disconnect();
     }
   });
 });
