@@ -90,11 +90,11 @@ export function RestoreWizard() {
   const away = offlineTapes(tapes);
   const uniqueContent = content ? [...new Map(content.map((r) => [snapshotSpec(r), r])).values()] : [];
 
-  // Every source store gets a target field (empty until chosen).
+  // Every source store gets a target field (empty until chosen); the key changes only with the set of stores.
+  const storesKey = stores.join(",");
   useEffect(() => {
-    setTargets((t) => Object.fromEntries(stores.map((s) => [s, t[s] ?? ""])));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [stores.join(",")]);
+    setTargets((t) => Object.fromEntries(storesKey.split(",").filter((s) => s !== "").map((s) => [s, t[s] ?? ""])));
+  }, [storesKey]);
 
   const body = setUuid === null ? null : restoreBody({ mediaSet: setUuid, targets, snapshots, namespaces: mappings, ...(drive ? { drive } : {}) });
 

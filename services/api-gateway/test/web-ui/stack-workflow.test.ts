@@ -47,7 +47,7 @@ const LIBRARY_SPEC = {
   ],
   defaults: { capacityBytes: 268435456 },
   timing: { loadMs: 50 },
-  faults: [{ type: "throttle", device: "lib1/drive0", bytesPerSec: 2_097_152 }],
+  faults: [{ type: "throttle", device: "lib1/drive0", bytesPerSec: 1_572_864 }],
 };
 /** Bytes of sample data (the datastore's logical size). */
 const SAMPLE_BYTES = 4 * 1024 * 1024;
