@@ -179,33 +179,64 @@ export async function mediaCatalogPage(sql: Sql, req: CatalogMediaCatalogRequest
     select media_set_uuid, seq_nr from catalog.media_set_members where media_uuid = ${req.mediaUuid}`;
   const m = member[0];
   if (m === undefined) throw new NotFoundError("tape in the catalog", req.mediaUuid);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (b: Uint8Array) => {
-    parts.push(b);
-    size += b.length;
-  };
-  const page = (next?: string): CatalogMediaCatalogPage => ({
-    mediaUuid: req.mediaUuid,
-    mediaSetUuid: m.media_set_uuid,
-    seqNr: m.seq_nr,
-    data: Buffer.concat(parts).toString("base64"),
-    ...(next === undefined ? {} : { next }),
-  });
   let afterFile = 2;
   let afterChunks = 0;
-  if (req.after === undefined) {
-    push(MediaCatalog.createForMediaSet(req.mediaUuid, m.media_set_uuid, m.seq_nr).toBytes());
-  } else {
+  if (req.after !== undefined) {
     const [f, c] = req.after.split(":") as [string, string];
     afterFile = Number(f);
     afterChunks = Number(c);
   }
-  const rows = await sql<{ id: string; file_number: number; kind: string; archive_uuid: string; store: string | null; snapshot: string | null }[]>`
-    select id, file_number, kind, archive_uuid, store, snapshot from catalog.archives
+  const rows = await sql<PageArchive[]>`
+    select id, file_number, kind, archive_uuid, store, snapshot, chunk_count from catalog.archives
     where media_uuid = ${req.mediaUuid} and file_number >= ${afterFile}
       and (kind = 'chunk-archive' or (kind = 'snapshot-archive' and not incomplete))
     order by file_number`;
+  const tape = { mediaUuid: req.mediaUuid, mediaSetUuid: m.media_set_uuid, seqNr: m.seq_nr };
+  const cursor = { first: req.after === undefined, afterFile, afterChunks };
+  // Whole chunk archives that fit by their chunk count come in one query per page; should a count
+  // not match the rows (it never should), the page is built archive by archive instead.
+  return (await buildCatalogPage(sql, tape, cursor, rows, limit, true)) ?? (await buildCatalogPage(sql, tape, cursor, rows, limit, false))!;
+}
+
+interface PageArchive {
+  id: string;
+  file_number: number;
+  kind: string;
+  archive_uuid: string;
+  store: string | null;
+  snapshot: string | null;
+  chunk_count: number;
+}
+
+async function buildCatalogPage(
+  sql: Sql,
+  tape: { mediaUuid: string; mediaSetUuid: string; seqNr: number },
+  cursor: { first: boolean; afterFile: number; afterChunks: number },
+  rows: readonly PageArchive[],
+  limit: number,
+  batched: boolean,
+): Promise<CatalogMediaCatalogPage | undefined> {
+  /** Catalog bytes, or a whole chunk archive's `C` entries still to read. */
+  const items: Array<Uint8Array | { id: string; count: number }> = [];
+  let size = 0;
+  const push = (b: Uint8Array) => {
+    items.push(b);
+    size += b.length;
+  };
+  const page = async (next?: string): Promise<CatalogMediaCatalogPage | undefined> => {
+    const whole = items.filter((i): i is { id: string; count: number } => !(i instanceof Uint8Array));
+    const blobs = new Map<string, Buffer>();
+    if (whole.length > 0) {
+      const got = await sql<{ archive_id: string; blob: Buffer; n: string }[]>`
+        select archive_id, string_agg(decode('43', 'hex') || digest, ''::bytea order by ord, digest) as blob, count(*) as n
+        from catalog.chunks where archive_id = any(${sql.array(whole.map((w) => w.id))}::bigint[]) group by archive_id`;
+      for (const g of got) blobs.set(String(g.archive_id), g.blob);
+      for (const w of whole) if ((blobs.get(w.id)?.length ?? 0) !== w.count * CHUNK_ENTRY_BYTES) return undefined;
+    }
+    const data = Buffer.concat(items.map((i) => (i instanceof Uint8Array ? i : (blobs.get(i.id) ?? Buffer.alloc(0)))));
+    return { ...tape, data: data.toString("base64"), ...(next === undefined ? {} : { next }) };
+  };
+  if (cursor.first) push(MediaCatalog.createForMediaSet(tape.mediaUuid, tape.mediaSetUuid, tape.seqNr).toBytes());
   for (const r of rows) {
     if (r.kind === "snapshot-archive") {
       const entry = encodeCatalogRecord({ type: "snapshot", fileNumber: r.file_number, uuid: r.archive_uuid, store: r.store ?? "", snapshot: r.snapshot ?? "" });
@@ -213,9 +244,17 @@ export async function mediaCatalogPage(sql: Sql, req: CatalogMediaCatalogRequest
       push(entry);
       continue;
     }
-    let done = r.file_number === afterFile ? afterChunks : 0;
+    let done = r.file_number === cursor.afterFile ? cursor.afterChunks : 0;
+    const end = encodeCatalogRecord({ type: "chunk-archive-end", fileNumber: r.file_number, uuid: r.archive_uuid });
     if (done === 0) {
       const start = encodeCatalogRecord({ type: "chunk-archive-start", fileNumber: r.file_number, uuid: r.archive_uuid, store: r.store ?? "" });
+      if (batched && size + start.length + r.chunk_count * CHUNK_ENTRY_BYTES + end.length <= limit) {
+        push(start);
+        items.push({ id: String(r.id), count: r.chunk_count });
+        size += r.chunk_count * CHUNK_ENTRY_BYTES;
+        push(end);
+        continue;
+      }
       if (size > 0 && size + start.length + CHUNK_ENTRY_BYTES > limit) return page(`${r.file_number}:0`);
       push(start);
     }
@@ -233,7 +272,6 @@ export async function mediaCatalogPage(sql: Sql, req: CatalogMediaCatalogRequest
       const [more] = await sql<{ n: string }[]>`select count(*) as n from (select 1 from catalog.chunks where archive_id = ${r.id} order by ord, digest offset ${done} limit 1) x`;
       if (Number(more?.n ?? 0) === 0) break;
     }
-    const end = encodeCatalogRecord({ type: "chunk-archive-end", fileNumber: r.file_number, uuid: r.archive_uuid });
     if (size + end.length > limit) return page(`${r.file_number}:${done}`);
     push(end);
   }
