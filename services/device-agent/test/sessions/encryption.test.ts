@@ -46,7 +46,10 @@ beforeAll(async () => {
   const src = await tmpDir("src-enc");
   dirs.push(vtl, src);
   vtlDir = vtl.path;
-  lib = await createSessionLibrary(vtl.path, sessionSiteSpec([{ barcode: "TE0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB }]));
+  lib = await createSessionLibrary(vtl.path, sessionSiteSpec([
+      { barcode: "TE0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB },
+      { barcode: "TE0002L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB },
+    ]));
   sourcePath = src.path;
   source = (await createSampleDatastore(sourcePath, { size: 2 * MiB, seed: 11 })).datastore;
   snapshots = [];
@@ -155,5 +158,23 @@ describe("encrypted media sets on the virtual library", () => {
     for await (const _ of ds.chunks.listChunks()) chunks++;
     expect(chunks).toBe(0);
     expect((await tape().device.encryptionStatus()).state).toBe("off");
+  });
+
+  it("a write session that fails after the key was loaded clears it", async () => {
+    await loadAndLabel(lib, "TE0002L9");
+    const t = tape();
+    const failing = runWriteSession(
+      t,
+      { datastore: source, mediaSet: { ...set, uuid: randomUUID() }, snapshots: snapshots.map((s) => `sample:${snapshotPath(s)}`), encryptFingerprint: fingerprint, keys: memoryKeys(new Map([[fingerprint, rawKey]]), released), keyRelease: { job: "UPID:b2", drive: "d1" } },
+      {
+        onCommit: async () => {
+          // the key is in the drive while the session writes
+          expect((await t.device.encryptionStatus()).state).toBe("mixed");
+          throw new Error("the catalog publisher is down");
+        },
+      },
+    );
+    await expect(failing).rejects.toThrow(/publisher is down/);
+    expect((await t.device.encryptionStatus()).state).toBe("off");
   });
 });
