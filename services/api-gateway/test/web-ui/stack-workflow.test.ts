@@ -374,8 +374,22 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     const prefix = first.snapshot.split("/").slice(0, 2).join("/");
     await snapshotFilter.fill(prefix);
     await page.getByRole("button", { name: "Filter" }).click();
-    await poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-snapshot")))).every((s) => s!.startsWith(`store1:${prefix}`))).toBe(true);
-    expect(await rows.count()).toBeGreaterThan(0);
+    const matching = async () => {
+      const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-snapshot")));
+      return shown.length > 0 && shown.every((s) => s!.startsWith(`store1:${prefix}`));
+    };
+    await poll(matching).toBe(true);
+    // A datastore name the API refuses: its message shows under the filter.
+    const storeFilter = field(page, "Datastore");
+    const expected = await api("GET", "/tape/media/content?store=x");
+    expect(expected.status).toBe(400);
+    provoked.push({ path: "/api2/json/tape/media/content", status: 400 });
+    await storeFilter.fill("x");
+    await page.getByRole("button", { name: "Filter" }).click();
+    expect(await errorUnder(storeFilter)).toBe(expected.body.errors.store);
+    await storeFilter.fill("store1");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await poll(() => rows.count()).toBeGreaterThan(0);
 
     // Per media set.
     await page.getByRole("tab", { name: "Media sets" }).click();
@@ -499,6 +513,20 @@ describe("the tape workflow in the web UI against the whole stack", () => {
     await form.getByRole("button", { name: "Save" }).click();
     await form.waitFor({ state: "detached" });
     await poll(() => row.textContent()).toContain("the new one");
+    // A new password with a wrong current one: the API's message under the current password.
+    await row.getByRole("button", { name: `Edit ${fp}` }).click();
+    form = dialog("Edit encryption key");
+    const current = field(form, "Current password");
+    await current.fill("not the password");
+    await field(form, "New password").fill("another horse");
+    await field(form, "Repeat new password").fill("another horse");
+    const wrong = await api("PUT", `/config/tape-encryption-keys/${fp}`, { password: "not the password", "new-password": "another horse" });
+    expect(wrong.status).toBe(400);
+    provoked.push({ path: `/api2/json/config/tape-encryption-keys/${encodeURIComponent(fp)}`, status: 400 });
+    await form.getByRole("button", { name: "Save" }).click();
+    expect(await errorUnder(current)).toBe(wrong.body.errors.password);
+    await form.getByRole("button", { name: "Cancel" }).click();
+    await form.waitFor({ state: "detached" });
 
     await row.getByRole("button", { name: `Paper key ${fp}` }).click();
     const frame = page.frameLocator('[data-testid="paperkey-frame"]');
