@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { inventorySubject, KEY_REASONS, type KeyListEntry, type KeyPaperkeyReply, type KeyReleaseReply, type KeyShowReply } from "@tapefleet/api-types";
+import { inventorySubject, KEY_REASONS, schedulerDeviceSubject, type TapeLabelInfo, type KeyListEntry, type KeyPaperkeyReply, type KeyReleaseReply, type KeyShowReply } from "@tapefleet/api-types";
 import { Bus, createLogger, createSecretRecipient, driveKeyContext, TapefleetError } from "@tapefleet/common";
 import { provisionTestEnv, type TestEnv } from "@tapefleet/testkit";
 import {
@@ -27,6 +27,8 @@ const masterKey = randomBytes(32);
 const leases = new Set<string>();
 const leaseCheck: LeaseCheck = async ({ job, drive }) => leases.has(`${job}@${drive}`);
 let pools: { name: string; encrypt?: string }[] = [];
+/** What the scheduler's read-label answers for a drive (the labels of the tape in it). */
+const tapeLabels = new Map<string, TapeLabelInfo>();
 let logText = "";
 
 const PASSWORD = "kv integration pass";
@@ -49,6 +51,12 @@ beforeAll(async () => {
   bus = await Bus.connect({ url: env.natsUrl, prefix: env.natsPrefix, name: "kv-test", logger: createLogger({ service: "t", level: "silent" }) });
   // The inventory's media pool list, as the keyvault asks it before removing a key.
   bus.serve(inventorySubject("media-pool", "list"), async () => pools);
+  // The scheduler's read-label, as the keyvault asks it to restore a key from a tape.
+  bus.serve(schedulerDeviceSubject("read-label"), async (p) => {
+    const label = tapeLabels.get((p as { drive: string }).drive);
+    if (!label) throw new TapefleetError("CONFLICT", "the tape is empty (no media label)");
+    return label;
+  });
   sql = postgres(env.databaseUrl, { max: 1, onnotice: () => {} });
   const logs = new PassThrough();
   logs.on("data", (c: Buffer) => (logText += c.toString("utf8")));
@@ -194,6 +202,34 @@ describe("keyvault keys", () => {
     expect(logText).not.toContain(raw.toString("base64"));
     expect(logText).not.toContain(raw.toString("hex"));
     expect(logText).not.toContain(PASSWORD);
+  });
+
+  it("restores a key from the set label of the tape in a drive with the password; refuses a wrong password and an unencrypted set", async () => {
+    const created = await bus.request<KeyListEntry>(KEYVAULT_SUBJECTS.create, { password: PASSWORD, hint: "on tape" });
+    const keyConfig = await bus.request<Record<string, unknown>>(KEYVAULT_SUBJECTS.keyConfig, { fingerprint: created.fingerprint });
+    const [row] = await sql<{ wrapped_key: Buffer }[]>`select wrapped_key from keyvault.encryption_keys where fingerprint = ${created.fingerprint}`;
+    const raw = unwrapKey(masterKey, row!.wrapped_key, created.fingerprint);
+    await bus.request(KEYVAULT_SUBJECTS.remove, { fingerprint: created.fingerprint, force: true });
+    const base = { "label-text": "TR0001L9", uuid: randomUUID(), ctime: 1_700_000_000, pool: "secure", "media-set-uuid": randomUUID(), "seq-nr": 0 };
+    tapeLabels.set("lto1", { ...base, "encryption-key-fingerprint": created.fingerprint, "key-config": keyConfig });
+    tapeLabels.set("lto2", base);
+
+    const wrong = await refusal(bus.request(KEYVAULT_SUBJECTS.restore, { drive: "lto1", password: "not the password" }));
+    expect(wrong.code).toBe("VALIDATION");
+    const plain = await refusal(bus.request(KEYVAULT_SUBJECTS.restore, { drive: "lto2", password: PASSWORD }));
+    expect(plain.code).toBe("NOT_FOUND");
+    expect(plain.reason).toBe(KEY_REASONS.NO_KEY_CONFIG);
+    expect(plain.message).toContain("'TR0001L9' in drive 'lto2' carries no key config");
+    expect((await refusal(bus.request(KEYVAULT_SUBJECTS.restore, { drive: "lto3", password: PASSWORD }))).code).toBe("CONFLICT");
+
+    const restored = await bus.request<KeyShowReply>(KEYVAULT_SUBJECTS.restore, { drive: "lto1", password: PASSWORD });
+    expect(restored).toMatchObject({ fingerprint: created.fingerprint, hint: "on tape", kdf: "scrypt" });
+    const [back] = await sql<{ wrapped_key: Buffer }[]>`select wrapped_key from keyvault.encryption_keys where fingerprint = ${created.fingerprint}`;
+    expect(unwrapKey(masterKey, back!.wrapped_key, created.fingerprint).equals(raw)).toBe(true);
+    expect(logText).toContain('"op":"restore"');
+    expect(logText).not.toContain(raw.toString("hex"));
+    expect(logText).not.toContain(raw.toString("base64"));
+    expect(logText).not.toContain("not the password");
   });
 
   it("with the scheduler lease check and no scheduler answering, refuses the release", async () => {
