@@ -218,6 +218,8 @@ export interface RestoreProgress {
   snapshots: string[];
   /** Why a file or snapshot was skipped. */
   note?: string;
+  /** Snapshots that could not be restored (`path: reason`); existing ones are not failures. */
+  failedSnapshots?: string[];
   bytesRead: number;
   elapsedMs: number;
 }
@@ -308,6 +310,7 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
                   const cause = toSessionError(err, "datastore");
                   if (cause.code === "medium-error") throw cause;
                   item.note = `${a.snapshot}: ${cause.message}`;
+                  (item.failedSnapshots ??= []).push(item.note);
                 } else {
                   await r.file.blocks.skipData();
                   item.note = `${snapshotPath(first)}: exists`;
@@ -320,7 +323,8 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
                   await restoreSnapshot(target, ref, files, { owner: options.owner });
                   item.snapshots.push(snapshotPath(ref));
                 } catch (err) {
-                  if (!(err instanceof DatastoreError) || err.code !== "already-exists") throw err;
+                  if (!(err instanceof DatastoreError)) throw err;
+                  if (err.code !== "already-exists") (item.failedSnapshots ??= []).push(`${snapshotPath(ref)}: ${err.message}`);
                 }
               }
             }

@@ -409,6 +409,7 @@ function progressToProto(p: import("./read-session.ts").RestoreProgress) {
     chunksPresent: BigInt(p.chunksPresent),
     snapshots: p.snapshots,
     note: p.note ?? "",
+    failedSnapshots: p.failedSnapshots ?? [],
     bytesRead: BigInt(p.bytesRead),
     elapsedMs: BigInt(Math.round(p.elapsedMs)),
     bytesPerSecond: rate(p.bytesRead, p.elapsedMs),

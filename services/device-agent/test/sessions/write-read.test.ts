@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Bus, createLogger } from "@tapefleet/common";
 import { Datastore, MANIFEST_BLOB_NAME, parseSnapshotPath, createSampleDatastore, decodeManifestBlob, ingestFiles, snapshotPath, verifyDatastore, type SnapshotRef } from "@tapefleet/datastore";
@@ -236,6 +236,16 @@ describe("tape write and read sessions over gRPC against the virtual library", (
     const created = new Datastore(storePath, "files");
     const ref = parseSnapshotPath(pick.snapshot!);
     expect((await created.listSnapshots(ref)).some((x) => x.time === ref.time && x.finished)).toBe(true);
+
+    // The group now belongs to root@pam: restored again for another owner, the snapshot is reported as not restored.
+    await rm(join(storePath, pick.snapshot!), { recursive: true });
+    const failed: string[] = [];
+    for await (const r of server.client.restoreFromTape({ drive: DRIVE, datastorePath: storePath, store: "files", owner: "other@pbs", fileNumbers: [BigInt(pick.fileNumber)], snapshots: [pick.snapshot!] })) {
+      failed.push(...r.progress!.failedSnapshots);
+      expect(r.progress!.snapshots).toEqual([]);
+    }
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.startsWith(`${pick.snapshot}: `)).toBe(true);
 
     const other = join(dst.path, "not-a-store");
     await mkdir(other);

@@ -146,7 +146,7 @@ export interface DatastoreAgentPort {
     h: AgentHost,
     req: { drive: string; datastorePath: string; store: string; fileNumbers?: number[]; namespaces?: string[]; snapshots?: string[]; owner?: string; job?: string; driveName?: string },
     ctx?: { signal?: AbortSignal; onProgress?: (p: RestoreProgressInfo) => void },
-  ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; bytesRead: number }>;
+  ): Promise<{ files: number; chunksInserted: number; snapshots: string[]; failedSnapshots: string[]; bytesRead: number }>;
   /** The files of the snapshot archive at tape file `fileNumber` of the loaded tape whose names `keep` accepts (the agent LOCATEs it). */
   readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }): Promise<SnapshotArchiveFiles>;
   /** Write snapshots to the loaded tape (the agent publishes each commit record on JetStream). */
@@ -241,6 +241,8 @@ export interface RestoreProgressInfo {
   snapshots: string[];
   bytesRead: number;
   note: string;
+  /** Snapshots of this file that could not be restored (`path: reason`). */
+  failedSnapshots: string[];
 }
 
 /** Digests per KnownDigests message (32 bytes each: 1 MiB). */
@@ -475,6 +477,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
       let chunksInserted = 0;
       let bytesRead = 0;
       const snapshots: string[] = [];
+      const failedSnapshots: string[] = [];
       for await (const m of c.restoreFromTape(
         {
           drive: req.drive,
@@ -495,9 +498,10 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
         chunksInserted += Number(p.chunksInserted);
         bytesRead = Math.max(bytesRead, Number(p.bytesRead));
         snapshots.push(...p.snapshots);
-        ctx?.onProgress?.({ fileNumber: Number(p.fileNumber), chunksInserted: Number(p.chunksInserted), snapshots: [...p.snapshots], bytesRead: Number(p.bytesRead), note: p.note });
+        failedSnapshots.push(...p.failedSnapshots);
+        ctx?.onProgress?.({ fileNumber: Number(p.fileNumber), chunksInserted: Number(p.chunksInserted), snapshots: [...p.snapshots], bytesRead: Number(p.bytesRead), note: p.note, failedSnapshots: [...p.failedSnapshots] });
       }
-      return { files, chunksInserted, snapshots, bytesRead };
+      return { files, chunksInserted, snapshots, failedSnapshots, bytesRead };
     });
   }
   readSnapshotArchive(h: AgentHost, req: { drive: string; fileNumber: number; keep: (name: string) => boolean }, ctx?: { signal?: AbortSignal; keyFor?: KeyFor }) {

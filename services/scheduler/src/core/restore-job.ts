@@ -12,6 +12,8 @@ import type { TaskContext } from "./task-registry.ts";
 export const RESTORE_WORKER_TYPE = "tape-restore";
 /** Reason of a restore whose media set lacks a member, or whose member is not online. */
 export const MEDIA_NOT_ONLINE = "MEDIA_NOT_ONLINE";
+/** Reason of a restore that read every file but could not restore some snapshots. */
+export const SNAPSHOTS_NOT_RESTORED = "SNAPSHOTS_NOT_RESTORED";
 
 export interface RestoreDeps {
   inventory: InventoryPort & JobInventoryPort & DatastoreResolver;
@@ -113,6 +115,8 @@ export class RestoreJob {
         cd = { changer: { ...ct, name: c.name, exportSlots: c["export-slots"] ?? [], ejectBeforeUnload: c["eject-before-unload"] ?? false }, driveNumber: config["changer-drivenum"] ?? 0, drive: target };
       }
       ctx.log(`restore media set '${set.name}' (${set.uuid}, ${members.length} tape(s)) on drive '${driveName}'`);
+      // Snapshots the agent could not restore: the task goes on with the rest, then fails naming them.
+      const failed: string[] = [];
       for (const [targetStore, srcs] of targets) {
         const ds = await inventory.datastore(targetStore);
         const host: AgentHost = await inventory.agentOf(ds.host);
@@ -149,13 +153,21 @@ export class RestoreJob {
             },
             {
               signal: ctx.signal,
-              onProgress: (p) => ctx.log(`file ${p.fileNumber}: ${p.chunksInserted} chunk(s) inserted${p.snapshots.length > 0 ? `, restored ${p.snapshots.join(", ")}` : ""}${p.note ? ` (${p.note})` : ""}`),
+              onProgress: (p) => {
+                ctx.log(`file ${p.fileNumber}: ${p.chunksInserted} chunk(s) inserted${p.snapshots.length > 0 ? `, restored ${p.snapshots.join(", ")}` : ""}${p.note ? ` (${p.note})` : ""}`);
+                for (const f of p.failedSnapshots) ctx.warn(`file ${p.fileNumber}: snapshot not restored: ${f}`);
+              },
             },
           );
+          failed.push(...r.failedSnapshots);
           ctx.log(`media '${m.labelText}': ${r.files} file(s), ${r.chunksInserted} chunk(s) inserted, ${r.snapshots.length} snapshot(s), ${formatBytes(r.bytesRead)} read`);
         }
       }
       if (cd) await agent.unload(cd, undefined, { signal: ctx.signal, progress: (t) => ctx.log(t) });
+      if (failed.length > 0) {
+        const shown = failed.slice(0, 5).join("; ");
+        throw new TapefleetError("CONFLICT", `${failed.length} snapshot(s) not restored: ${shown}${failed.length > 5 ? `; and ${failed.length - 5} more (see the task log)` : ""}`, { reason: SNAPSHOTS_NOT_RESTORED });
+      }
     } catch (err) {
       if (err instanceof TapefleetError && err.reason === KEY_NEEDED) {
         ctx.warn(err.message);

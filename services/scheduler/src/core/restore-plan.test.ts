@@ -87,6 +87,8 @@ function harness(catalogAnswers: Array<CatalogRestorePlan | Error> | undefined) 
     agentOf: async () => ({ hostId: "h1", grpcAddress: "127.0.0.1:1" }),
   };
   let loaded = "";
+  /** Snapshots the fake agent reports as not restored, per loaded tape. */
+  const failing = new Map<string, string[]>();
   const agent = {
     load: async (_cd: unknown, src: { labelText: string }) => {
       if (loaded !== src.labelText) calls.push(`load ${src.labelText}`);
@@ -105,7 +107,8 @@ function harness(catalogAnswers: Array<CatalogRestorePlan | Error> | undefined) 
     },
     restoreFromTape: async (_h: unknown, req: { store: string; fileNumbers?: number[]; snapshots?: string[]; namespaces?: string[] }) => {
       calls.push(`restore ${loaded} into ${req.store}: ${req.fileNumbers ? `files ${req.fileNumbers.join(",")}` : "whole tape"}${req.snapshots ? ` only ${req.snapshots.join(",")}` : ""}${req.namespaces ? ` ns ${req.namespaces.join(";")}` : ""}`);
-      return { files: 1, chunksInserted: 0, snapshots: [], bytesRead: 0 };
+      const failedSnapshots = failing.get(loaded) ?? [];
+      return { files: 1, chunksInserted: 0, snapshots: [], failedSnapshots, bytesRead: 0 };
     },
   };
   const leases = {
@@ -126,7 +129,7 @@ function harness(catalogAnswers: Array<CatalogRestorePlan | Error> | undefined) 
   const lines: string[] = [];
   const ctx = { upid: "UPID:t", signal: new AbortController().signal, log: (t: string) => lines.push(t), warn: (t: string) => lines.push(t), error: (t: string) => lines.push(t), progress: () => undefined } as unknown as TaskContext;
   const deps = { inventory, agent, leases, ...(catalog ? { catalog } : {}) } as unknown as RestoreDeps;
-  return { job: new RestoreJob(deps), ctx, calls, planRequests, lines };
+  return { job: new RestoreJob(deps), ctx, calls, planRequests, lines, failing };
 }
 
 describe("RestoreJob planning", () => {
@@ -178,6 +181,15 @@ describe("RestoreJob planning", () => {
       "unload",
     ]);
     expect(h.planRequests).toEqual([]);
+  });
+
+  it("reads every tape, then fails naming the snapshots the agent could not restore", async () => {
+    const h = harness([]);
+    h.failing.set("TT0001L9", [`${SNAP}: group owned by another user`]);
+    const run = h.job.run({ mediaSet: SET, store: "store2" } as never, h.ctx);
+    await expect(run).rejects.toMatchObject({ reason: "SNAPSHOTS_NOT_RESTORED", message: `1 snapshot(s) not restored: ${SNAP}: group owned by another user` });
+    expect(h.calls.filter((c) => c.startsWith("restore"))).toHaveLength(3);
+    expect(h.calls.at(-1)).toBe("unload");
   });
 
   it("falls back to reading every member (with the snapshot filter) when the catalog has no records of the set", async () => {
