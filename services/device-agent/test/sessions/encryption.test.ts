@@ -49,6 +49,7 @@ beforeAll(async () => {
   lib = await createSessionLibrary(vtl.path, sessionSiteSpec([
       { barcode: "TE0001L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB },
       { barcode: "TE0002L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB },
+      { barcode: "TE0003L9", capacityBytes: 64 * MiB, earlyWarningBytes: 4 * MiB },
     ]));
   sourcePath = src.path;
   source = (await createSampleDatastore(sourcePath, { size: 2 * MiB, seed: 11 })).datastore;
@@ -176,5 +177,16 @@ describe("encrypted media sets on the virtual library", () => {
     );
     await expect(failing).rejects.toThrow(/publisher is down/);
     expect((await t.device.encryptionStatus()).state).toBe("off");
+  });
+
+  it("control: the same check finds the chunks in clear on a cartridge written without a key", async () => {
+    await loadAndLabel(lib, "TE0003L9");
+    const out = await runWriteSession(tape(), { datastore: source, mediaSet: { ...set, uuid: randomUUID(), pool: "plain" }, snapshots: snapshots.map((s) => `sample:${snapshotPath(s)}`) }, { onCommit: async () => undefined });
+    expect(out.status).toBe("complete");
+    const data = await readFile(join(vtlDir, "cartridges", "TE0003L9.data"));
+    for await (const d of source.chunks.listChunks()) {
+      const blob = Buffer.from(await source.chunks.readChunk(d));
+      expect(data.indexOf(blob.subarray(12, 76))).toBeGreaterThan(-1);
+    }
   });
 });
