@@ -25,7 +25,7 @@ const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
 const HOST_ID = "tape-host-1";
 const DRIVE_PATH = "/dev/tape/by-id/scsi-TFD9000001-sg";
 const PASSWORD = "Tape-Secret-Pa55word!";
-/** One changer, one LTO-9 drive, two small data cartridges, quick loads. */
+/** One changer, one LTO-9 drive, one small data cartridge, quick loads. */
 const SITE = {
   libraries: [
     {
@@ -34,10 +34,7 @@ const SITE = {
       importExportSlots: 1,
       serial: "TFLIB00001",
       drives: [{ generation: 9, serial: "TFD9000001" }],
-      cartridges: [
-        { barcode: "TF0001L9", slot: 1 },
-        { barcode: "TF0002L9", slot: 2 },
-      ],
+      cartridges: [{ barcode: "TF0001L9", slot: 1 }],
     },
   ],
   defaults: { capacityBytes: 64 * 1024 ** 2 },
