@@ -161,6 +161,19 @@ describe("encrypted media sets on the virtual library", () => {
     expect((await tape().device.encryptionStatus()).state).toBe("off");
   });
 
+  it("appending to the encrypted set loads the key named by its set label (the tape is scanned for its catalog) and clears it", async () => {
+    const t = tape();
+    const out = await runWriteSession(
+      t,
+      { datastore: source, mediaSet: set, snapshots: snapshots.map((s) => `sample:${snapshotPath(s)}`), keys: memoryKeys(new Map([[fingerprint, rawKey]]), released), keyRelease: { job: "UPID:append", drive: "d1" } },
+      { onCommit: async () => undefined },
+    );
+    expect(out.status).toBe("complete");
+    expect(out.snapshotsSkipped.length).toBe(snapshots.length);
+    expect(released.at(-1)).toEqual({ fingerprint, job: "UPID:append", drive: "d1" });
+    expect((await t.device.encryptionStatus()).state).toBe("off");
+  });
+
   it("a write session that fails after the key was loaded clears it", async () => {
     await loadAndLabel(lib, "TE0002L9");
     const t = tape();
