@@ -3,7 +3,7 @@ import { TapefleetError, ValidationError } from "@tapefleet/common";
 import type { AgentHost, AgentPort, ChangerDrive, DatastoreAgentPort, DeviceTarget, SnapshotArchiveFiles } from "./agent-port.ts";
 import { pickDevice, type DatastoreResolver, type InventoryPort, type JobInventoryPort, type RestorePlanPort } from "./inventory-port.ts";
 import { driveResource, mediaResource, type LeaseManager } from "./lease-manager.ts";
-import { formatBytes } from "./progress.ts";
+import { formatBytes, ProgressMeter } from "./progress.ts";
 import { indexDigests, isIndexFile, planGap, snapshotFilesOfPlan, stepsOfPlan, wholeSetSteps, type RestoreStep } from "./restore-plan.ts";
 import { withRetry } from "./retry-policy.ts";
 import type { TaskContext } from "./task-registry.ts";
@@ -134,6 +134,11 @@ export class RestoreJob {
           await this.load(cd, target, m.labelText, m.location, ctx);
         };
         const steps = specs.length > 0 ? await this.planSelective(set.uuid, specs, wholeSetSteps(members), { host, drive: target, driveName, load: loadMember, checkLease }, ctx) : wholeSetSteps(members);
+        // Progress: bytes read and rate; percent from the tapes of this target done (their sizes are not known ahead).
+        const meter = new ProgressMeter(undefined);
+        let bytesBefore = 0;
+        let done = 0;
+        const progress = (bytes: number, label: string) => ctx.progress({ ...meter.at(bytes), percent: (done * 100) / steps.length }, label);
         for (const m of steps) {
           checkLease();
           await loadMember(m);
@@ -154,12 +159,16 @@ export class RestoreJob {
             {
               signal: ctx.signal,
               onProgress: (p) => {
+                progress(bytesBefore + p.bytesRead, `media '${m.labelText}' (${done + 1} of ${steps.length})`);
                 ctx.log(`file ${p.fileNumber}: ${p.chunksInserted} chunk(s) inserted${p.snapshots.length > 0 ? `, restored ${p.snapshots.join(", ")}` : ""}${p.note ? ` (${p.note})` : ""}`);
                 for (const f of p.failedSnapshots) ctx.warn(`file ${p.fileNumber}: snapshot not restored: ${f}`);
               },
             },
           );
           failed.push(...r.failedSnapshots);
+          bytesBefore += r.bytesRead;
+          done++;
+          progress(bytesBefore, `media '${m.labelText}' done (${done} of ${steps.length})`);
           ctx.log(`media '${m.labelText}': ${r.files} file(s), ${r.chunksInserted} chunk(s) inserted, ${r.snapshots.length} snapshot(s), ${formatBytes(r.bytesRead)} read`);
         }
       }

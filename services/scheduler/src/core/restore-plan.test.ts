@@ -127,9 +127,10 @@ function harness(catalogAnswers: Array<CatalogRestorePlan | Error> | undefined) 
     },
   };
   const lines: string[] = [];
-  const ctx = { upid: "UPID:t", signal: new AbortController().signal, log: (t: string) => lines.push(t), warn: (t: string) => lines.push(t), error: (t: string) => lines.push(t), progress: () => undefined } as unknown as TaskContext;
+  const progress: { percent: number | undefined; label: string | undefined }[] = [];
+  const ctx = { upid: "UPID:t", signal: new AbortController().signal, log: (t: string) => lines.push(t), warn: (t: string) => lines.push(t), error: (t: string) => lines.push(t), progress: (f: { percent?: number }, label?: string) => progress.push({ percent: f.percent, label }) } as unknown as TaskContext;
   const deps = { inventory, agent, leases, ...(catalog ? { catalog } : {}) } as unknown as RestoreDeps;
-  return { job: new RestoreJob(deps), ctx, calls, planRequests, lines, failing };
+  return { job: new RestoreJob(deps), ctx, calls, planRequests, lines, failing, progress };
 }
 
 describe("RestoreJob planning", () => {
@@ -181,6 +182,8 @@ describe("RestoreJob planning", () => {
       "unload",
     ]);
     expect(h.planRequests).toEqual([]);
+    expect(h.progress.map((p) => p.percent?.toFixed(1))).toEqual(["33.3", "66.7", "100.0"]);
+    expect(h.progress.at(-1)!.label).toBe("media 'TT0002L9' done (3 of 3)");
   });
 
   it("reads every tape, then fails naming the snapshots the agent could not restore", async () => {
