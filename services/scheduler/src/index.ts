@@ -12,12 +12,13 @@ export {
 export type { SchedulerConfig } from "./config.ts";
 export { MIGRATIONS_FOLDER, MIGRATIONS_SCHEMA, REDIS_PING_TIMEOUT_MS, startScheduler } from "./scheduler.ts";
 export type { RunningScheduler } from "./scheduler.ts";
-export { TaskRegistry, TASK_ABORTED, TASK_UNKNOWN, exitStatusOf, type TaskContext, type TaskSpec } from "./core/task-registry.ts";
+export { TaskRegistry, TASK_ABORTED, TASK_UNKNOWN, exitStatusOf, type RecoverOptions, type TaskContext, type TaskSpec } from "./core/task-registry.ts";
+export { isProcessLive, ownProcessIdentity, parseProcStatStart, processStartTicks, type ProcessIdentity } from "./core/process-identity.ts";
 export { DeviceOps, WORKER_TYPES, MEDIUM_NOT_EMPTY, type OpsEnv, type ScanRow } from "./core/device-ops.ts";
 export { GrpcAgentPort, type AgentPort, type ChangerDrive, type ChangerTarget, type DeviceTarget, type CallCtx } from "./core/agent-port.ts";
 export { BusInventory, pickDevice, type InventoryPort } from "./core/inventory-port.ts";
 export { DeviceAgentError, fromAgentError, changerStatusToApi, driveStatusToApi, labelToApi, onlineTagsOf, volumeStatisticsToApi } from "./core/converters.ts";
-export { TASK_ABORT_SUBJECT, splitUser } from "./handlers/device-handlers.ts";
+export { TASK_ABORT_SUBJECT, splitUser, stopTask } from "./handlers/device-handlers.ts";
 export { schema, leases, scheduleRuns, tasks, taskLog, type SchedulerSchema } from "./db/schema.ts";
 export { DEFAULT_LEASE_TTL_MS, LEASE_BUSY, LEASE_LOST, LeaseManager, driveResource, mediaResource, type Lease, type LeaseHolder } from "./core/lease-manager.ts";
 export { classifyError, backoffDelay, withRetry, sleepFor, DEFAULT_BACKOFF, TRANSIENT_REASONS, PERMANENT_REASONS, OPERATOR_REASONS, type RetryClass, type BackoffPolicy } from "./core/retry-policy.ts";

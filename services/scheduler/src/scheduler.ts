@@ -204,8 +204,9 @@ export async function startScheduler(
     if (config.scheduleTickMs > 0) schedules.start(config.scheduleTickMs);
   };
   try {
-    const recovered = await tasks.recover();
-    if (recovered > 0) service.logger.warn({ recovered }, "tasks left running by a stopped scheduler ended with status unknown");
+    // A task created here whose job is still queued is kept (a worker of any replica runs it); when Redis does not answer, too.
+    const recovered = await tasks.recover({ queued: (upid) => withTimeout(jobs.isQueued(upid), 5000, "BullMQ job state").catch(() => true) });
+    if (recovered > 0) service.logger.warn({ recovered, node: config.nodeName }, "tasks left running by a stopped scheduler ended with status unknown");
     wireJobs();
     registerLeaseHandlers(service.bus, leases, service.logger.child({ component: "leases" }));
     registerDeviceHandlers(service.bus, { ops: (requestId) => new DeviceOps(requestId ? inventory.withRequestId(requestId) : inventory, agents, tasks), tasks }, service.logger.child({ component: "devices" }));

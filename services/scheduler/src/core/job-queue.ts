@@ -60,6 +60,17 @@ export class JobQueue {
     return upid;
   }
 
+  /**
+   * Whether the task's job is still on the queue (waiting, delayed or taken by
+   * a worker); false once it completed or failed, or when it is gone.
+   */
+  async isQueued(upid: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobIdOf(upid));
+    if (!job) return false;
+    const state = await job.getState();
+    return state !== "completed" && state !== "failed" && state !== "unknown";
+  }
+
   /** Start consuming the queue in this process. */
   startWorker(options: { redisUrl: string; prefix: string; concurrency: number; queueName: string }): void {
     if (this.worker) return;

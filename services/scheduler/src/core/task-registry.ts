@@ -1,8 +1,9 @@
 import { formatUpid, parseUpid, type TaskInfo, type TaskLogLevel, type TaskLogPage, type TaskStatus } from "@tapefleet/api-types";
 import { ConflictError, NotFoundError, ValidationError, type Logger } from "@tapefleet/common";
-import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { taskLog, tasks, type SchedulerSchema } from "../db/schema.ts";
+import { isProcessLive, ownProcessIdentity } from "./process-identity.ts";
 import { formatProgress, type ProgressFields } from "./progress.ts";
 
 type Db = PostgresJsDatabase<SchedulerSchema>;
@@ -64,13 +65,10 @@ function infoOf(r: TaskRow): TaskInfo {
   return info;
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** What `recover` may ask about tasks whose job waits in the queue. */
+export interface RecoverOptions {
+  /** Whether the task's job is still queued (waiting, delayed or being taken); a task whose job is gone is ended. Without it, queued tasks are left alone. */
+  queued?: (upid: string) => Promise<boolean>;
 }
 
 /**
@@ -78,36 +76,68 @@ function isProcessAlive(pid: number): boolean {
  * UPID, a row in `scheduler.task` and a log in `scheduler.task_log`. Log lines
  * are written in order; the last line is `TASK OK`, `TASK WARNINGS: n` or
  * `TASK ERROR: …` as in PBS.
+ *
+ * A running task is owned by the process that runs it: node name, pid and
+ * pstart (the process start time), as PBS UPIDs carry. The node name must be
+ * unique per scheduler replica and stable across its restarts (the pod name of
+ * a StatefulSet): a starting scheduler ends what its node left running.
  */
 export class TaskRegistry {
   private readonly running = new Map<string, Running>();
+  /** Queued tasks this process is taking (between the claim and the run): a stop aborts them before they run. */
+  private readonly claiming = new Map<string, AbortController>();
   private counter = 0;
-  private readonly pstart = Math.floor(Date.now() / 1000 - process.uptime());
+  private readonly pid: number;
+  private readonly pstart: number;
 
   constructor(
     private readonly db: Db,
-    private readonly opts: { node: string; logger: Logger; pid?: number },
-  ) {}
+    private readonly opts: { node: string; logger: Logger; pid?: number; pstart?: number },
+  ) {
+    const own = ownProcessIdentity();
+    this.pid = opts.pid ?? own.pid;
+    this.pstart = opts.pstart ?? own.pstart;
+  }
 
-  private get pid(): number {
-    return this.opts.pid ?? process.pid;
+  private ownerIs(r: Pick<TaskRow, "ownerNode" | "ownerPid" | "ownerPstart">) {
+    return r.ownerNode === null || r.ownerPid === null || r.ownerPstart === null
+      ? and(isNull(tasks.ownerNode), isNull(tasks.endtime))
+      : and(eq(tasks.ownerNode, r.ownerNode), eq(tasks.ownerPid, r.ownerPid), eq(tasks.ownerPstart, r.ownerPstart), isNull(tasks.endtime));
   }
 
   /**
    * Tasks of this node left running by a process that is gone end with status
-   * `unknown` and release their locks. Returns how many.
+   * `unknown` and release their locks: those whose owner is this node but not
+   * this process, and whose (pid, pstart) is no live process of this host (a
+   * recycled pid started at another time). This process's own running tasks
+   * are kept. A task created here whose job waits in the queue is kept while
+   * `opts.queued` says its job is still there. Returns how many ended.
    */
-  async recover(): Promise<number> {
+  async recover(opts: RecoverOptions = {}): Promise<number> {
+    const node = this.opts.node;
     const rows = await this.db
       .select()
       .from(tasks)
-      .where(and(eq(tasks.node, this.opts.node), isNull(tasks.endtime)));
+      .where(and(isNull(tasks.endtime), or(eq(tasks.ownerNode, node), and(isNull(tasks.ownerNode), eq(tasks.node, node)))));
     let n = 0;
     for (const r of rows) {
-      if (r.pid !== this.pid && isProcessAlive(r.pid)) continue;
-      if (r.pid === this.pid && this.running.has(r.upid)) continue;
-      await this.db.update(tasks).set({ endtime: Math.floor(Date.now() / 1000), status: TASK_UNKNOWN, lock: null }).where(eq(tasks.upid, r.upid));
-      n++;
+      if (r.ownerNode === null || r.ownerPid === null || r.ownerPstart === null) {
+        if (!opts.queued || (await opts.queued(r.upid))) continue;
+      } else if (r.ownerPid === this.pid && r.ownerPstart === this.pstart) {
+        if (this.running.has(r.upid) || this.claiming.has(r.upid)) continue;
+      } else if (isProcessLive({ pid: r.ownerPid, pstart: r.ownerPstart })) {
+        continue;
+      }
+      // Only if the owner is still the one seen (a worker may have just taken a queued task).
+      const ended = await this.db
+        .update(tasks)
+        .set({ endtime: Math.floor(Date.now() / 1000), status: TASK_UNKNOWN, lock: null })
+        .where(and(eq(tasks.upid, r.upid), this.ownerIs(r)))
+        .returning({ upid: tasks.upid });
+      if (ended.length > 0) {
+        this.opts.logger.warn({ upid: r.upid, ownerNode: r.ownerNode, ownerPid: r.ownerPid, ownerPstart: r.ownerPstart }, "task left running by a stopped process ended with status unknown");
+        n++;
+      }
     }
     return n;
   }
@@ -117,8 +147,8 @@ export class TaskRegistry {
    * once the task row exists (so its log can be followed at once).
    */
   async start(spec: TaskSpec, run: (ctx: TaskContext) => Promise<void>): Promise<string> {
-    const upid = await this.create(spec);
-    this.attach(upid, spec, run, 0);
+    const upid = await this.insert(spec, true);
+    this.attach(upid, spec, run, 0, new AbortController());
     return upid;
   }
 
@@ -127,6 +157,10 @@ export class TaskRegistry {
    * a queued job's UPID, handed to the worker that runs it (`attach`).
    */
   async create(spec: TaskSpec): Promise<string> {
+    return this.insert(spec, false);
+  }
+
+  private async insert(spec: TaskSpec, owned: boolean): Promise<string> {
     const starttime = Math.floor(Date.now() / 1000);
     const upid = formatUpid({
       node: this.opts.node,
@@ -149,6 +183,7 @@ export class TaskRegistry {
         user: spec.user,
         starttime,
         lock: spec.lock ?? null,
+        ...(owned ? { ownerNode: this.opts.node, ownerPid: this.pid, ownerPstart: this.pstart } : {}),
       });
     } catch (err) {
       if (pgCode(err) === "23505" && spec.lock) {
@@ -166,11 +201,42 @@ export class TaskRegistry {
    * Returns when the task has ended.
    */
   async runExisting(upid: string, spec: Pick<TaskSpec, "workerType" | "workerId">, run: (ctx: TaskContext) => Promise<void>): Promise<void> {
-    const r = await this.row(upid);
-    if (r.endtime !== null) throw new ConflictError(`task ${upid} has already ended (${r.status ?? "stopped"})`);
-    const last = (await this.db.select({ n: sql<number>`coalesce(max(${taskLog.n}), 0)::int` }).from(taskLog).where(eq(taskLog.upid, upid)))[0]?.n ?? 0;
-    this.attach(upid, spec, run, last);
+    const controller = new AbortController();
+    this.claiming.set(upid, controller);
+    try {
+      // Take the task over: this process owns it from now on (a stalled job's task continues under its new worker).
+      const claimed = await this.db
+        .update(tasks)
+        .set({ ownerNode: this.opts.node, ownerPid: this.pid, ownerPstart: this.pstart })
+        .where(and(eq(tasks.upid, upid), isNull(tasks.endtime)))
+        .returning({ upid: tasks.upid });
+      if (claimed.length === 0) {
+        const r = await this.row(upid);
+        throw new ConflictError(`task ${upid} has already ended (${r.status ?? "stopped"})`);
+      }
+      const last = (await this.db.select({ n: sql<number>`coalesce(max(${taskLog.n}), 0)::int` }).from(taskLog).where(eq(taskLog.upid, upid)))[0]?.n ?? 0;
+      this.attach(upid, spec, run, last, controller);
+    } finally {
+      this.claiming.delete(upid);
+    }
     await this.waitFor(upid);
+  }
+
+  /**
+   * Stop a task whose job waits in the queue (no process runs it yet): it
+   * ends `task aborted` and its job, when a worker takes it, does not run.
+   * False when a process owns the task (or it has ended).
+   */
+  async stopQueued(upid: string): Promise<boolean> {
+    const ended = await this.db
+      .update(tasks)
+      .set({ endtime: Math.floor(Date.now() / 1000), status: TASK_ABORTED, lock: null })
+      .where(and(eq(tasks.upid, upid), isNull(tasks.endtime), isNull(tasks.ownerNode)))
+      .returning({ upid: tasks.upid });
+    if (ended.length === 0) return false;
+    const last = (await this.db.select({ n: sql<number>`coalesce(max(${taskLog.n}), 0)::int` }).from(taskLog).where(eq(taskLog.upid, upid)))[0]?.n ?? 0;
+    await this.db.insert(taskLog).values({ upid, n: last + 1, time: Date.now(), level: "error", text: `TASK ERROR: ${TASK_ABORTED}` });
+    return true;
   }
 
   /** End a task that never ran (e.g. its job could not be queued). */
@@ -180,8 +246,7 @@ export class TaskRegistry {
     await this.db.update(tasks).set({ endtime: Math.floor(Date.now() / 1000), status: message, lock: null }).where(eq(tasks.upid, upid));
   }
 
-  private attach(upid: string, spec: Pick<TaskSpec, "workerType" | "workerId">, run: (ctx: TaskContext) => Promise<void>, firstLine: number): void {
-    const controller = new AbortController();
+  private attach(upid: string, spec: Pick<TaskSpec, "workerType" | "workerId">, run: (ctx: TaskContext) => Promise<void>, firstLine: number, controller: AbortController): void {
     let n = firstLine;
     let warnings = 0;
     let chain: Promise<void> = Promise.resolve();
@@ -203,7 +268,8 @@ export class TaskRegistry {
     const done = (async () => {
       let error: unknown;
       try {
-        await run(ctx);
+        // Stopped while it was being taken: it does not run.
+        if (!controller.signal.aborted) await run(ctx);
       } catch (err) {
         error = err;
       }
@@ -222,13 +288,14 @@ export class TaskRegistry {
       this.opts.logger.info({ upid, workerType: spec.workerType, workerId: spec.workerId, status }, "task ended");
     })();
     this.running.set(upid, { controller, done });
+    this.opts.logger.info({ upid, workerType: spec.workerType, workerId: spec.workerId, node: this.opts.node, pid: this.pid, pstart: this.pstart }, "task started");
   }
 
-  /** Stop a task running in this process; false when it does not run here. */
+  /** Stop a task running (or being taken) in this process; false when it does not run here. */
   abortLocal(upid: string): boolean {
-    const r = this.running.get(upid);
-    if (!r) return false;
-    r.controller.abort(new Error(TASK_ABORTED));
+    const controller = this.running.get(upid)?.controller ?? this.claiming.get(upid);
+    if (!controller) return false;
+    controller.abort(new Error(TASK_ABORTED));
     return true;
   }
 

@@ -25,6 +25,14 @@ export const tasks = schedulerSchema.table(
     status: text("status"),
     /** Lock held while running (e.g. `drive:d1`). */
     lock: text("lock"),
+    /**
+     * The process that runs the task (node, pid, pstart), which may not be the
+     * one that created it (the UPID's): a queued job is run by whichever
+     * replica's worker takes it. Null while the job waits in the queue.
+     */
+    ownerNode: text("owner_node"),
+    ownerPid: integer("owner_pid"),
+    ownerPstart: bigint("owner_pstart", { mode: "number" }),
   },
   (t) => [
     uniqueIndex("task_running_lock_uq").on(t.lock).where(sql`${t.endtime} is null and ${t.lock} is not null`),

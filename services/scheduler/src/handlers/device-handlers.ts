@@ -43,6 +43,25 @@ function serveLogged(bus: Bus, logger: Logger, subject: string, handler: (payloa
 }
 
 /**
+ * `task stop`, taken by any replica: a task running in this process is aborted
+ * here; a queued one (no process runs it yet) ends in the database; otherwise
+ * every replica hears the abort on `TASK_ABORT_SUBJECT` and the one that runs
+ * the task stops it. Returns how the stop went.
+ */
+export async function stopTask(bus: Bus, tasks: TaskRegistry, logger: Logger, upidField: unknown): Promise<"local" | "queue" | "broadcast"> {
+  const upid = await tasks.requireRunning(upidField);
+  let via: "local" | "queue" | "broadcast";
+  if (tasks.abortLocal(upid)) via = "local";
+  else if (await tasks.stopQueued(upid)) via = "queue";
+  else {
+    bus.publish(TASK_ABORT_SUBJECT, { upid });
+    via = "broadcast";
+  }
+  logger.info({ upid, via }, "task stop");
+  return via;
+}
+
+/**
  * `scheduler.device.<op>` (payload: the operation's parameters plus `user`)
  * and `scheduler.task.<list|status|log|stop>`, in queue group `scheduler`.
  */
@@ -65,12 +84,11 @@ export function registerDeviceHandlers(bus: Bus, deps: { ops: (requestId?: strin
     return deps.tasks.log(q["upid"], intOf(q["start"], "start") ?? 0, intOf(q["limit"], "limit") ?? 500);
   });
   serveLogged(bus, logger, taskSubject("stop"), async (p) => {
-    const upid = await deps.tasks.requireRunning(obj(p)["upid"]);
-    if (!deps.tasks.abortLocal(upid)) bus.publish(TASK_ABORT_SUBJECT, { upid });
+    await stopTask(bus, deps.tasks, logger, obj(p)["upid"]);
     return null;
   });
   bus.subscribe(TASK_ABORT_SUBJECT, (data) => {
     const upid = obj(data)["upid"];
-    if (typeof upid === "string") deps.tasks.abortLocal(upid);
+    if (typeof upid === "string" && deps.tasks.abortLocal(upid)) logger.info({ upid }, "task stop received from another replica");
   });
 }
