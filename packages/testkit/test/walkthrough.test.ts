@@ -239,6 +239,9 @@ describe("the new user's walk-through, in the stack npm start brings up", () => 
       expect(content.every((c) => c.store === "store1" && c.pool === "daily" && /^WK000\dL9$/.test(c["label-text"]))).toBe(true);
       const setUuid = content[0]!["media-set-uuid"];
       expect(new Set(content.map((c) => c["media-set-uuid"]))).toEqual(new Set([setUuid]));
+      // The set's name (the pool's name template), as the inventory gave it to the backup: not its uuid.
+      expect(new Set(content.map((c) => c["media-set-name"])).size).toBe(1);
+      expect(content[0]!["media-set-name"]).not.toBe(setUuid);
 
       // 5. The whole media set into a new datastore.
       await ok(["restore", setUuid, "store2", "--drive", "d1"]);

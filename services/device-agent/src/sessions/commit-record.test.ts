@@ -53,6 +53,12 @@ describe("catalog records of a write session", () => {
     expect(catalogRecordsOf([tape], NOW)).toEqual([]);
   });
 
+  it("carries the media set's name in its joined record when the caller gave it", () => {
+    const [joined] = catalogRecordsOf([{ ...tape, joined: true, mediaSetName: "daily 2026-11-26 02:00" }], NOW);
+    expect(joined).toMatchObject({ type: "media-set-joined", mediaSetName: "daily 2026-11-26 02:00" });
+    expect(catalogRecordsOf([{ ...tape, joined: true }], NOW)[0]).not.toHaveProperty("mediaSetName");
+  });
+
   it("makes one archive record per chunk, snapshot and catalog archive, with the tape's label text and pool", () => {
     const chunks = commit(2, "chunk-archive", { chunkDigests: [digest(1), digest(2)] });
     const snap = commit(3, "snapshot-archive", { snapshot: "ns/a/vm/100/2026-01-02T03:04:05Z" });

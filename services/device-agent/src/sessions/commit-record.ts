@@ -55,6 +55,8 @@ export interface CommitTape {
   pool: string;
   /** Creation time of the media set (its set label's ctime), epoch seconds. */
   mediaSetCtime: number;
+  /** Name of the media set, when the caller gave it (not on tape: the catalog shows it in media content). */
+  mediaSetName?: string;
   /** The set label was written in this session: the tape joined the set. */
   joined: boolean;
 }
@@ -127,7 +129,7 @@ export function catalogRecordsOf(entries: readonly CommitEntry[], now: Date = ne
       }
       out.push({
         what: `media-set-joined record of tape ${e.mediaUuid}`,
-        value: { type: "media-set-joined", recordId: commitRecordId({ ...base, joined: true }), ...base, mediaSetCtime: ctime, joinedAt: at },
+        value: { type: "media-set-joined", recordId: commitRecordId({ ...base, joined: true }), ...base, mediaSetCtime: ctime, joinedAt: at, ...(e.mediaSetName ? { mediaSetName: e.mediaSetName } : {}) },
       });
       for (const [fileNumber, kind, archiveUuid] of [
         [0, "media-label", e.mediaUuid],

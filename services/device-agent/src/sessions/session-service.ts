@@ -239,7 +239,7 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
           },
           {
             onStarted: async (s) => {
-              commitTape = { kind: "tape", mediaUuid: s.mediaUuid, labelText: s.labelText, mediaSetUuid: set.uuid, seqNr: set.seqNr, pool: set.pool, mediaSetCtime: Number(set.ctime), joined: false };
+              commitTape = { kind: "tape", mediaUuid: s.mediaUuid, labelText: s.labelText, mediaSetUuid: set.uuid, seqNr: set.seqNr, pool: set.pool, mediaSetCtime: Number(set.ctime), ...(start.mediaSetName !== "" ? { mediaSetName: start.mediaSetName } : {}), joined: false };
               // A tape that was not appended to has just got its set label: it joined the set.
               if (!s.appended) await options.publisher?.publish([{ ...commitTape, joined: true }]);
               out.push({ message: { case: "started", value: { mediaUuid: s.mediaUuid, labelText: s.labelText, appended: s.appended, firstFileNumber: BigInt(s.firstFileNumber) } } });

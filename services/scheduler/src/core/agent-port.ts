@@ -193,6 +193,8 @@ export interface WriteSessionInput {
   datastorePath: string;
   store: string;
   mediaSet: { uuid: string; pool: string; seqNr: number; ctime: number };
+  /** Name of the media set (for the catalog's media content). */
+  mediaSetName?: string;
   /** `store:[ns/a/]type/id/time`. */
   snapshots: string[];
   /** 32-byte digests the set already has for this store. */
@@ -560,6 +562,7 @@ export class GrpcAgentPort implements AgentPort, DatastoreAgentPort {
               snapshots: input.snapshots,
               ...(input.commitBytes ? { commitBytes: BigInt(input.commitBytes) } : {}),
               ...(input.encryptFingerprint ? { encryptFingerprint: input.encryptFingerprint } : {}),
+              ...(input.mediaSetName ? { mediaSetName: input.mediaSetName } : {}),
               job: input.job ?? "",
               driveName: input.driveName ?? "",
             },

@@ -163,6 +163,7 @@ export class BackupJob {
             datastorePath: ds.path,
             store: ds.name,
             mediaSet: { uuid: setUuid, pool: req.pool, seqNr: alloc.setLabel.seqNr, ctime: alloc.setLabel.ctime },
+            ...(alloc.mediaSetName ? { mediaSetName: alloc.mediaSetName } : {}),
             snapshots: remaining,
             knownDigests: known,
             ...(this.deps.commitBytes ? { commitBytes: this.deps.commitBytes } : {}),
