@@ -377,6 +377,13 @@ describe("device resolution", () => {
     expect((err as TapefleetError).message).toMatch(/ambiguous.*host-a, host-b/);
   });
 
+  it("a transfer updates which tapes are online in the inventory (an imported tape is usable at once)", async () => {
+    const { inv, agent, ops } = setup(["TF0002L9", "TF0001L9"]);
+    expect(await ops.run("transfer", { changer: "lib1", from: 17, to: 4 }, "admin")).toBeNull();
+    expect(agent.calls).toEqual(["online-labels TFC1 export=16"]);
+    expect(inv.online).toEqual([{ changer: "lib1", tags: ["TF0001L9", "TF0002L9"] }]);
+  });
+
   it("refuses unknown parameters and names the field", async () => {
     const { ops } = setup([]);
     await expect(ops.run("transfer", { changer: "lib1", from: 1 }, "admin")).rejects.toMatchObject({ code: "VALIDATION", message: /to: is required/ });

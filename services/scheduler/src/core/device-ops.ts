@@ -145,6 +145,9 @@ export class DeviceOps {
         const r = req as DeviceOpRequest<"transfer">;
         const ch = await this.changerTarget(r.changer);
         await this.agent.transfer(ch, r.from, r.to);
+        // A cartridge moved into or out of an import/export slot changes which tapes are online (§6.4): the
+        // inventory follows at once, so a job waiting on a tape request sees an imported tape.
+        await this.inventory.setOnline(ch.name, await this.agent.onlineLabels(ch));
         return null;
       }
       case "status":
