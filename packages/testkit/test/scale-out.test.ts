@@ -4,7 +4,8 @@
  * through gateway A and one started through gateway B each run exactly once
  * (one of the two schedulers ends each task); a scheduled backup job fires
  * once; both gateways list the same tasks; the job series of the schedulers'
- * /metrics, summed over the replicas, count each task once.
+ * /metrics, summed over the replicas, count each task once; a backup running
+ * on one scheduler is stopped through gateway B and ends `task aborted`.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,7 +26,11 @@ const SITE = {
       slots: 4,
       importExportSlots: 1,
       serial: "TFLIB00001",
-      drives: [{ generation: 9, serial: "TFD9000001" }],
+      // The second drive is slow, so a backup to it runs long enough to be stopped.
+      drives: [
+        { generation: 9, serial: "TFD9000001" },
+        { generation: 9, serial: "TFD9000002", throttleBytesPerSec: 64 * 1024 },
+      ],
       cartridges: [
         { barcode: "TF0001L9", slot: 1 },
         { barcode: "TF0002L9", slot: 2 },
@@ -135,14 +140,24 @@ async function taskList(url: string): Promise<TaskRow[]> {
   return api<TaskRow[]>(url, "GET", "/nodes/localhost/tasks?limit=100");
 }
 
+/** The schedulers (A, B) whose log has a line about task `upid` with message `msg`. */
+function schedulersThatLogged(upid: string, msg: string): ("A" | "B")[] {
+  const logs = [
+    ["A", stack.services.find((s) => s.name === "scheduler")!.logFile],
+    ["B", schedulerB.logFile],
+  ] as const;
+  return logs
+    .filter(([, file]) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .some((l) => l.includes(`"upid":${JSON.stringify(upid)}`) && l.includes(`"msg":"${msg}"`)),
+    )
+    .map(([name]) => name);
+}
+
 /** How many of the two schedulers logged the end of task `upid` (exactly one ran it). */
 function schedulersThatEnded(upid: string): string[] {
-  const logs = [stack.services.find((s) => s.name === "scheduler")!.logFile, schedulerB.logFile];
-  return logs.filter((file) =>
-    readFileSync(file, "utf8")
-      .split("\n")
-      .some((l) => l.includes(`"upid":"${upid}"`) && l.includes('"msg":"task ended"')),
-  );
+  return schedulersThatLogged(upid, "task ended");
 }
 
 /** Value of the series `name{…}` whose labels contain `labels`, or undefined. */
@@ -233,4 +248,43 @@ describe("two schedulers and two gateways", () => {
     expect(sum("tapefleet_job_duration_seconds_count", 'kind="tape-backup-job",outcome="ok"')).toBe(1);
     expect(sum("tapefleet_queue_depth", 'state="waiting"')).toBe(0);
   });
+
+  it("a backup running on one scheduler is stopped through gateway B and ends 'task aborted'", async () => {
+    const a = stack.gatewayUrl;
+    await api(a, "POST", "/config/drive", { name: "d2", path: "/dev/tape/by-id/scsi-TFD9000002-sg", changer: "lib1", "changer-drivenum": 1 });
+    // A new media set on the free tape, written through the throttled drive.
+    const upid = await api<string>(a, "POST", "/tape/backup", { store: "store-a", pool: "daily", drive: "d2", "force-media-set": true });
+    // Running: one scheduler's worker took it, and it writes.
+    await until(
+      "the backup to write",
+      async () => (await api<{ t: string }[]>(urlB, "GET", `/nodes/localhost/tasks/${encodeURIComponent(upid)}/log?limit=5000`)).map((l) => l.t),
+      (lines) => lines.some((t) => /^media '[^']+': /.test(t)),
+      120_000,
+    );
+    const runner = schedulersThatLogged(upid, "task started");
+    expect(runner).toHaveLength(1);
+    await api(urlB, "DELETE", `/nodes/localhost/tasks/${encodeURIComponent(upid)}`);
+    const status = await until(
+      "the backup to end",
+      () => api<{ status: string; exitstatus?: string }>(urlB, "GET", `/nodes/localhost/tasks/${encodeURIComponent(upid)}/status`),
+      (s) => s.status === "stopped",
+      120_000,
+    );
+    expect(status.exitstatus).toBe("task aborted");
+    expect(await api<TaskRow[]>(a, "GET", "/nodes/localhost/tasks?running=1")).toEqual([]);
+    expect(schedulersThatEnded(upid)).toEqual(runner);
+    // The replica that took the stop request aborted it itself (it ran it) or told the one that runs it.
+    const stopper = schedulersThatLogged(upid, "task stop");
+    expect(stopper).toHaveLength(1);
+    if (stopper[0] !== runner[0]) expect(schedulersThatLogged(upid, "task stop received from another replica")).toEqual(runner);
+    // The drive is free again (its lock went with the task): a rewind on it runs.
+    const rewind = await api<string>(urlB, "POST", "/tape/drive/d2/rewind");
+    const rewound = await until(
+      "the rewind to end",
+      () => api<{ status: string; exitstatus?: string }>(a, "GET", `/nodes/localhost/tasks/${encodeURIComponent(rewind)}/status`),
+      (s) => s.status === "stopped",
+      120_000,
+    );
+    expect(rewound.exitstatus).toBe("OK");
+  }, 240_000);
 });
