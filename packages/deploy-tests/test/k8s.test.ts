@@ -140,12 +140,14 @@ describe("kubernetes manifests", () => {
     const expectedBase = [
       "ConfigMap/tapefleet-config",
       "DaemonSet/device-agent",
-      ...["api-gateway", "catalog", "inventory", "keyvault", "scheduler"].map((n) => `Deployment/${n}`),
+      ...["api-gateway", "catalog", "inventory", "keyvault"].map((n) => `Deployment/${n}`),
+      "StatefulSet/scheduler",
       "Job/migrate",
       "Namespace/tapefleet",
       ...["api-gateway-ingress", "default-deny", "device-agent-grpc-egress", "device-agent-grpc-ingress", "dns-egress", "nats-egress", "postgres-egress", "redis-egress"].map((n) => `NetworkPolicy/${n}`),
-      ...["api-gateway", "catalog", "inventory", "keyvault"].map((n) => `PodDisruptionBudget/${n}`),
+      ...["api-gateway", "catalog", "inventory", "keyvault", "scheduler"].map((n) => `PodDisruptionBudget/${n}`),
       "Service/api-gateway",
+      "Service/scheduler",
       "ServiceAccount/tapefleet",
     ].sort();
     expect(kinds(base)).toEqual(expectedBase);
@@ -227,7 +229,7 @@ interface Workload {
 
 function workloads(objects: readonly K8sObject[]): Workload[] {
   return objects
-    .filter((o) => ["Deployment", "DaemonSet", "Job"].includes(o.kind))
+    .filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind))
     .map((o) => {
       const tpl = (o["spec"] as { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } }).template;
       return { object: o, name: o.metadata!.name!, labels: tpl.metadata.labels, pod: tpl.spec };
@@ -241,15 +243,38 @@ function workload(name: string): Workload {
 }
 
 describe("workloads", () => {
-  it("run the services as Deployments, replicated where that is safe", () => {
-    const replicas = Object.fromEntries(overlay.filter((o) => o.kind === "Deployment").map((o) => [o.metadata!.name!, (o["spec"] as { replicas: number }).replicas]));
-    expect(replicas).toEqual({ "api-gateway": 2, inventory: 2, catalog: 2, keyvault: 2, scheduler: 1 });
-    expect((find(overlay, "Deployment", "scheduler")!["spec"] as { strategy: { type: string } }).strategy.type).toBe("Recreate");
+  it("run the services as Deployments and the scheduler as a StatefulSet, replicated where that is safe", () => {
+    const replicas = Object.fromEntries(overlay.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet").map((o) => [`${o.kind}/${o.metadata!.name!}`, (o["spec"] as { replicas: number }).replicas]));
+    expect(replicas).toEqual({ "Deployment/api-gateway": 2, "Deployment/inventory": 2, "Deployment/catalog": 2, "Deployment/keyvault": 2, "StatefulSet/scheduler": 2 });
     for (const name of ["api-gateway", "inventory", "catalog", "keyvault"]) {
       const strategy = (find(overlay, "Deployment", name)!["spec"] as { strategy: { rollingUpdate: { maxUnavailable: number } } }).strategy;
       expect(strategy.rollingUpdate.maxUnavailable, name).toBe(0);
     }
     for (const w of workloads(overlay)) expect(w.pod.containers.map((c) => c.args), w.name).toEqual([[w.name === "migrate" ? "migrate" : w.name]]);
+  });
+
+  it("give each scheduler replica its pod name as node name, from a StatefulSet with a headless Service", () => {
+    const sts = find(overlay, "StatefulSet", "scheduler")!["spec"] as {
+      serviceName: string;
+      podManagementPolicy?: string;
+      updateStrategy?: { type: string };
+      selector: { matchLabels: Record<string, string> };
+    };
+    // The node name: the pod name through the downward API (scheduler-0, scheduler-1: unique, the same after a restart).
+    const env = workload("scheduler").pod.containers[0]!.env!;
+    expect(env.find((e) => e.name === "TAPEFLEET_NODE_NAME")).toEqual({ name: "TAPEFLEET_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
+    expect(env.filter((e) => e.name === "TAPEFLEET_NODE_NAME")).toHaveLength(1);
+    // The scheduler accepts a StatefulSet pod's name as node name.
+    for (const pod of ["scheduler-0", "scheduler-1"]) {
+      expect(SERVICE_CONFIG.scheduler.load({ TAPEFLEET_DATABASE_URL: "postgres://tf_scheduler@db/tapefleet", TAPEFLEET_NODE_NAME: pod }), pod).toMatchObject({ nodeName: pod });
+    }
+    expect(sts.podManagementPolicy).toBe("Parallel");
+    expect(sts.updateStrategy?.type).toBe("RollingUpdate");
+    // The governing Service exists and is headless, over the scheduler pods only.
+    const svc = find(overlay, "Service", sts.serviceName)!["spec"] as { clusterIP?: string; selector: Record<string, string> };
+    expect(svc.clusterIP).toBe("None");
+    expect(svc.selector).toEqual(sts.selector.matchLabels);
+    expect(workloads(overlay).filter((w) => Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)).map((w) => w.name)).toEqual(["scheduler"]);
   });
 
   it("run every pod as uid 10001 without privileges, capabilities or a service account token", () => {
@@ -331,7 +356,7 @@ describe("workloads", () => {
       expect(spec.minAvailable).toBe(1);
       expect(replicas, objectName(pdb)).toBeGreaterThan(spec.minAvailable);
     }
-    expect(pdbs.map((p) => p.metadata!.name).sort()).toEqual(["api-gateway", "catalog", "inventory", "keyvault"]);
+    expect(pdbs.map((p) => p.metadata!.name).sort()).toEqual(["api-gateway", "catalog", "inventory", "keyvault", "scheduler"]);
   });
 
   it("finds every Secret and ConfigMap a pod refers to", () => {
@@ -490,7 +515,7 @@ describe("deploy/README.md", () => {
   it("states the replicas the manifests have", () => {
     const rows = table("**Replicas.**");
     const stated = Object.fromEntries(rows.map((r) => [r[0]!, r[1]!]));
-    for (const o of overlay.filter((x) => x.kind === "Deployment")) {
+    for (const o of overlay.filter((x) => x.kind === "Deployment" || x.kind === "StatefulSet")) {
       const replicas = (o["spec"] as { replicas: number }).replicas;
       expect(stated[o.metadata!.name!], o.metadata!.name).toMatch(new RegExp(`^${replicas}\\b`));
     }
