@@ -124,7 +124,7 @@ interface TaskRow {
 }
 
 /** One API call to a gateway with the admin token; the answer's `data`. */
-async function api<T>(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+async function api<T>(url: string, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}/api2/json${path}`, {
     method,
     headers: { authorization: `Bearer ${readFileSync(stack.adminTokenFile, "utf8").trim()}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
