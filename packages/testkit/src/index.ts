@@ -7,5 +7,5 @@ export type { EmbeddedPostgres, EmbeddedPostgresOptions } from "./embedded-postg
 export { ensureServer, InfraError, LOCAL_NATS_URL, LOCAL_REDIS_URL, NATS_KIND, REDIS_KIND } from "./infra.ts";
 export type { InfraServer } from "./infra.ts";
 export { freePort, hostPortOf, probe, probeNats, probePostgres, probeRedis } from "./net.ts";
-export { ServiceStartError } from "./service-process.ts";
-export type { ServiceProcess } from "./service-process.ts";
+export { ServiceStartError, spawnService, waitReady } from "./service-process.ts";
+export type { ServiceProcess, SpawnServiceOptions } from "./service-process.ts";
