@@ -217,7 +217,8 @@ export async function startScheduler(
   }
   // Runs before NATS and PostgreSQL close (hooks run in reverse): stop the running tasks, let them record their end.
   service.lifecycle.onShutdown("tasks", async () => {
-    for (const t of await tasks.list({ running: true }).catch(() => [])) tasks.abortLocal(t.upid);
+    // Only this process's tasks (other replicas keep theirs), however many tasks run fleet-wide.
+    tasks.abortAllLocal();
     await tasks.waitAll();
     agents.close();
   });

@@ -299,6 +299,13 @@ export class TaskRegistry {
     return true;
   }
 
+  /** Stop every task running (or being taken) in this process (shutdown); returns how many. */
+  abortAllLocal(): number {
+    const controllers = [...[...this.running.values()].map((r) => r.controller), ...this.claiming.values()];
+    for (const c of controllers) c.abort(new Error(TASK_ABORTED));
+    return controllers.length;
+  }
+
   /** Resolves when the task (if running here) has ended. */
   async waitFor(upid: string): Promise<void> {
     await this.running.get(upid)?.done;

@@ -116,6 +116,18 @@ describe("tasks across scheduler replicas", () => {
     expect((await a.tasks.status(upid)).exitstatus).toBe(TASK_ABORTED);
   }, 60_000);
 
+  it("at shutdown a replica stops every task it runs, and only those", async () => {
+    const other = await a.tasks.start({ workerType: "test-task", workerId: "a", user: "admin" }, untilStopped);
+    const registry = new TaskRegistry(db(), { node: "node-s", logger });
+    const mine = await Promise.all([1, 2, 3].map((i) => registry.start({ workerType: "test-task", workerId: `s${i}`, user: "admin" }, untilStopped)));
+    expect(registry.abortAllLocal()).toBe(3);
+    await registry.waitAll();
+    for (const upid of mine) expect((await registry.status(upid)).exitstatus).toBe(TASK_ABORTED);
+    expect((await a.tasks.status(other)).status).toBe("running");
+    expect(a.tasks.abortLocal(other)).toBe(true);
+    await a.tasks.waitFor(other);
+  }, 60_000);
+
   it("a starting scheduler ends its node's tasks whose (pid, pstart) is no live process, and keeps its own and live ones", async () => {
     const me = ownProcessIdentity();
     sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 120000)"], { stdio: "ignore" });
