@@ -1,6 +1,6 @@
 export { createLibrary, openLibrary, libraryExists, VirtualLibrary, type LibraryOptions } from "./library.ts";
 export { createVtlTransport } from "./transport.ts";
-export { connectVtlSocket, listVtlDevices } from "./socket-transport.ts";
+export { connectVtlSocket, listVtlDevices, vtlOperator } from "./socket-transport.ts";
 export { startVtlServer, type VtlServer, type VtlServerOptions } from "./server.ts";
 export {
   defaultSiteSpec,
@@ -41,5 +41,6 @@ export {
   type DeviceInfo,
   type ClientMessage,
   type ServerMessage,
+  type OperatorAction,
 } from "./wire.ts";
 export type { CartridgeRecord } from "./state.ts";

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FIRST_DRIVE_ADDRESS, FIRST_STORAGE_ADDRESS } from "./elements.ts";
 import { createLibrary, libraryExists, type VirtualLibrary } from "./library.ts";
 import { startVtlServer, type VtlServer } from "./server.ts";
-import { connectVtlSocket, listVtlDevices } from "./socket-transport.ts";
+import { connectVtlSocket, listVtlDevices, vtlOperator } from "./socket-transport.ts";
 import { block, Cdb, Dev, kcq, tempDir } from "./test-support.ts";
 import { createVtlTransport } from "./transport.ts";
 import { frame } from "./wire.ts";
@@ -33,6 +33,7 @@ const spec = {
     },
   ],
   drives: [{ name: "solo", generation: 8, serial: "SOLO000001", cartridge: { barcode: "C00003L8" } }],
+  shelf: [{ barcode: "C00004L9" }],
   timing: { powerOnUnitAttention: false },
 };
 
@@ -147,6 +148,20 @@ describe("vtl server", () => {
     const second = await startVtlServer({ dir: join(dir, "site"), socketPath: socket, spec: { drives: [{ name: "x", generation: 9, serial: "X" }] } });
     expect(second.library.listDevices()).toHaveLength(3);
     await second.close();
+  });
+
+  it("an operator puts a shelf cartridge into an import/export slot of the running library and takes it out again", async () => {
+    const { lib, socket } = await start();
+    expect(await vtlOperator(socket, { op: "import", library: "lib1", barcode: "C00004L9" })).toBe("C00004L9");
+    expect(lib.locate("C00004L9")).toEqual({ library: "lib1", importExport: 1 });
+    // The changer reports the import/export element change to its next command.
+    const changer = await client(socket, "lib1/changer");
+    expect(kcq(await changer.run(Cdb.tur()))).toBe("6/28/01");
+    await expect(vtlOperator(socket, { op: "import", library: "lib1", barcode: "C00001L9" })).rejects.toMatchObject({ code: "VTL_STATE_INVALID", message: /full|not on the shelf/ });
+    await expect(vtlOperator(socket, { op: "import", library: "nope", barcode: "C00004L9" })).rejects.toMatchObject({ code: "VTL_STATE_INVALID", message: /nope/ });
+    expect(await vtlOperator(socket, { op: "remove", library: "lib1", slot: 1 })).toBe("C00004L9");
+    expect(lib.locate("C00004L9")).toEqual({ shelf: true });
+    await expect(vtlOperator(socket, { op: "remove", library: "lib1", slot: 1 })).rejects.toThrow(/slot 1 is empty/);
   });
 
   it("drops a connection that violates the protocol and keeps serving others", async () => {

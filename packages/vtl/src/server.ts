@@ -97,6 +97,19 @@ function handleConnection(library: VirtualLibrary, socket: Socket): void {
           socket.end();
           return;
         }
+        if (msg.kind === "operator") {
+          const action = msg.action;
+          chain = chain.then(async () => {
+            try {
+              const barcode = action.op === "import" ? (await library.importCartridge(action.library, action.barcode, action.slot), action.barcode) : await library.removeFromImportExport(action.library, action.slot);
+              send({ kind: "operator-reply", ok: true, barcode });
+            } catch (err) {
+              send({ kind: "operator-reply", ok: false, message: (err as Error).message });
+            }
+            socket.end();
+          });
+          return;
+        }
         if (msg.kind !== "open") {
           socket.destroy();
           return;

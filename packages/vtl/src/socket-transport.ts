@@ -2,7 +2,7 @@
 import { connect, type Socket } from "node:net";
 import type { ScsiCommand, ScsiResult, ScsiTransport } from "@tapefleet/scsi";
 import { VtlError, VtlProtocolError } from "./errors.ts";
-import { decodeServerMessage, encodeClientMessage, FrameDecoder, frame, OpenResult, type DeviceInfo, type ServerMessage } from "./wire.ts";
+import { decodeServerMessage, encodeClientMessage, FrameDecoder, frame, OpenResult, type DeviceInfo, type OperatorAction, type ServerMessage } from "./wire.ts";
 
 interface Connection {
   socket: Socket;
@@ -104,6 +104,25 @@ export async function listVtlDevices(socketPath: string): Promise<DeviceInfo[]> 
     const reply = await conn.next();
     if (reply.kind !== "list-reply") throw new VtlProtocolError(`expected a LIST reply, got ${reply.kind}`);
     return reply.devices;
+  } finally {
+    conn.socket.destroy();
+  }
+}
+
+/**
+ * An operator action at a running library (`vtl serve`, or the device agent's
+ * `<vtl dir>/vtl.sock`): put a shelf cartridge into an import/export slot, or take one
+ * out. Resolves with the cartridge's barcode; rejects with VTL_STATE_INVALID and the
+ * library's reason when the action is refused (slot full or empty, cartridge not on the shelf).
+ */
+export async function vtlOperator(socketPath: string, action: OperatorAction): Promise<string> {
+  const conn = await dial(socketPath);
+  conn.socket.write(frame(encodeClientMessage({ kind: "operator", action })));
+  try {
+    const reply = await conn.next();
+    if (reply.kind !== "operator-reply") throw new VtlProtocolError(`expected an OPERATOR reply, got ${reply.kind}`);
+    if (!reply.ok) throw new VtlError("VTL_STATE_INVALID", reply.message ?? `${action.op} refused`);
+    return reply.barcode!;
   } finally {
     conn.socket.destroy();
   }

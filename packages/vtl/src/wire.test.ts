@@ -33,6 +33,9 @@ describe("wire codec", () => {
       { kind: "open", deviceId: "tape0" },
       { kind: "list" },
       { kind: "command", direction: "in", cdb: Uint8Array.of(0x12, 0, 0, 0, 36, 0), dataInLength: 36, timeoutMs: 30000, dataOut: new Uint8Array(0) },
+      { kind: "operator", action: { op: "import", library: "lib1", barcode: "TF0009L9", slot: 2 } },
+      { kind: "operator", action: { op: "import", library: "lib1", barcode: "TF0009L9" } },
+      { kind: "operator", action: { op: "remove", library: "lib1", slot: 1 } },
     ];
     for (const m of client) expect(decodeClientMessage(encodeClientMessage(m))).toEqual(m);
     const server: ServerMessage[] = [
@@ -40,6 +43,8 @@ describe("wire codec", () => {
       { kind: "open-reply", result: 2, message: "device lib1/drive0 is offline" },
       { kind: "list-reply", devices: [device] },
       { kind: "command-reply", status: 0, hostStatus: 3, residual: 5, sense: new Uint8Array(0), data: Uint8Array.of(1, 2) },
+      { kind: "operator-reply", ok: true, barcode: "TF0009L9" },
+      { kind: "operator-reply", ok: false, message: "lib1: import/export slot 1 is full" },
     ];
     for (const m of server) expect(decodeServerMessage(encodeServerMessage(m))).toEqual(m);
   });
@@ -75,6 +80,24 @@ describe("wire codec", () => {
       }),
       { seed: 7, numRuns: 500 },
     );
+  });
+
+  it("encodes an operator action as JSON after its type byte and rejects malformed ones naming the field", () => {
+    expect([...encodeClientMessage({ kind: "operator", action: { op: "remove", library: "l", slot: 1 } })]).toEqual([0x04, ...Buffer.from('{"op":"remove","library":"l","slot":1}')]);
+    const op = (o: unknown) => Uint8Array.of(0x04, ...Buffer.from(JSON.stringify(o)));
+    const cases: [Uint8Array, RegExp][] = [
+      [Uint8Array.of(0x04), /not valid JSON/],
+      [op({ op: "import", library: "l" }), /barcode/],
+      [op({ op: "remove", library: "l" }), /slot is required/],
+      [op({ op: "import", library: "l", barcode: "B", slot: 0 }), /slot must be an integer/],
+      [op({ op: "eject", library: "l" }), /op must be/],
+      [op({ op: "import", barcode: "B" }), /library/],
+      [op(["import"]), /library/],
+    ];
+    for (const [b, re] of cases) expect(() => decodeClientMessage(b)).toThrow(re);
+    for (const b of [Uint8Array.of(0x84), Uint8Array.of(0x84, ...Buffer.from('{"ok":"yes"}')), Uint8Array.of(0x84, ...Buffer.from('{"ok":true,"barcode":1}'))]) {
+      expect(() => decodeServerMessage(b)).toThrow(VtlProtocolError);
+    }
   });
 
   it("reassembles frames split at any byte and rejects oversized frames", () => {

@@ -8,9 +8,11 @@ export const MessageType = {
   OPEN: 0x01,
   COMMAND: 0x02,
   LIST: 0x03,
+  OPERATOR: 0x04,
   OPEN_REPLY: 0x81,
   COMMAND_REPLY: 0x82,
   LIST_REPLY: 0x83,
+  OPERATOR_REPLY: 0x84,
 } as const;
 
 export const OpenResult = { OK: 0, NO_SUCH_DEVICE: 1, OFFLINE: 2 } as const;
@@ -46,7 +48,17 @@ export interface CommandRequest {
   timeoutMs: number;
   dataOut: Uint8Array;
 }
-export type ClientMessage = OpenRequest | ListRequest | CommandRequest;
+/**
+ * What an operator does at the library while it runs: put a shelf cartridge into an
+ * import/export slot (`import`, 1-based `slot`, default the first empty one), or take the
+ * cartridge out of one onto the shelf (`remove`).
+ */
+export type OperatorAction = { op: "import"; library: string; barcode: string; slot?: number } | { op: "remove"; library: string; slot: number };
+export interface OperatorRequest {
+  kind: "operator";
+  action: OperatorAction;
+}
+export type ClientMessage = OpenRequest | ListRequest | CommandRequest | OperatorRequest;
 
 export interface OpenReply {
   kind: "open-reply";
@@ -68,7 +80,15 @@ export interface ListReply {
   kind: "list-reply";
   devices: DeviceInfo[];
 }
-export type ServerMessage = OpenReply | CommandReply | ListReply;
+export interface OperatorReply {
+  kind: "operator-reply";
+  ok: boolean;
+  /** The cartridge put in or taken out (when ok). */
+  barcode?: string;
+  /** Why the action was refused (when not ok). */
+  message?: string;
+}
+export type ServerMessage = OpenReply | CommandReply | ListReply | OperatorReply;
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder("utf-8", { fatal: true });
@@ -94,6 +114,8 @@ export function encodeClientMessage(m: ClientMessage): Uint8Array {
       return withType(MessageType.OPEN, utf8.encode(m.deviceId));
     case "list":
       return Uint8Array.of(MessageType.LIST);
+    case "operator":
+      return withType(MessageType.OPERATOR, utf8.encode(JSON.stringify(m.action)));
     case "command": {
       if (m.cdb.length < 1 || m.cdb.length > 255) throw new VtlProtocolError(`cdb length ${m.cdb.length} out of range 1..255`);
       const out = new Uint8Array(12 + m.cdb.length + m.dataOut.length);
@@ -119,6 +141,8 @@ export function decodeClientMessage(p: Uint8Array): ClientMessage {
       return { kind: "open", deviceId: decodeText(p.subarray(1), "device id") };
     case MessageType.LIST:
       return { kind: "list" };
+    case MessageType.OPERATOR:
+      return { kind: "operator", action: parseOperatorAction(parseJson(decodeText(p.subarray(1), "operator"), "operator")) };
     case MessageType.COMMAND: {
       if (p.length < 12) throw new VtlProtocolError(`command frame: ${p.length} bytes, header needs 12`);
       const dir = DIRECTIONS[p[1]!];
@@ -153,6 +177,12 @@ export function encodeServerMessage(m: ServerMessage): Uint8Array {
     }
     case "list-reply":
       return withType(MessageType.LIST_REPLY, utf8.encode(JSON.stringify(m.devices)));
+    case "operator-reply": {
+      const body: Record<string, unknown> = { ok: m.ok };
+      if (m.barcode !== undefined) body["barcode"] = m.barcode;
+      if (m.message !== undefined) body["message"] = m.message;
+      return withType(MessageType.OPERATOR_REPLY, utf8.encode(JSON.stringify(body)));
+    }
     case "command-reply": {
       if (m.sense.length > 255) throw new VtlProtocolError(`sense length ${m.sense.length} exceeds 255`);
       const out = new Uint8Array(8 + m.sense.length + m.data.length);
@@ -182,6 +212,14 @@ export function decodeServerMessage(p: Uint8Array): ServerMessage {
       const json = parseJson(decodeText(p.subarray(1), "list reply"), "list reply");
       if (!Array.isArray(json)) throw new VtlProtocolError("list reply: expected a JSON array");
       return { kind: "list-reply", devices: json.map((d, i) => parseDeviceInfo(d, `list reply[${i}]`)) };
+    }
+    case MessageType.OPERATOR_REPLY: {
+      const o = parseJson(decodeText(p.subarray(1), "operator reply"), "operator reply");
+      if (typeof o !== "object" || o === null || typeof (o as { ok?: unknown }).ok !== "boolean") throw new VtlProtocolError("operator reply: field ok must be a boolean");
+      const { ok, barcode, message } = o as { ok: boolean; barcode?: unknown; message?: unknown };
+      if (barcode !== undefined && typeof barcode !== "string") throw new VtlProtocolError("operator reply: field barcode must be a string");
+      if (message !== undefined && typeof message !== "string") throw new VtlProtocolError("operator reply: field message must be a string");
+      return { kind: "operator-reply", ok, ...(barcode !== undefined ? { barcode } : {}), ...(message !== undefined ? { message } : {}) };
     }
     case MessageType.COMMAND_REPLY: {
       if (p.length < 8) throw new VtlProtocolError(`command reply: ${p.length} bytes, header needs 8`);
@@ -215,6 +253,23 @@ function parseJson(text: string, what: string): unknown {
   } catch {
     throw new VtlProtocolError(`${what}: not valid JSON`);
   }
+}
+
+function parseOperatorAction(x: unknown): OperatorAction {
+  if (typeof x !== "object" || x === null) throw new VtlProtocolError("operator: action must be an object");
+  const o = x as Record<string, unknown>;
+  if (typeof o.library !== "string" || o.library === "") throw new VtlProtocolError("operator: field library must be a non-empty string");
+  const slot = o.slot;
+  if (slot !== undefined && (typeof slot !== "number" || !Number.isInteger(slot) || slot < 1)) throw new VtlProtocolError("operator: field slot must be an integer >= 1");
+  if (o.op === "import") {
+    if (typeof o.barcode !== "string" || o.barcode === "") throw new VtlProtocolError("operator: field barcode must be a non-empty string");
+    return { op: "import", library: o.library, barcode: o.barcode, ...(slot !== undefined ? { slot: slot as number } : {}) };
+  }
+  if (o.op === "remove") {
+    if (slot === undefined) throw new VtlProtocolError("operator: field slot is required to remove a cartridge");
+    return { op: "remove", library: o.library, slot: slot as number };
+  }
+  throw new VtlProtocolError(`operator: field op must be "import" or "remove"`);
 }
 
 function parseDeviceInfo(x: unknown, what: string): DeviceInfo {
