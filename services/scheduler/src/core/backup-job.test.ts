@@ -21,6 +21,8 @@ function medium(n: number): MediaEntry {
 function world(opts: { tapes: number; capacity: number; snapshots: number; failWrite?: TapefleetError }) {
   const events: string[] = [];
   const online = new Set(Array.from({ length: opts.tapes }, (_, i) => i + 1));
+  /** Cartridges in the changer's import/export slots (element numbers 9…). */
+  const ie: { slot: number; label: string }[] = [];
   let seq = 0;
   const leaseLog: string[] = [];
   const inventory = {
@@ -55,7 +57,11 @@ function world(opts: { tapes: number; capacity: number; snapshots: number; failW
     },
     mediaSet: async () => ({ uuid: SET, pool: "daily", name: "daily 1", ctime: 1, complete: true, members: [{ seqNr: 0, uuid: uuidOf(1), labelText: "TAPE01L9", location: "online-lib1", status: "full" }] }),
     digests: async () => [new Uint8Array(32)],
-    findMedia: async () => medium(1),
+    findMedia: async (_sel: { "label-text"?: string }): Promise<MediaEntry | undefined> => medium(1),
+    setOnline: async (changer: string, tags: readonly string[]) => {
+      events.push(`online ${changer}: ${tags.join(",")}`);
+      return [];
+    },
     updateMedia: async () => medium(1),
   };
   const agent = {
@@ -74,6 +80,23 @@ function world(opts: { tapes: number; capacity: number; snapshots: number; failW
       return 9;
     },
     readLabel: async () => undefined,
+    // Storage slots 1–4 (TAPE01L9 in slot 1), then the import/export slots.
+    changerStatus: async () => ({
+      entries: [
+        { "entry-kind": "slot", "entry-id": 1, "label-text": "TAPE01L9" },
+        ...[2, 3, 4].map((n) => ({ "entry-kind": "slot", "entry-id": n })),
+        ...ie.map((e) => ({ "entry-kind": "import-export", "entry-id": e.slot, "label-text": e.label })),
+      ],
+      online: [],
+    }),
+    transfer: async (_c: unknown, from: number, to: number) => {
+      events.push(`transfer ${from}->${to}`);
+      const i = ie.findIndex((e) => e.slot === from);
+      online.add(Number(/^TAPE0(\d+)L9$/.exec(ie[i]!.label)![1]));
+      ie.splice(i, 1);
+      return undefined;
+    },
+    onlineLabels: async () => [...online].map((n) => `TAPE0${n}L9`).sort(),
     writeSession: async (_h: unknown, input: WriteSessionInput, ctx?: { onProgress?: (p: { bytesWritten: number; snapshotsWritten: number }) => void }): Promise<WriteSessionOutcome> => {
       if (opts.failWrite) throw opts.failWrite;
       const now = input.snapshots.slice(0, opts.capacity);
@@ -107,7 +130,7 @@ function world(opts: { tapes: number; capacity: number; snapshots: number; failW
   const created: string[] = [];
   const board = new TapeRequestBoard({ created: (e) => void created.push(e.message) });
   const deps = { inventory, agent, leases, tapeRequests: board, recheckMs: 3_600_000, notify: async (u: string, s: string) => void mails.push(`${u}: ${s}`) } as unknown as BackupDeps;
-  return { deps, events, leaseLog, online, mails, created, board };
+  return { deps, events, leaseLog, online, ie, mails, created, board, inventory };
 }
 
 function ctx(): TaskContext & { lines: string[]; progress: (f: ProgressFields, l?: string) => void; fields: ProgressFields[] } {
@@ -173,6 +196,51 @@ describe("backup job", () => {
     expect(w.board.list()).toEqual([]);
     expect(w.events).toContain("export TAPE01L9");
     expect(w.mails).toEqual(["admin@pam: Tape request for backup UPID:n:1:1:1:1:tape-backup:x:root@pam:", "admin@pam: Tape backup of 'store1' OK"]);
+  });
+
+  it("while waiting, imports a tape of the pool the operator put into an import/export slot; unknown cartridges, other pools' tapes and tapes there before the request stay", async () => {
+    const w = world({ tapes: 1, capacity: 1, snapshots: 2 });
+    w.inventory.findMedia = async (sel) => {
+      if (sel["label-text"] === "TAPE07L9") return { ...medium(7), pool: "daily", location: "offline" };
+      if (sel["label-text"] === "TAPE08L9") return { ...medium(8), pool: "weekly", location: "offline" };
+      if (sel["label-text"] === "TAPE09L9") return { ...medium(9), pool: "daily", location: "offline" };
+      return undefined;
+    };
+    // Exported before (it stays out of the library).
+    w.ie.push({ slot: 12, label: "TAPE09L9" });
+    const c = ctx();
+    const job = new BackupJob(w.deps).run(REQ, c);
+    while (w.board.list().length === 0) await new Promise((r) => setTimeout(r, 5));
+    w.ie.push({ slot: 9, label: "NEW001L9" }, { slot: 10, label: "TAPE08L9" }, { slot: 11, label: "TAPE07L9" });
+    w.board.poke();
+    const s = await job;
+    expect(s.tapes).toEqual(["TAPE01L9", "TAPE07L9"]);
+    expect(w.events.filter((e) => /^(transfer|online) /.test(e))).toEqual(["transfer 11->2", "online lib1: TAPE07L9"]);
+    expect(c.lines).toContain("imported media 'TAPE07L9' from import/export slot 11 into slot 2");
+    expect(w.ie.map((e) => e.label)).toEqual(["TAPE09L9", "NEW001L9", "TAPE08L9"]);
+    expect(w.board.list()).toEqual([]);
+  });
+
+  it("a changer that does not answer while the job waits is one warning, however often the job looks", async () => {
+    const w = world({ tapes: 1, capacity: 1, snapshots: 2 });
+    const agent = (w.deps as unknown as { agent: { changerStatus: () => Promise<unknown> } }).agent;
+    let looks = 0;
+    agent.changerStatus = async () => {
+      looks++;
+      throw new Error("changer lib1 is offline");
+    };
+    const c = ctx();
+    const job = new BackupJob(w.deps).run(REQ, c);
+    while (looks < 2) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 3; i++) {
+      const seen = looks;
+      w.board.poke();
+      while (looks === seen) await new Promise((r) => setTimeout(r, 5));
+    }
+    w.online.add(7);
+    w.board.poke();
+    expect((await job).tapes).toEqual(["TAPE01L9", "TAPE07L9"]);
+    expect(c.lines.filter((l) => l.startsWith("WARN cannot look"))).toEqual(["WARN cannot look at the import/export slots of changer 'lib1': changer lib1 is offline"]);
   });
 
   it("ends once the catalog lists the files it committed (media content is complete), and only warns when the catalog lags", async () => {

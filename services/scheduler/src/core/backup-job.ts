@@ -277,6 +277,10 @@ export class BackupJob {
   /** Allocate a tape; with none usable online, raise a tape request and wait until one appears. */
   private async allocate(req: BackupStartRequest, drive: DriveUse, setUuid: string | undefined, exclude: string[], ctx: TaskContext): Promise<PoolAllocateReply> {
     let request: { id: string } | undefined;
+    /** Cartridges in the import/export slots when the request was raised (e.g. an exported set): they stay there. */
+    let present = new Set<string>();
+    /** Warnings of the import/export slot check already in the task log (each once per request). */
+    const warned = new Set<string>();
     try {
       for (;;) {
         ctx.signal.throwIfAborted();
@@ -293,7 +297,8 @@ export class BackupJob {
         } catch (err) {
           if (classifyError(err) !== "operator") throw err;
           if (!request) {
-            const message = `${(err as Error).message}: insert a writable tape of pool '${req.pool}'${drive.config.changer ? ` into changer '${drive.config.changer}' (import it into a storage slot)` : ` into drive '${drive.name}'`}`;
+            present = await this.ieLabels(drive);
+            const message = `${(err as Error).message}: insert a writable tape of pool '${req.pool}'${drive.config.changer ? ` into an import/export slot of changer '${drive.config.changer}' (the job imports it)` : ` into drive '${drive.name}'`}`;
             request = await this.deps.tapeRequests.raise({
               upid: ctx.upid,
               kind: drive.config.changer ? "insert" : "load",
@@ -306,11 +311,69 @@ export class BackupJob {
             ctx.warn(`tape request: ${message}`);
             if (req.notifyUser) await this.deps.notify?.(req.notifyUser, `Tape request for backup ${ctx.upid}`, message).catch(() => undefined);
           }
+          if ((await this.importFromIeSlots(drive, req.pool, present, warned, ctx)) > 0) continue;
           await this.deps.tapeRequests.wait(this.deps.recheckMs ?? DEFAULT_TAPE_RECHECK_MS, ctx.signal);
         }
       }
     } finally {
       if (request) await this.deps.tapeRequests.close(request.id);
+    }
+  }
+
+  /** Volume tags in the import/export slots of the drive's changer (none when it has no changer or does not answer). */
+  private async ieLabels(drive: DriveUse): Promise<Set<string>> {
+    if (!drive.cd) return new Set();
+    try {
+      const { entries } = await this.deps.agent.changerStatus(drive.cd.changer);
+      return new Set(entries.filter((e) => e["entry-kind"] === "import-export" && e["label-text"] !== undefined).map((e) => e["label-text"]!));
+    } catch {
+      return new Set();
+    }
+  }
+
+  /**
+   * While the job waits on a tape request at a changer: a cartridge the
+   * operator put into an import/export slot that the pool can take (a tape of
+   * the pool that is not full, damaged or retired, or a free tape) is moved
+   * into an empty storage slot, which makes it online (§6.4). Cartridges that
+   * were there before the request (`present`, e.g. an exported set), unknown
+   * cartridges and other pools' tapes stay where they are. A changer that does
+   * not answer is a warning (once in `warned`): the job keeps waiting. Returns how many it imported.
+   */
+  private async importFromIeSlots(drive: DriveUse, pool: string, present: ReadonlySet<string>, warned: Set<string>, ctx: TaskContext): Promise<number> {
+    const cd = drive.cd;
+    if (!cd) return 0;
+    const { agent, inventory } = this.deps;
+    const warnOnce = (text: string) => {
+      if (warned.has(text)) return;
+      warned.add(text);
+      ctx.warn(text);
+    };
+    try {
+      const { entries } = await agent.changerStatus(cd.changer);
+      const reserved = new Set(entries.filter((e) => e["entry-kind"] === "drive" && e["loaded-slot"] !== undefined).map((e) => e["loaded-slot"]));
+      const empty = entries.filter((e) => e["entry-kind"] === "slot" && e["label-text"] === undefined && e.state === undefined && !reserved.has(e["entry-id"])).map((e) => e["entry-id"]);
+      let imported = 0;
+      for (const e of entries) {
+        const label = e["label-text"];
+        if (e["entry-kind"] !== "import-export" || label === undefined || present.has(label)) continue;
+        const m = await inventory.findMedia({ "label-text": label });
+        if (!m || (m.pool !== undefined && m.pool !== pool) || ["full", "damaged", "retired"].includes(m.status)) continue;
+        const to = empty.shift();
+        if (to === undefined) {
+          warnOnce(`media '${label}' is in import/export slot ${e["entry-id"]}, but changer '${cd.changer.name}' has no empty slot to import it into`);
+          break;
+        }
+        await agent.transfer(cd.changer, e["entry-id"], to);
+        ctx.log(`imported media '${label}' from import/export slot ${e["entry-id"]} into slot ${to}`);
+        imported++;
+      }
+      if (imported > 0) await inventory.setOnline(cd.changer.name, await agent.onlineLabels(cd.changer));
+      return imported;
+    } catch (err) {
+      ctx.signal.throwIfAborted();
+      warnOnce(`cannot look at the import/export slots of changer '${cd.changer.name}': ${(err as Error).message}`);
+      return 0;
     }
   }
 
