@@ -3,7 +3,7 @@
  * gateway's OpenAPI document (app/generated/schema.d.ts). Every request sends
  * the session's token; a 401 on it ends the session (back to the login page).
  */
-import type { ChangerStatusEntry, MediaEntry, TapeRequestEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
+import type { ChangerStatusEntry, MamAttributeEntry, MediaEntry, TapeLabelInfo, TapeRequestEntry, TaskInfo, TaskLogLine, TaskStatus } from "@tapefleet/api-types";
 import createClient, { type Middleware } from "openapi-fetch";
 import { networkProblem, toApiProblem, type ApiProblem } from "../src/api-problem.ts";
 import type { ConfigKind, Entry } from "../src/config-forms.ts";
@@ -215,6 +215,66 @@ export async function loadSlot(drive: string, slot: number): Promise<string> {
 /** Unloads `drive` (back to the slot the cartridge came from); the answer is the task's UPID. */
 export async function unloadDrive(drive: string): Promise<string> {
   return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/unload", { params: { path: { drive } }, body: {} }))).data;
+}
+
+// ---- Drive and changer operations (tape/drive/{drive}/..., tape/changer/{name}/...) ----
+
+export type { MamAttributeEntry, TapeLabelInfo };
+
+/** Cartridge memory (MAM) attributes of the loaded tape. */
+export async function cartridgeMemory(drive: string): Promise<MamAttributeEntry[]> {
+  return (await unwrap<{ data: MamAttributeEntry[] }>(client.GET("/api2/json/tape/drive/{drive}/cartridge-memory", { params: { path: { drive } } }))).data;
+}
+
+/** Volume statistics (log page 0x17) of the loaded tape: lifetime and last-mount counters. */
+export async function volumeStatistics(drive: string): Promise<Record<string, unknown>> {
+  return (await unwrap<{ data: Record<string, unknown> }>(client.GET("/api2/json/tape/drive/{drive}/volume-statistics", { params: { path: { drive } } }))).data;
+}
+
+/** The labels on the loaded tape; null for a tape without a label. */
+export async function readLabel(drive: string, inventorize = false): Promise<TapeLabelInfo | null> {
+  const res = await unwrap<{ data?: TapeLabelInfo | null }>(client.GET("/api2/json/tape/drive/{drive}/read-label", { params: { path: { drive }, query: inventorize ? { inventorize: true } : {} } }));
+  return res.data ?? null;
+}
+
+/** Rewinds the tape; the answer is the task's UPID. */
+export async function rewindDrive(drive: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/rewind", { params: { path: { drive } } }))).data;
+}
+
+/** Ejects the tape; the answer is the task's UPID. */
+export async function ejectMedia(drive: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/eject-media", { params: { path: { drive } } }))).data;
+}
+
+/** Cleans the drive with the changer's cleaning cartridge; the answer is the task's UPID. */
+export async function cleanDrive(drive: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.PUT("/api2/json/tape/drive/{drive}/clean", { params: { path: { drive } } }))).data;
+}
+
+/** Formats the loaded tape (fast unless `fast` is false; `label-text` checks it is that tape); the answer is the task's UPID. */
+export async function formatMedia(drive: string, opts: { fast?: boolean; "label-text"?: string } = {}): Promise<string> {
+  return (await unwrap<{ data: string }>(client.POST("/api2/json/tape/drive/{drive}/format-media", { params: { path: { drive } }, body: opts }))).data;
+}
+
+/** Reads the labels of the drive's changer's tapes into the inventory (all of them with `readAll`); the answer is the task's UPID. */
+export async function inventoryChanger(drive: string, readAll: boolean): Promise<string> {
+  return (await unwrap<{ data: string }>(client.PUT("/api2/json/tape/drive/{drive}/inventory", { params: { path: { drive } }, body: readAll ? { "read-all-labels": true } : {} }))).data;
+}
+
+/** Moves the tape `label` (in a slot or a drive of the drive's changer) to a free import/export slot; the answer is the task's UPID. */
+export async function exportMedia(drive: string, label: string): Promise<string> {
+  return (await unwrap<{ data: string }>(client.PUT("/api2/json/tape/drive/{drive}/export-media", { params: { path: { drive } }, body: { "label-text": label } }))).data;
+}
+
+/** Moves a cartridge from one slot (or import/export slot) of a changer to another. */
+export async function transferMedia(changer: string, from: number, to: number): Promise<void> {
+  await unwrap(client.POST("/api2/json/tape/changer/{name}/transfer", { params: { path: { name: changer } }, body: { from, to } }));
+}
+
+/** Sets a medium's status (full, damaged, retired), or clears it (undefined). */
+export async function setMediaStatus(uuid: string, status: string | undefined): Promise<void> {
+  await unwrap(client.POST("/api2/json/tape/media/list/{uuid}/status", { params: { path: { uuid } }, body: status === undefined ? {} : { status } }));
 }
 
 export async function listTasks(query: { running?: boolean; limit?: number } = {}): Promise<TaskInfo[]> {

@@ -38,3 +38,4 @@ export {
   sourceStores,
 } from "./restore-wizard.ts";
 export { type KeyFormResult, REPEAT_FIELD, keyCreateBody, keyImportBody, keyUpdateBody } from "./key-forms.ts";
+export { type DriveStatusData, type WearRow, activityText, alertFlags, driveOfTask, isBusy, valueText, wearRows } from "./drive-detail.ts";

@@ -3,9 +3,11 @@ import { useEffect, useState, type ReactNode } from "react";
 import type { ApiProblem } from "../../src/api-problem.ts";
 import { CONFIG_KINDS, FORM_SPECS, type ConfigKind, type Entry } from "../../src/config-forms.ts";
 import { formatDuration, formatRun, previewSchedule } from "../../src/schedule-preview.ts";
-import { latestProgress, type TaskProgress } from "../../src/task-progress.ts";
+import { activityText, alertFlags, driveOfTask, isBusy, type DriveStatusData } from "../../src/drive-detail.ts";
+import { formatRate, latestProgress, type TaskProgress } from "../../src/task-progress.ts";
 import {
   ApiError,
+  driveStatus,
   listConfig,
   listTapeChangers,
   listTapeDrives,
@@ -343,6 +345,118 @@ function RunningJobsPanel({ requests }: { requests: DashboardData["tapeRequests"
   );
 }
 
+/** How often the drive activity panel reads the drives' status and what runs on them. */
+const ACTIVITY_REFRESH_MS = 3000;
+
+interface DriveActivity {
+  drive: string;
+  status: DriveStatusData | ApiProblem;
+  /** The rate of a running task on the drive, from its latest progress line. */
+  rate?: number;
+  task?: string;
+}
+
+/**
+ * What each online drive is doing (its device activity: idle, loading,
+ * writing, cleaning, calibrating, …), at what rate when a running task on it
+ * reports progress, and the TapeAlert flags it raised.
+ */
+function DriveActivityPanel({ d }: { d: DashboardData }) {
+  const [rows, setRows] = useState<DriveActivity[] | null>(null);
+  const drives = isProblem(d.tapeDrives) ? [] : d.tapeDrives.filter((x) => x.state === "online").map((x) => String(x["name"]));
+  const key = drives.join(",");
+  const jobs = d.config["tape-backup-job"];
+  const pools = d.config["media-pool"];
+  useEffect(() => {
+    let live = true;
+    let timer: number | undefined;
+    const names = key === "" ? [] : key.split(",");
+    const load = async () => {
+      const running = await listTasks({ running: true, limit: 50 }).catch((err: unknown) => {
+        if (err instanceof ApiError) return [];
+        throw err;
+      });
+      const out = await Promise.all(
+        names.map(async (drive): Promise<DriveActivity> => {
+          const status = await driveStatus(drive).catch((err: unknown) => {
+            if (err instanceof ApiError) return err.problem;
+            throw err;
+          });
+          const task = running.find((t) => driveOfTask(t, { jobs, pools }) === drive);
+          if (!task) return { drive, status };
+          const p = latestProgress(await taskLogTail(task.upid, TAIL_LINES).catch(() => []));
+          return { drive, status, task: task["worker-type"], ...(p ? { rate: p.progress.rate } : {}) };
+        }),
+      );
+      if (!live) return;
+      setRows(out);
+      timer = window.setTimeout(() => void load(), ACTIVITY_REFRESH_MS);
+    };
+    void load();
+    return () => {
+      live = false;
+      if (timer !== undefined) window.clearTimeout(timer);
+    };
+  }, [key, jobs, pools]);
+  if (isProblem(d.tapeDrives)) return <ProblemAlert problem={d.tapeDrives} title="Drives unavailable" />;
+  if (drives.length === 0) return <Text c="dimmed" size="sm" data-testid="activity-none">No drive is online.</Text>;
+  if (rows === null) return <Loader size="sm" aria-label="Loading" />;
+  return (
+    <Table verticalSpacing={4} aria-label="Drive activity">
+      <Table.Tbody>
+        {rows.map((r) => {
+          const problem = isProblem(r.status) ? r.status : null;
+          const status = problem ? null : (r.status as DriveStatusData);
+          const flags = status ? alertFlags(status) : [];
+          return (
+            <Table.Tr key={r.drive} data-testid="drive-activity-row" data-drive={r.drive}>
+              <Table.Td fw={600}>{r.drive}</Table.Td>
+              <Table.Td>
+                {problem ? (
+                  <Text size="sm" c="red">
+                    {problem.message}
+                  </Text>
+                ) : (
+                  <Group gap="xs">
+                    <Badge variant="light" color={status && isBusy(status) ? "blue" : "gray"} style={{ textTransform: "none" }} data-testid="activity">
+                      {activityText(status!)}
+                    </Badge>
+                    {r.rate !== undefined && (
+                      <Text size="xs" data-testid="activity-rate">
+                        {r.task} at {formatRate(r.rate)}
+                      </Text>
+                    )}
+                    {r.rate === undefined && r.task !== undefined && (
+                      <Text size="xs" c="dimmed">
+                        {r.task}
+                      </Text>
+                    )}
+                  </Group>
+                )}
+              </Table.Td>
+              <Table.Td>
+                {flags.length === 0 ? (
+                  <Text size="xs" c="dimmed">
+                    no TapeAlert
+                  </Text>
+                ) : (
+                  <Group gap={4}>
+                    {flags.map((f) => (
+                      <Badge key={f} color="red" variant="filled" data-testid="tape-alert">
+                        {f}
+                      </Badge>
+                    ))}
+                  </Group>
+                )}
+              </Table.Td>
+            </Table.Tr>
+          );
+        })}
+      </Table.Tbody>
+    </Table>
+  );
+}
+
 function UpcomingPanel({ config }: { config: DashboardData["config"] }) {
   const now = new Date();
   const rows = config["tape-backup-job"]
@@ -371,6 +485,7 @@ const PANELS: readonly Panel[] = [
   { id: "services", title: "Services", span: 1, render: (d) => <ServicesPanel d={d} /> },
   { id: "counts", title: "Configuration", span: 1, render: (d) => <CountsPanel config={d.config} /> },
   { id: "devices", title: "Drives and changers", span: 1, render: (d) => <DevicesPanel d={d} /> },
+  { id: "activity", title: "Drive activity", span: 1, render: (d) => <DriveActivityPanel d={d} /> },
   { id: "jobs", title: "Running jobs", span: 1, render: (d) => <RunningJobsPanel requests={d.tapeRequests} /> },
   { id: "tasks", title: "Tasks", span: 1, render: (d) => <TasksPanel tasks={d.tasks} /> },
   { id: "upcoming", title: "Next scheduled backups", span: 1, render: (d) => <UpcomingPanel config={d.config} /> },

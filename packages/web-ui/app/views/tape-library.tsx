@@ -1,21 +1,24 @@
-import { Autocomplete, Badge, Button, Card, Group, Loader, Menu, Modal, Select, Stack, Table, Text, Title } from "@mantine/core";
+import { Autocomplete, Badge, Button, Card, Group, Loader, Menu, Modal, Select, Stack, Switch, Table, Text, Title } from "@mantine/core";
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { splitFieldErrors, type ApiProblem } from "../../src/api-problem.ts";
 import {
-  ApiError,
   barcodeLabel,
   changerStatus,
+  exportMedia,
+  inventoryChanger,
   listConfig,
-  driveStatus,
   listTapeChangers,
   listTapeDrives,
   loadSlot,
+  transferMedia,
   unloadDrive,
   type ChangerStatusEntry,
   type LocatedDevice,
 } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
 import { navigate } from "../router.ts";
+import { asProblem, runTask } from "../run-task.ts";
+import { DriveDetailModal } from "./drive-detail.tsx";
 import { taskRoute } from "./tasks.tsx";
 
 export const LIBRARY_ROUTE = "/library";
@@ -28,47 +31,6 @@ export function DeviceState({ state }: { state: string | undefined }) {
     <Badge variant="light" color={STATE_COLOR[s] ?? "gray"}>
       {s}
     </Badge>
-  );
-}
-
-function asProblem(err: unknown): ApiProblem {
-  if (err instanceof ApiError) return err.problem;
-  throw err;
-}
-
-/** Starts a drive task and opens its log. */
-async function runTask(start: () => Promise<string>, onProblem: (p: ApiProblem) => void): Promise<void> {
-  try {
-    navigate(taskRoute(await start()));
-  } catch (err) {
-    onProblem(asProblem(err));
-  }
-}
-
-function DriveStatusModal({ drive, onClose }: { drive: string | null; onClose: () => void }) {
-  const [status, setStatus] = useState<Record<string, unknown> | ApiProblem | null>(null);
-  useEffect(() => {
-    if (drive === null) return;
-    setStatus(null);
-    driveStatus(drive).then(setStatus, (err: unknown) => setStatus(asProblem(err)));
-  }, [drive]);
-  return (
-    <Modal opened={drive !== null} onClose={onClose} title={`Drive ${drive ?? ""} status`} size="lg">
-      {status === null && <Loader size="sm" aria-label="Loading" />}
-      {status !== null && "code" in status && "fields" in status && <ProblemAlert problem={status as ApiProblem} />}
-      {status !== null && !("fields" in status) && (
-        <Table verticalSpacing={4} aria-label="Drive status" data-testid="drive-status">
-          <Table.Tbody>
-            {Object.entries(status).map(([k, v]) => (
-              <Table.Tr key={k}>
-                <Table.Th style={{ width: "40%" }}>{k}</Table.Th>
-                <Table.Td ff="monospace">{Array.isArray(v) ? v.join("; ") : String(v)}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
-    </Modal>
   );
 }
 
@@ -118,16 +80,120 @@ function BarcodeLabelForm({ drives, onCancel }: { drives: string[]; onCancel: ()
   );
 }
 
-function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; drives: LocatedDevice[]; onProblem: (p: ApiProblem) => void }) {
+function elementName(r: ChangerStatusEntry): string {
+  return r["entry-kind"] === "import-export" ? `import/export ${r["entry-id"]}` : `slot ${r["entry-id"]}`;
+}
+
+function isFull(r: ChangerStatusEntry): boolean {
+  return r["label-text"] !== undefined || r.state === "full";
+}
+
+/** Transfer form of a changer: a full slot (or import/export slot) to an empty one. The API's field messages show under the fields. */
+function TransferForm({ changer, rows, onDone, onCancel }: { changer: string; rows: ChangerStatusEntry[]; onDone: () => void; onCancel: () => void }) {
+  const slots = rows.filter((r) => r["entry-kind"] !== "drive");
+  const option = (r: ChangerStatusEntry) => ({ value: String(r["entry-id"]), label: `${elementName(r)}${r["label-text"] ? ` (${r["label-text"]})` : ""}` });
+  const sources = slots.filter(isFull).map(option);
+  const targets = slots.filter((r) => !isFull(r)).map(option);
+  const [from, setFrom] = useState<string | null>(sources[0]?.value ?? null);
+  const [to, setTo] = useState<string | null>(targets[0]?.value ?? null);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { byField, other } = problem ? splitFieldErrors(problem, ["from", "to"]) : { byField: {} as Record<string, string>, other: [] as string[] };
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await transferMedia(changer, Number(from ?? 0), Number(to ?? 0));
+      onDone();
+    } catch (err) {
+      setProblem(asProblem(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Transfer">
+      <Stack>
+        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        <Select label="From" data={sources} value={from} onChange={setFrom} allowDeselect={false} error={byField["from"]} />
+        <Select label="To" data={targets} value={to} onChange={setTo} allowDeselect={false} error={byField["to"]} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={busy}>
+            Transfer
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+/** Inventory form of a changer: the drive that reads the labels, and whether to read tapes the inventory already knows; opens the task. */
+function InventoryForm({ drives, onCancel }: { drives: string[]; onCancel: () => void }) {
+  const [drive, setDrive] = useState<string | null>(drives[0] ?? null);
+  const [readAll, setReadAll] = useState(false);
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { byField, other } = problem ? splitFieldErrors(problem, ["drive", "read-all-labels"]) : { byField: {} as Record<string, string>, other: [] as string[] };
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    await runTask(() => inventoryChanger(drive ?? "", readAll), setProblem);
+    setBusy(false);
+  }
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Inventory">
+      <Stack>
+        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        <Text size="sm">Loads each tape of the library whose label the inventory does not know yet, reads its labels and adds it to the inventory.</Text>
+        <Select label="Drive" data={drives} value={drive} onChange={setDrive} allowDeselect={false} error={byField["drive"]} />
+        <Switch label="Read all labels" description="Also read the tapes the inventory already knows" checked={readAll} onChange={(e) => setReadAll(e.currentTarget.checked)} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={busy}>
+            Read labels
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}
+
+function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; drives: LocatedDevice[]; onProblem: (p: ApiProblem | null) => void }) {
   const name = String(changer["name"]);
   const [rows, setRows] = useState<ChangerStatusEntry[] | ApiProblem | null>(null);
-  useEffect(() => {
+  const reload = useCallback(() => {
     changerStatus(name).then(setRows, (err: unknown) => setRows(asProblem(err)));
   }, [name]);
+  useEffect(() => reload(), [reload]);
   const own = drives.filter((d) => d["changer"] === name);
+  const driveNames = own.map((d) => String(d["name"]));
   const driveAt = (num: number) => own.find((d) => Number(d["changer-drivenum"] ?? 0) === num);
-  const [labelling, setLabelling] = useState(false);
-  const freeDrives = Array.isArray(rows) ? own.filter((d) => !rows.some((r) => r["entry-kind"] === "drive" && r["entry-id"] === Number(d["changer-drivenum"] ?? 0) && (r["label-text"] !== undefined || r.state === "full"))) : [];
+  const [dialog, setDialog] = useState<"label" | "transfer" | "inventory" | null>(null);
+  const [moving, setMoving] = useState<number | null>(null);
+  const freeDrives = Array.isArray(rows) ? own.filter((d) => !rows.some((r) => r["entry-kind"] === "drive" && r["entry-id"] === Number(d["changer-drivenum"] ?? 0) && isFull(r))) : [];
+  const freeSlot = Array.isArray(rows) ? rows.find((r) => r["entry-kind"] === "slot" && !isFull(r)) : undefined;
+  const freeIe = Array.isArray(rows) && rows.some((r) => r["entry-kind"] === "import-export" && !isFull(r));
+  /** Import: the cartridge of an import/export slot into the first free storage slot (a transfer). */
+  async function importFrom(ie: number, slot: number) {
+    setMoving(ie);
+    onProblem(null);
+    try {
+      await transferMedia(name, ie, slot);
+      reload();
+    } catch (err) {
+      onProblem(asProblem(err));
+    } finally {
+      setMoving(null);
+    }
+  }
+  const titles = { label: `Barcode label tapes of ${name}`, transfer: `Transfer in ${name}`, inventory: `Inventory of ${name}` } as const;
   return (
     <Card withBorder padding="md" data-changer={name}>
       <Group justify="space-between" mb="sm">
@@ -139,62 +205,104 @@ function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; d
           <Text size="sm" c="dimmed">
             {[changer.vendor, changer.model, changer.serial, changer["host-id"] ? `on ${changer["host-id"]}` : undefined].filter(Boolean).join(" · ")}
           </Text>
+          {Array.isArray(rows) && (
+            <Button size="compact-sm" variant="light" onClick={() => setDialog("transfer")} aria-label={`Transfer in ${name}`}>
+              Transfer…
+            </Button>
+          )}
           {own.length > 0 && (
-            <Button size="compact-sm" variant="light" onClick={() => setLabelling(true)} aria-label={`Barcode label ${name}`}>
+            <Button size="compact-sm" variant="light" onClick={() => setDialog("inventory")} aria-label={`Inventory ${name}`}>
+              Inventory…
+            </Button>
+          )}
+          {own.length > 0 && (
+            <Button size="compact-sm" variant="light" onClick={() => setDialog("label")} aria-label={`Barcode label ${name}`}>
               Barcode label…
             </Button>
           )}
+          <Button size="compact-sm" variant="default" onClick={reload} aria-label={`Reread ${name}`}>
+            Reread
+          </Button>
         </Group>
       </Group>
-      <Modal opened={labelling} onClose={() => setLabelling(false)} title={`Barcode label tapes of ${name}`}>
-        {labelling && <BarcodeLabelForm drives={own.map((d) => String(d["name"]))} onCancel={() => setLabelling(false)} />}
+      <Modal opened={dialog !== null} onClose={() => setDialog(null)} title={dialog === null ? "" : titles[dialog]}>
+        {dialog === "label" && <BarcodeLabelForm drives={driveNames} onCancel={() => setDialog(null)} />}
+        {dialog === "inventory" && <InventoryForm drives={driveNames} onCancel={() => setDialog(null)} />}
+        {dialog === "transfer" && Array.isArray(rows) && (
+          <TransferForm
+            changer={name}
+            rows={rows}
+            onCancel={() => setDialog(null)}
+            onDone={() => {
+              setDialog(null);
+              reload();
+            }}
+          />
+        )}
       </Modal>
       {rows === null && <Loader size="sm" aria-label="Loading" />}
       {rows !== null && !Array.isArray(rows) && <ProblemAlert problem={rows} title="Changer status unavailable" />}
       {Array.isArray(rows) && (
-        <Table.ScrollContainer minWidth={520}>
+        <Table.ScrollContainer minWidth={560}>
           <Table striped verticalSpacing={4} aria-label={`Changer ${name} status`} data-testid="changer-status">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Element</Table.Th>
                 <Table.Th>Cartridge</Table.Th>
                 <Table.Th>Note</Table.Th>
-                <Table.Th style={{ width: 160 }}>Action</Table.Th>
+                <Table.Th style={{ width: 200 }}>Action</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
               {rows.map((r) => {
                 const drive = r["entry-kind"] === "drive" ? driveAt(r["entry-id"]) : undefined;
-                const full = r["label-text"] !== undefined || r.state === "full";
+                const full = isFull(r);
+                const label = r["label-text"];
                 return (
                   <Table.Tr key={`${r["entry-kind"]}-${r["entry-id"]}`} data-element={`${r["entry-kind"]}-${r["entry-id"]}`}>
-                    <Table.Td>
-                      {r["entry-kind"] === "drive" ? `drive ${r["entry-id"]}${drive ? ` (${String(drive["name"])})` : ""}` : r["entry-kind"] === "import-export" ? `import/export ${r["entry-id"]}` : `slot ${r["entry-id"]}`}
-                    </Table.Td>
-                    <Table.Td ff="monospace">{r["label-text"] ?? (full ? "(no label)" : "")}</Table.Td>
+                    <Table.Td>{r["entry-kind"] === "drive" ? `drive ${r["entry-id"]}${drive ? ` (${String(drive["name"])})` : ""}` : elementName(r)}</Table.Td>
+                    <Table.Td ff="monospace">{label ?? (full ? "(no label)" : "")}</Table.Td>
                     <Table.Td>{r["loaded-slot"] !== undefined ? `from slot ${r["loaded-slot"]}` : (r.state ?? "")}</Table.Td>
                     <Table.Td>
-                      {drive && full && (
-                        <Button size="compact-xs" variant="light" onClick={() => void runTask(() => unloadDrive(String(drive["name"])), onProblem)}>
-                          Unload
-                        </Button>
-                      )}
-                      {r["entry-kind"] === "slot" && full && freeDrives.length > 0 && (
-                        <Menu position="bottom-end" withinPortal>
-                          <Menu.Target>
-                            <Button size="compact-xs" variant="light" aria-label={`Load slot ${r["entry-id"]}`}>
-                              Load…
-                            </Button>
-                          </Menu.Target>
-                          <Menu.Dropdown>
-                            {freeDrives.map((d) => (
-                              <Menu.Item key={String(d["name"])} onClick={() => void runTask(() => loadSlot(String(d["name"]), r["entry-id"]), onProblem)}>
-                                into {String(d["name"])}
-                              </Menu.Item>
-                            ))}
-                          </Menu.Dropdown>
-                        </Menu>
-                      )}
+                      <Group gap={4} wrap="nowrap">
+                        {drive && full && (
+                          <Button size="compact-xs" variant="light" onClick={() => void runTask(() => unloadDrive(String(drive["name"])), onProblem)}>
+                            Unload
+                          </Button>
+                        )}
+                        {r["entry-kind"] === "slot" && full && freeDrives.length > 0 && (
+                          <Menu position="bottom-end" withinPortal>
+                            <Menu.Target>
+                              <Button size="compact-xs" variant="light" aria-label={`Load slot ${r["entry-id"]}`}>
+                                Load…
+                              </Button>
+                            </Menu.Target>
+                            <Menu.Dropdown>
+                              {freeDrives.map((d) => (
+                                <Menu.Item key={String(d["name"])} onClick={() => void runTask(() => loadSlot(String(d["name"]), r["entry-id"]), onProblem)}>
+                                  into {String(d["name"])}
+                                </Menu.Item>
+                              ))}
+                            </Menu.Dropdown>
+                          </Menu>
+                        )}
+                        {r["entry-kind"] === "slot" && label !== undefined && freeIe && driveNames.length > 0 && (
+                          <Button size="compact-xs" variant="light" aria-label={`Export ${label}`} onClick={() => void runTask(() => exportMedia(driveNames[0]!, label), onProblem)}>
+                            Export
+                          </Button>
+                        )}
+                        {r["entry-kind"] === "import-export" && full && freeSlot && (
+                          <Button
+                            size="compact-xs"
+                            variant="light"
+                            loading={moving === r["entry-id"]}
+                            aria-label={`Import from ${elementName(r)}`}
+                            onClick={() => void importFrom(r["entry-id"], freeSlot["entry-id"])}
+                          >
+                            Import
+                          </Button>
+                        )}
+                      </Group>
                     </Table.Td>
                   </Table.Tr>
                 );
@@ -207,12 +315,12 @@ function ChangerCard({ changer, drives, onProblem }: { changer: LocatedDevice; d
   );
 }
 
-/** Drives and changers as the device agents see them: state, status, slots; load and unload. */
+/** Drives and changers as the device agents see them: state, a drive's detail panel, slots; load, unload, transfer, export, import, inventory, barcode-label. */
 export function TapeLibrary() {
   const [drives, setDrives] = useState<LocatedDevice[] | null>(null);
   const [changers, setChangers] = useState<LocatedDevice[] | null>(null);
   const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [statusOf, setStatusOf] = useState<string | null>(null);
+  const [detailOf, setDetailOf] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
       const [d, c] = await Promise.all([listTapeDrives(), listTapeChangers()]);
@@ -266,8 +374,8 @@ export function TapeLibrary() {
                       <Table.Td>{d["host-id"] ?? "—"}</Table.Td>
                       <Table.Td>{d["changer"] === undefined ? "standalone" : `${String(d["changer"])} #${String(d["changer-drivenum"] ?? 0)}`}</Table.Td>
                       <Table.Td>
-                        <Button size="compact-xs" variant="light" onClick={() => setStatusOf(String(d["name"]))} aria-label={`Status of ${String(d["name"])}`}>
-                          Status
+                        <Button size="compact-xs" variant="light" onClick={() => setDetailOf(String(d["name"]))} aria-label={`Details of ${String(d["name"])}`}>
+                          Details
                         </Button>
                       </Table.Td>
                     </Table.Tr>
@@ -280,7 +388,7 @@ export function TapeLibrary() {
       )}
       {changers !== null && drives !== null && changers.map((c) => <ChangerCard key={String(c["name"])} changer={c} drives={drives} onProblem={setProblem} />)}
       {changers !== null && changers.length === 0 && <Text c="dimmed" size="sm">No changers configured.</Text>}
-      <DriveStatusModal drive={statusOf} onClose={() => setStatusOf(null)} />
+      <DriveDetailModal drive={detailOf} onClose={() => setDetailOf(null)} />
     </Stack>
   );
 }

@@ -158,6 +158,27 @@ function dialog(title: string): Locator {
   return page.getByRole("dialog", { name: title });
 }
 
+/** Waits for the task view a UI action opened until its task ends (OK, or with warnings where `warnings`); returns the UPID. */
+async function followTask(warnings = false): Promise<string> {
+  currentView = "task";
+  await page.waitForURL(/\/tasks\/UPID/);
+  const upid = decodeURIComponent(new URL(page.url()).pathname.slice("/tasks/".length));
+  const ended = warnings ? /^(OK|WARNINGS: \d+)/ : /^OK/;
+  await poll(() => page.getByTestId("task-status").textContent(), { timeout: 90_000 }).toMatch(ended);
+  await poll(() => page.getByTestId("task-log").textContent()).toMatch(warnings ? /TASK (OK|WARNINGS: \d+)$/ : /TASK OK$/);
+  return upid;
+}
+
+/** Waits for a task started through the API to end; its exit status. */
+async function taskEnd(upid: string): Promise<string> {
+  let st: { status: string; exitstatus?: string } | undefined;
+  await poll(async () => {
+    st = (await api("GET", `/api2/json/nodes/localhost/tasks/${encodeURIComponent(upid)}/status`)).body.data;
+    return st?.status;
+  }, { timeout: 90_000 }).toBe("stopped");
+  return st!.exitstatus ?? "";
+}
+
 beforeAll(async () => {
   ensureChromium();
   rmSync(OUT, { recursive: true, force: true });
@@ -490,8 +511,8 @@ describe("web UI in Chromium", () => {
     await go(view("library"));
     await poll(() => changer.locator('tr[data-element="drive-0"]').textContent()).toContain("TF1001L9");
     expect(await changer.locator('tr[data-element="drive-0"]').textContent()).toContain("from slot 1");
-    await page.getByRole("button", { name: "Status of d1" }).click();
-    const statusTable = dialog("Drive d1 status").getByTestId("drive-status");
+    await page.getByRole("button", { name: "Details of d1" }).click();
+    const statusTable = dialog("Drive d1").getByTestId("drive-status");
     await statusTable.waitFor();
     expect(await statusTable.textContent()).toMatch(/medium-presenttrue/);
     await page.keyboard.press("Escape");
@@ -579,6 +600,163 @@ describe("web UI in Chromium", () => {
     await shot("backup-jobs-large", "light");
     await page.setViewportSize(LAPTOP);
   });
+
+  it("runs the changer's transfer, export, import and inventory, and a drive's detail panel with its actions", async () => {
+    // Start from an empty drive (the backup job may have left its tape loaded).
+    const before = (await api("GET", "/api2/json/tape/changer/lib1/status")).body.data as { "entry-kind": string; "entry-id": number; "label-text"?: string }[];
+    if (before.some((r) => r["entry-kind"] === "drive" && r["label-text"] !== undefined)) {
+      const unload = await api("POST", "/api2/json/tape/drive/d1/unload", {});
+      expect(await taskEnd(unload.body.data)).toBe("OK");
+    }
+    const where = async (label: string) =>
+      ((await api("GET", "/api2/json/tape/changer/lib1/status")).body.data as { "entry-kind": string; "entry-id": number; "label-text"?: string }[])
+        .filter((r) => r["label-text"] === label)
+        .map((r) => `${r["entry-kind"]}-${r["entry-id"]}`);
+    const from = (await where("TF1002L9"))[0]!;
+    expect(from).toMatch(/^slot-\d+$/);
+    const fromSlot = Number(from.slice("slot-".length));
+
+    await go(view("library"));
+    const changer = page.locator('[data-changer="lib1"]');
+    await changer.getByTestId("changer-status").waitFor();
+    const cell = (element: string) => changer.locator(`tr[data-element="${element}"] td`).nth(1);
+    const empty = ((await api("GET", "/api2/json/tape/changer/lib1/status")).body.data as { "entry-kind": string; "entry-id": number; "label-text"?: string; state?: string }[]).find(
+      (r) => r["entry-kind"] === "slot" && r["label-text"] === undefined && r.state !== "full",
+    )!["entry-id"];
+
+    // Transfer: a tape from its slot into an empty one.
+    await changer.getByRole("button", { name: "Transfer in lib1" }).click();
+    let form = dialog("Transfer in lib1");
+    await field(form, "From").click();
+    await page.getByRole("option", { name: `slot ${fromSlot} (TF1002L9)`, exact: true }).click();
+    await field(form, "To").click();
+    await page.getByRole("option", { name: `slot ${empty}`, exact: true }).click();
+    await form.getByRole("button", { name: "Transfer" }).click();
+    await form.waitFor({ state: "detached" });
+    await poll(() => cell(`slot-${empty}`).textContent()).toBe("TF1002L9");
+    expect(await cell(`slot-${fromSlot}`).textContent()).toBe("");
+    expect(await where("TF1002L9")).toEqual([`slot-${empty}`]);
+
+    // Export: the tape goes to an import/export slot (a task).
+    await changer.getByRole("button", { name: "Export TF1002L9" }).click();
+    await followTask();
+    expect(await page.getByTestId("task-log").textContent()).toMatch(/exported media 'TF1002L9' to import\/export slot 9/);
+    await go(view("library"));
+    await changer.getByTestId("changer-status").waitFor();
+    await poll(() => cell("import-export-9").textContent()).toBe("TF1002L9");
+    await shot("library-exported", "light");
+
+    // Import: from the import/export slot into the first free slot.
+    const firstFree = ((await api("GET", "/api2/json/tape/changer/lib1/status")).body.data as { "entry-kind": string; "entry-id": number; "label-text"?: string; state?: string }[]).find(
+      (r) => r["entry-kind"] === "slot" && r["label-text"] === undefined && r.state !== "full",
+    )!["entry-id"];
+    await changer.getByRole("button", { name: "Import from import/export 9" }).click();
+    await poll(() => cell(`slot-${firstFree}`).textContent()).toBe("TF1002L9");
+    expect(await cell("import-export-9").textContent()).toBe("");
+    expect(await where("TF1002L9")).toEqual([`slot-${firstFree}`]);
+
+    // Inventory, reading every label.
+    await changer.getByRole("button", { name: "Inventory lib1" }).click();
+    form = dialog("Inventory of lib1");
+    await form.getByRole("switch", { name: /^Read all labels/ }).check({ force: true });
+    await form.getByRole("button", { name: "Read labels" }).click();
+    const inventoryUpid = await followTask();
+    expect(await page.getByRole("heading", { level: 2 }).textContent()).toBe("inventory-update d1");
+    expect((await api("GET", `/api2/json/nodes/localhost/tasks/${encodeURIComponent(inventoryUpid)}/status`)).body.data.exitstatus).toBe("OK");
+
+    // The drive detail panel of the empty drive: status, and cleaning (a task).
+    await go(view("library"));
+    await page.getByRole("button", { name: "Details of d1" }).click();
+    let detail = dialog("Drive d1");
+    await detail.getByTestId("drive-status").waitFor();
+    expect(await detail.getByTestId("drive-status").textContent()).toMatch(/medium-presentfalse/);
+    expect(await detail.getByRole("button", { name: "Read label" }).isDisabled()).toBe(true);
+    await detail.getByRole("button", { name: "Clean" }).click();
+    // The virtual drive may still raise TapeAlert flags after cleaning: the task warns about them.
+    await followTask(true);
+    expect(await page.getByTestId("task-log").textContent()).toContain("used cleaning cartridge 'CLN101L1'");
+    expect(await page.getByTestId("task-log").textContent()).toContain("drive cleaned successfully");
+
+    // With a tape loaded: status, wear, cartridge memory, volume statistics, labels.
+    await go(view("library"));
+    await changer.getByTestId("changer-status").waitFor();
+    const tf1001 = Number((await where("TF1001L9"))[0]!.slice("slot-".length));
+    await changer.getByRole("button", { name: `Load slot ${tf1001}` }).click();
+    await page.getByRole("menuitem", { name: "into d1" }).click();
+    await followTask();
+    await go(view("library"));
+    await page.getByRole("button", { name: "Details of d1" }).click();
+    detail = dialog("Drive d1");
+    await detail.getByTestId("drive-status").waitFor();
+    expect(await detail.getByTestId("drive-status").textContent()).toMatch(/medium-presenttrue/);
+    const status = (await api("GET", "/api2/json/tape/drive/d1/status")).body.data as Record<string, unknown>;
+    expect(await detail.getByTestId("drive-status").locator("tr[data-key]").count()).toBe(Object.keys(status).length);
+    await detail.getByTestId("cartridge-memory").waitFor();
+    const mam = (await api("GET", "/api2/json/tape/drive/d1/cartridge-memory")).body.data as { id: number; name: string; value: string }[];
+    expect(mam.length).toBeGreaterThan(0);
+    expect(await detail.getByTestId("cartridge-memory").locator("tr[data-mam]").count()).toBe(mam.length);
+    const serial = mam.find((a) => a.name.toLowerCase().includes("serial"));
+    if (serial) expect(await detail.getByTestId("cartridge-memory").textContent()).toContain(serial.value);
+    await detail.getByTestId("volume-statistics").waitFor();
+    const stats = (await api("GET", "/api2/json/tape/drive/d1/volume-statistics")).body.data as Record<string, unknown>;
+    expect(await detail.getByTestId("volume-statistics").locator("tr[data-key]").count()).toBe(Object.keys(stats).length);
+    expect(await detail.getByTestId("tape-wear").textContent()).toContain("Mounts");
+    await detail.getByRole("button", { name: "Read label" }).click();
+    await detail.getByTestId("media-label").waitFor();
+    expect(await detail.getByTestId("media-label").locator('tr[data-key="label-text"]').textContent()).toBe("label-textTF1001L9");
+    await shot("drive-detail", "light");
+    await shot("drive-detail", "dark");
+    await page.emulateMedia({ colorScheme: "light" });
+
+    // Rewind (a task).
+    await detail.getByRole("button", { name: "Rewind" }).click();
+    await followTask();
+    expect(await page.getByRole("heading", { level: 2 }).textContent()).toBe("rewind-media d1");
+
+    // Format: confirmation; a bad label shows the API's message under the field; then the tape is formatted.
+    await go(view("library"));
+    await page.getByRole("button", { name: "Details of d1" }).click();
+    detail = dialog("Drive d1");
+    await detail.getByTestId("drive-status").waitFor();
+    await detail.getByRole("button", { name: "Format…" }).click();
+    const confirm = detail.getByTestId("format-confirm");
+    const labelField = field(confirm, "Label text");
+    provoked.push({ path: "/api2/json/tape/drive/d1/format-media", status: 400 });
+    await labelField.fill("bad label!");
+    await confirm.getByRole("button", { name: "Format tape" }).click();
+    const expected = await api("POST", "/api2/json/tape/drive/d1/format-media", { "label-text": "bad label!" });
+    expect(expected.status).toBe(400);
+    expect(await errorUnder(labelField)).toBe(expected.body.errors["label-text"]);
+    await labelField.fill("TF1001L9");
+    await confirm.getByRole("button", { name: "Format tape" }).click();
+    await followTask();
+    expect(await page.getByTestId("task-log").textContent()).toContain("format media (fast)");
+    expect((await api("GET", "/api2/json/tape/media/list")).body.data.map((m: { "label-text": string }) => m["label-text"])).not.toContain("TF1001L9");
+
+    // Eject (a task).
+    await go(view("library"));
+    await page.getByRole("button", { name: "Details of d1" }).click();
+    detail = dialog("Drive d1");
+    await detail.getByTestId("drive-status").waitFor();
+    await detail.getByRole("button", { name: "Eject" }).click();
+    await followTask();
+
+    // The dashboard shows what each drive does and its TapeAlert flags as the status has them.
+    await go(view("dashboard"));
+    const activity = page.getByTestId("panel-activity").locator('tr[data-drive="d1"]');
+    await activity.getByTestId("activity").waitFor();
+    expect(await activity.getByTestId("activity").textContent()).toMatch(/^(idle|idle, no tape|not ready|loading|unloading|rewinding|busy)$/);
+    const flags = String((await api("GET", "/api2/json/tape/drive/d1/status")).body.data["alert-flags"] ?? "(empty)");
+    if (flags === "(empty)") expect(await activity.textContent()).toContain("no TapeAlert");
+    else expect(await activity.getByTestId("tape-alert").first().textContent()).toBe(flags.split(" | ")[0]);
+    await shot("dashboard-activity", "light");
+
+    await go(view("library"));
+    await changer.getByTestId("changer-status").waitFor();
+    await shot("changer", "light");
+    await shot("changer", "dark");
+    await page.emulateMedia({ colorScheme: "light" });
+  }, 300_000);
 
   it("folds the navigation behind a menu button on a narrow window", async () => {
     await page.setViewportSize({ width: 700, height: 900 });
