@@ -12,6 +12,7 @@ import {
   listMediaSets,
   mediaContent,
   moveMedia,
+  setMediaStatus,
   type MediaContentQuery,
   type MediaContentRow,
   type MediaListEntry,
@@ -51,6 +52,62 @@ function TrashIcon() {
     <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
       <path d="M3 6h18M8 6V4h8v2M6 6l1 14h10l1-14" />
     </svg>
+  );
+}
+
+function FlagIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+      <path d="M5 21V4M5 4h11l-2 4 2 4H5" />
+    </svg>
+  );
+}
+
+/** The statuses an operator sets (PBS `media status`); "clear" lets the inventory compute it again. */
+const SETTABLE_STATUS = [
+  { value: "full", label: "full" },
+  { value: "damaged", label: "damaged" },
+  { value: "retired", label: "retired" },
+  { value: "clear", label: "clear (computed again)" },
+];
+
+/** Sets or clears a tape's status: the API's message for a bad value shows under the field. */
+function StatusForm({ medium, onDone, onCancel }: { medium: MediaListEntry; onDone: () => void; onCancel: () => void }) {
+  const [status, setStatus] = useState<string | null>(SETTABLE_STATUS.some((s) => s.value === medium.status) ? medium.status : "full");
+  const [problem, setProblem, fail] = useFailure();
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setProblem(null);
+    try {
+      await setMediaStatus(medium.uuid, status === null || status === "clear" ? undefined : status);
+      onDone();
+    } catch (err) {
+      fail(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const { byField, other } = problem ? splitFieldErrors(problem, ["status"]) : { byField: {} as Record<string, string>, other: [] as string[] };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label={`Status of ${medium["label-text"]}`}>
+      <Stack>
+        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        <Text size="sm">
+          A full tape gets no more writes; a damaged or retired one is never written or chosen again. Clear lets the inventory work the status out again.
+        </Text>
+        <Select label="Status" data={SETTABLE_STATUS} value={status} onChange={setStatus} allowDeselect={false} error={byField["status"]} />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={busy}>
+            Set status
+          </Button>
+        </Group>
+      </Stack>
+    </form>
   );
 }
 
@@ -94,7 +151,7 @@ function MoveForm({ label, onDone, onCancel }: { label: string; onDone: () => vo
   );
 }
 
-/** The media inventory: label, pool, media set, location and state of every labelled tape; move to a vault, destroy. */
+/** The media inventory: label, pool, media set, location and state of every labelled tape; set its status, move to a vault, destroy. */
 function Inventory() {
   const [media, setMedia] = useState<MediaListEntry[] | null>(null);
   const [pools, setPools] = useState<string[]>([]);
@@ -102,6 +159,7 @@ function Inventory() {
   const [location, setLocation] = useState<string | null>(null);
   const [problem, setProblem, fail] = useFailure();
   const [moving, setMoving] = useState<string | null>(null);
+  const [marking, setMarking] = useState<MediaListEntry | null>(null);
   const [destroying, setDestroying] = useState<string | null>(null);
   const [destroyProblem, setDestroyProblem] = useState<ApiProblem | null>(null);
   const [reload, setReload] = useState(0);
@@ -195,6 +253,11 @@ function Inventory() {
                   <Table.Td ff="monospace">{formatTimestamp(new Date(m.ctime * 1000))}</Table.Td>
                   <Table.Td>
                     <Group gap={4} wrap="nowrap">
+                      <Tooltip label="Set status (full, damaged, retired)">
+                        <ActionIcon variant="subtle" aria-label={`Status of ${m["label-text"]}`} onClick={() => setMarking(m)}>
+                          <FlagIcon />
+                        </ActionIcon>
+                      </Tooltip>
                       <Tooltip label="Move to a vault">
                         <ActionIcon variant="subtle" aria-label={`Move ${m["label-text"]}`} onClick={() => setMoving(m["label-text"])}>
                           <VaultIcon />
@@ -213,6 +276,18 @@ function Inventory() {
           </Table>
         </Table.ScrollContainer>
       )}
+      <Modal opened={marking !== null} onClose={() => setMarking(null)} title={`Status of ${marking?.["label-text"] ?? ""}`}>
+        {marking !== null && (
+          <StatusForm
+            medium={marking}
+            onCancel={() => setMarking(null)}
+            onDone={() => {
+              setMarking(null);
+              setReload((n) => n + 1);
+            }}
+          />
+        )}
+      </Modal>
       <Modal opened={moving !== null} onClose={() => setMoving(null)} title={`Move ${moving ?? ""}`}>
         {moving !== null && (
           <MoveForm

@@ -601,7 +601,7 @@ describe("web UI in Chromium", () => {
     await page.setViewportSize(LAPTOP);
   });
 
-  it("runs the changer's transfer, export, import and inventory, and a drive's detail panel with its actions", async () => {
+  it("runs the changer's transfer, export, import and inventory, a drive's detail panel with its actions, and media status", async () => {
     // Start from an empty drive (the backup job may have left its tape loaded).
     const before = (await api("GET", "/api2/json/tape/changer/lib1/status")).body.data as { "entry-kind": string; "entry-id": number; "label-text"?: string }[];
     if (before.some((r) => r["entry-kind"] === "drive" && r["label-text"] !== undefined)) {
@@ -740,6 +740,31 @@ describe("web UI in Chromium", () => {
     await detail.getByTestId("drive-status").waitFor();
     await detail.getByRole("button", { name: "Eject" }).click();
     await followTask();
+
+    // Media status: mark a tape damaged, then clear the mark (the inventory works the status out again).
+    await go(view("media"));
+    const tape = page.locator('tr[data-label="TF1002L9"]');
+    await tape.waitFor();
+    const statusOf = async () => ((await api("GET", "/api2/json/tape/media/list")).body.data as { "label-text": string; status: string }[]).find((m) => m["label-text"] === "TF1002L9")?.status;
+    const computed = await statusOf();
+    expect(computed).not.toBe("damaged");
+    await tape.getByRole("button", { name: "Status of TF1002L9" }).click();
+    form = dialog("Status of TF1002L9");
+    await field(form, "Status").click();
+    await page.getByRole("option", { name: "damaged", exact: true }).click();
+    await form.getByRole("button", { name: "Set status" }).click();
+    await form.waitFor({ state: "detached" });
+    await poll(() => tape.locator("td").nth(4).textContent()).toBe("damaged");
+    expect(await statusOf()).toBe("damaged");
+    await shot("media-status", "light");
+    await tape.getByRole("button", { name: "Status of TF1002L9" }).click();
+    form = dialog("Status of TF1002L9");
+    await field(form, "Status").click();
+    await page.getByRole("option", { name: /^clear/ }).click();
+    await form.getByRole("button", { name: "Set status" }).click();
+    await form.waitFor({ state: "detached" });
+    await poll(() => tape.locator("td").nth(4).textContent()).toBe(computed);
+    expect(await statusOf()).toBe(computed);
 
     // The dashboard shows what each drive does and its TapeAlert flags as the status has them.
     await go(view("dashboard"));
