@@ -418,8 +418,9 @@ function DriveActivityPanel({ d }: { d: DashboardData }) {
                   </Text>
                 ) : (
                   <Group gap="xs">
-                    <Badge variant="light" color={status && isBusy(status) ? "blue" : "gray"} style={{ textTransform: "none" }} data-testid="activity">
-                      {activityText(status!)}
+                    {/* Between its commands a drive in use reports no activity: a task running on it says it is in use. */}
+                    <Badge variant="light" color={(status && isBusy(status)) || r.task !== undefined ? "blue" : "gray"} style={{ textTransform: "none" }} data-testid="activity">
+                      {status && !isBusy(status) && r.task !== undefined ? "in use" : activityText(status!)}
                     </Badge>
                     {r.rate !== undefined && (
                       <Text size="xs" data-testid="activity-rate">

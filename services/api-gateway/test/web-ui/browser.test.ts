@@ -770,7 +770,7 @@ describe("web UI in Chromium", () => {
     await go(view("dashboard"));
     const activity = page.getByTestId("panel-activity").locator('tr[data-drive="d1"]');
     await activity.getByTestId("activity").waitFor();
-    expect(await activity.getByTestId("activity").textContent()).toMatch(/^(idle|idle, no tape|not ready|loading|unloading|rewinding|busy)$/);
+    expect(await activity.getByTestId("activity").textContent()).toMatch(/^(idle|idle, no tape|not ready|loading|unloading|rewinding|busy|in use)$/);
     const flags = String((await api("GET", "/api2/json/tape/drive/d1/status")).body.data["alert-flags"] ?? "(empty)");
     if (flags === "(empty)") expect(await activity.textContent()).toContain("no TapeAlert");
     else expect(await activity.getByTestId("tape-alert").first().textContent()).toBe(flags.split(" | ")[0]);
