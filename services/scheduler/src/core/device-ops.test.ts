@@ -86,6 +86,8 @@ class FakeAgent implements AgentPort {
   /** Tags of WORM cartridges (the drive status of a loaded one says `worm: true`). */
   worm = new Set<string>();
   statusCalls: string[] = [];
+  /** TapeAlert flags the drive reports after a cleaning cycle. */
+  cleanFlags: string[] = [];
   constructor(readonly tags: string[]) {}
   async driveStatus() {
     this.statusCalls.push(this.loaded ?? "-");
@@ -148,7 +150,7 @@ class FakeAgent implements AgentPort {
   }
   async clean() {
     this.calls.push("clean");
-    return { cleaningLabelText: "CLN001L1", cleaningSlot: 15, cleaningMounts: 3, alertFlags: [] };
+    return { cleaningLabelText: "CLN001L1", cleaningSlot: 15, cleaningMounts: 3, alertFlags: [...this.cleanFlags] };
   }
   close() {}
 }
@@ -356,6 +358,19 @@ describe("format and clean", () => {
     await ops.run("clean", { drive: "d1" }, "admin");
     expect(tasks.status).toBe("OK");
     expect(tasks.logs).toContain("cleaning cartridge wear: 6% (3 uses of 50)");
+  });
+
+  it("clean: the cleaning cartridge's own flag is expected; any other flag is a warning", async () => {
+    const a = setup([]);
+    a.agent.cleanFlags = ["CLEANING_MEDIA"];
+    await a.ops.run("clean", { drive: "d1" }, "admin");
+    expect(a.tasks.status).toBe("OK");
+    expect(a.tasks.logs).toContain("TapeAlert CLEANING_MEDIA (a cleaning cartridge was loaded): expected");
+    const b = setup([]);
+    b.agent.cleanFlags = ["CLEANING_MEDIA", "CLEAN_NOW"];
+    await b.ops.run("clean", { drive: "d1" }, "admin");
+    expect(b.tasks.status).toBe("WARNINGS: 1");
+    expect(b.tasks.logs).toContain("WARN: TapeAlert flags after cleaning: CLEAN_NOW");
   });
 });
 
