@@ -39,12 +39,12 @@ describe("wearRows", () => {
   it("takes the lifetime counters of the volume statistics and the status's wearout", () => {
     const rows = wearRows(
       { "medium-passes": 12, "medium-wearout": 0.0006, "volume-mounts": 1 },
-      { "volume-mounts": 4, "lifetime-bytes-written": 2500, "lifetime-bytes-read": 12, "beginning-of-medium-passes": 9, "middle-of-tape-passes": 3 },
+      { "volume-mounts": 4, "lifetime-bytes-written": 2_500_000_000, "lifetime-bytes-read": 12_000_000, "beginning-of-medium-passes": 9, "middle-of-tape-passes": 3 },
     );
     expect(rows).toEqual([
       { label: "Mounts", value: "4" },
       { label: "Written (lifetime)", value: "2.50 GB" },
-      { label: "Read (lifetime)", value: "12 MB" },
+      { label: "Read (lifetime)", value: "12.00 MB" },
       { label: "Medium passes", value: "12" },
       { label: "Beginning-of-medium passes", value: "9" },
       { label: "Middle-of-tape passes", value: "3" },
@@ -56,7 +56,9 @@ describe("wearRows", () => {
     expect(wearRows(null, null)).toEqual([]);
     expect(wearRows({ "volume-mounts": 2 }, null)).toEqual([{ label: "Mounts", value: "2" }]);
     expect(wearRows({ "medium-wearout": "a lot" }, { "lifetime-bytes-written": "x", "volume-mounts": Number.NaN })).toEqual([]);
-    expect(wearRows(null, { "lifetime-bytes-written": 3_200_000 })).toEqual([{ label: "Written (lifetime)", value: "3.20 TB" }]);
+    // The API gives bytes (the agent turns the drive's 10^6-byte counters into bytes).
+    expect(wearRows(null, { "lifetime-bytes-written": 3_200_000_000_000 })).toEqual([{ label: "Written (lifetime)", value: "3.20 TB" }]);
+    expect(wearRows(null, { "lifetime-bytes-read": 0 })).toEqual([{ label: "Read (lifetime)", value: "0 B" }]);
   });
 });
 

@@ -57,9 +57,15 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-/** 10^6-byte units (volume statistics) as text. */
-function megabytes(n: number): string {
-  return n >= 1_000_000 ? `${(n / 1_000_000).toFixed(2)} TB` : n >= 1000 ? `${(n / 1000).toFixed(2)} GB` : `${n} MB`;
+/**
+ * A byte count of the volume statistics as text, in the decimal units drives
+ * count in (the API gives bytes; the drive's counters are whole 10^6 bytes).
+ */
+function decimalBytes(n: number): string {
+  if (n >= 1e12) return `${(n / 1e12).toFixed(2)} TB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  return `${n} B`;
 }
 
 /**
@@ -74,9 +80,9 @@ export function wearRows(status: DriveStatusData | null, stats: DriveStatusData 
   const mounts = num(s["volume-mounts"]) ?? num(st["volume-mounts"]);
   if (mounts !== undefined) rows.push({ label: "Mounts", value: String(mounts) });
   const written = num(s["lifetime-bytes-written"]);
-  if (written !== undefined) rows.push({ label: "Written (lifetime)", value: megabytes(written) });
+  if (written !== undefined) rows.push({ label: "Written (lifetime)", value: decimalBytes(written) });
   const read = num(s["lifetime-bytes-read"]);
-  if (read !== undefined) rows.push({ label: "Read (lifetime)", value: megabytes(read) });
+  if (read !== undefined) rows.push({ label: "Read (lifetime)", value: decimalBytes(read) });
   const passes = num(st["medium-passes"]);
   if (passes !== undefined) rows.push({ label: "Medium passes", value: String(passes) });
   const bom = num(s["beginning-of-medium-passes"]);
