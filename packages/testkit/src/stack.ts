@@ -16,7 +16,9 @@ export const DEFAULT_GATEWAY_PORT = 8007;
 /** gRPC address of the device agent when neither the options nor `TAPEFLEET_GRPC_ADDRESS` say otherwise. */
 export const DEFAULT_AGENT_GRPC_ADDRESS = "127.0.0.1:8008";
 /** How long one start level may take to become ready. */
-export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+export /** Starts of a service whose picked port another process took first. */
+const PORT_ATTEMPTS = 3;
+const DEFAULT_READY_TIMEOUT_MS = 120_000;
 /** How long a stopping service may take before it is killed. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
 
@@ -261,7 +263,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const envPort = nonEmpty(env["TAPEFLEET_HTTP_PORT"]);
   if (envPort !== undefined && !PORT_RE.test(envPort)) throw new StackError(`TAPEFLEET_HTTP_PORT: '${envPort}' is not a port number`);
   let gatewayPort = options.gatewayPort ?? (envPort !== undefined ? Number(envPort) : DEFAULT_GATEWAY_PORT);
-  if (gatewayPort === 0) gatewayPort = await freePort();
+  // A port picked here (0: any free one) may be picked again when another process takes it first.
+  const gatewayPortPicked = gatewayPort === 0;
+  if (gatewayPortPicked) gatewayPort = await freePort();
   const grpcAddress = options.grpcAddress ?? nonEmpty(env["TAPEFLEET_GRPC_ADDRESS"]) ?? DEFAULT_AGENT_GRPC_ADDRESS;
   const natsPrefix = nonEmpty(env["TAPEFLEET_NATS_PREFIX"]) ?? "tf";
   const queuePrefix = nonEmpty(env["TAPEFLEET_QUEUE_PREFIX"]) ?? natsPrefix;
@@ -371,14 +375,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 
     // The gateway serves the web UI: build it while the first level starts.
     const webUiBuilt = ensureWebUiBuilt(env, logDir, log);
-    const levels = [...new Set(STACK_SERVICES.map((s) => s.level))].sort((a, b) => a - b);
-    for (const level of levels) {
-      if (STACK_SERVICES.some((s) => s.level === level && s.name === "api-gateway")) await webUiBuilt;
-      const batch: ServiceProcess[] = [];
-      for (const def of STACK_SERVICES.filter((s) => s.level === level)) {
-        const main = join(REPO_ROOT, "services", def.name, "src", "main.ts");
-        if (!existsSync(main)) throw new StackError(`${def.name}: ${main} does not exist`);
-        const isGateway = def.name === "api-gateway";
+    /**
+     * Starts one service on a port picked for it and waits until it is ready.
+     * Another process can take a picked port between the pick and the
+     * service's listen: then the service exits with EADDRINUSE and is started
+     * again on another port (a port the user configured is never changed).
+     */
+    const startOne = async (def: (typeof STACK_SERVICES)[number]): Promise<ServiceProcess> => {
+      const main = join(REPO_ROOT, "services", def.name, "src", "main.ts");
+      if (!existsSync(main)) throw new StackError(`${def.name}: ${main} does not exist`);
+      const isGateway = def.name === "api-gateway";
+      for (let attempt = 1; ; attempt++) {
         const port = isGateway ? gatewayPort : await freePort();
         const childEnv: Record<string, string> = { ...base, TAPEFLEET_HTTP_PORT: String(port) };
         if (def.name === "device-agent") childEnv["TAPEFLEET_GRPC_ADDRESS"] = grpcAddress;
@@ -392,12 +399,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
           logFile: join(logDir, `${def.name}.log`),
         });
         started.push(svc);
-        batch.push(svc);
+        try {
+          await waitReady(svc, readyTimeoutMs);
+        } catch (err) {
+          const portTaken = !svc.running && logTail(svc.logFile).includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+          if (portTaken && attempt < PORT_ATTEMPTS && (!isGateway || gatewayPortPicked)) {
+            started.splice(started.indexOf(svc), 1);
+            log(`${def.name}: port ${port} was taken by another process; starting it on another port`);
+            if (isGateway) gatewayPort = await freePort();
+            continue;
+          }
+          throw err;
+        }
         void svc.exited.then(({ code, signal }) => {
           if (!stopping) failWith(new StackError(`${svc.name} exited (${signal ?? `code ${code}`}); last lines of ${svc.logFile}:\n${logTail(svc.logFile)}`));
         });
+        log(`${svc.name}: ready (pid ${svc.pid})`);
+        return svc;
       }
-      await Promise.all(batch.map((s) => waitReady(s, readyTimeoutMs).then(() => log(`${s.name}: ready (pid ${s.pid})`))));
+    };
+    const levels = [...new Set(STACK_SERVICES.map((s) => s.level))].sort((a, b) => a - b);
+    for (const level of levels) {
+      if (STACK_SERVICES.some((s) => s.level === level && s.name === "api-gateway")) await webUiBuilt;
+      await Promise.all(STACK_SERVICES.filter((s) => s.level === level).map((def) => startOne(def)));
     }
 
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
