@@ -1,10 +1,10 @@
 import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { CHUNKS_DIR, decodeDynamicIndex, decodeFixedIndex, decodeManifestBlob, dynamicDigest, fixedDigest, MANIFEST_BLOB_NAME } from "@tapefleet/datastore";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
+import { digestsOf, expectSameSnapshot, filesUnder, snapshotDirs } from "./stack-helpers.ts";
 
 /**
  * The new user's walk-through of issue #6, in the stack `npm start` brings up
@@ -76,85 +76,6 @@ async function ok(args: string[]): Promise<string> {
 
 async function okJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await ok([...args, "--output-format", "json"])) as T;
-}
-
-/** Every file under `dir` (relative paths), sorted. */
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
-
-/** Snapshot folders of a datastore, relative (`[ns/a/]type/id/time`), found by their manifest. */
-function snapshotDirs(store: string): string[] {
-  return filesUnder(store)
-    .filter((f) => !f.startsWith(`${CHUNKS_DIR}/`) && f.endsWith(`/${MANIFEST_BLOB_NAME}`))
-    .map((f) => f.slice(0, -MANIFEST_BLOB_NAME.length - 1))
-    .sort();
-}
-
-/** Chunk digests the indexes of a snapshot folder reference. */
-function digestsOf(snapshotDir: string): Set<string> {
-  const out = new Set<string>();
-  for (const name of readdirSync(snapshotDir)) {
-    const bytes = new Uint8Array(readFileSync(join(snapshotDir, name)));
-    if (name.endsWith(".fidx")) {
-      const index = decodeFixedIndex(bytes);
-      for (let i = 0; i < index.count; i++) out.add(Buffer.from(fixedDigest(index, i)).toString("hex"));
-    }
-    if (name.endsWith(".didx")) {
-      const index = decodeDynamicIndex(bytes);
-      for (let i = 0; i < index.count; i++) out.add(Buffer.from(dynamicDigest(index, i)).toString("hex"));
-    }
-  }
-  return out;
-}
-
-const chunkFile = (store: string, digest: string) => join(store, CHUNKS_DIR, digest.slice(0, 4), digest);
-
-/**
- * A restored snapshot folder equals the source's: the same files (those a
- * snapshot archive carries), every
- * index and blob byte for byte; the manifest as a restore writes it (PBS
- * re-encodes it without `unprotected.verify_state`), so it is compared
- * decoded; and every chunk its indexes reference is in the target store with
- * the source's bytes. Returns how many chunks were compared.
- */
-async function expectSameSnapshot(srcStore: string, srcPath: string, dstStore: string, dstPath: string): Promise<number> {
-  const src = join(srcStore, srcPath);
-  const dst = join(dstStore, dstPath);
-  expect(existsSync(dst), `${dstPath} restored into ${dstStore}`).toBe(true);
-  // A snapshot archive carries the manifest, the files it lists and client.log.blob (reference §4.2), not markers such as .protected.
-  const carried = readdirSync(src).filter((n) => !n.startsWith(".")).sort();
-  expect(readdirSync(dst).filter((n) => !n.startsWith(".")).sort()).toEqual(carried);
-  for (const name of carried) {
-    const a = readFileSync(join(src, name));
-    const b = readFileSync(join(dst, name));
-    if (name === MANIFEST_BLOB_NAME) {
-      const ma = await decodeManifestBlob(new Uint8Array(a));
-      const mb = await decodeManifestBlob(new Uint8Array(b));
-      const { verify_state: _a, ...ua } = ma.unprotected;
-      const { verify_state: _b, ...ub } = mb.unprotected;
-      expect({ ...mb, unprotected: ub }).toEqual({ ...ma, unprotected: ua });
-    } else {
-      expect(b.equals(a), `${dstPath}/${name} equals the source byte for byte`).toBe(true);
-    }
-  }
-  const digests = digestsOf(src);
-  for (const d of digests) {
-    const from = chunkFile(srcStore, d);
-    const to = chunkFile(dstStore, d);
-    expect(existsSync(to), `chunk ${d} of ${srcPath} in ${dstStore}`).toBe(true);
-    expect(readFileSync(to).equals(readFileSync(from)), `chunk ${d} byte for byte`).toBe(true);
-  }
-  return digests.size;
 }
 
 interface MediaContentRow {
