@@ -49,7 +49,7 @@ RUN npm run build --workspaces --if-present \
 # --- runtime
 FROM ${NODE_IMAGE} AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini libzstd1 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 tapefleet \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/tapefleet --no-create-home --shell /usr/sbin/nologin tapefleet \

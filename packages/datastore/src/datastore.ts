@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { readFile, readdir, stat } from "node:fs/promises";
+import { open, readFile, readdir, stat } from "node:fs/promises";
 import type { SnapshotFile } from "@tapefleet/tape-format";
 import { join, resolve } from "node:path";
 import { decodeBlob } from "./blob.ts";
@@ -296,7 +295,7 @@ export class Datastore {
           mtimeSecs: Number(st.mtimeNs / 1_000_000_000n),
           mtimeNanos: Number(st.mtimeNs % 1_000_000_000n),
         },
-        content: streamFile(path),
+        content: streamFile(path, Number(st.size)),
       });
     }
     return out;
@@ -313,12 +312,33 @@ export class Datastore {
   }
 }
 
-/** Reads a file in pieces; the file is opened on the first read, not before. */
-async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
+/** Largest piece `streamFile` reads at once. */
+const STREAM_PIECE = 1024 * 1024;
+
+/**
+ * Reads a file in pieces of at most 1 MiB; the file is opened on the first read,
+ * not before. Each piece is a buffer of its own of the size read (sized from
+ * `expectedSize`, the size `stat` gave): a small file costs a small buffer, not a
+ * stream's 1 MiB read buffer. Reads on to the end of the file whatever its size.
+ */
+async function* streamFile(path: string, expectedSize: number): AsyncGenerator<Uint8Array> {
+  let fh;
   try {
-    for await (const piece of createReadStream(path, { highWaterMark: 1024 * 1024 })) yield piece as Uint8Array;
+    fh = await open(path, "r");
+    let position = 0;
+    for (;;) {
+      // past the expected size: a small read that finds the end (or that the file grew)
+      const want = expectedSize > position ? Math.min(STREAM_PIECE, expectedSize - position) : 4096;
+      const buf = new Uint8Array(want);
+      const { bytesRead } = await fh.read(buf, 0, want, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+    }
   } catch (err) {
     throw asDatastoreError(err, `read ${path}`, "filename");
+  } finally {
+    await fh?.close();
   }
 }
 

@@ -89,6 +89,20 @@ export class ByteReader {
     return got === n ? out : out.subarray(0, got);
   }
 
+  /**
+   * Reads up to `out.length` bytes into `out` (fewer only at the end of the
+   * stream); returns how many. `out` never aliases an input piece.
+   */
+  async readInto(out: Uint8Array): Promise<number> {
+    let got = 0;
+    while (got < out.length && (await this.#fill())) {
+      const part = this.#take(Math.min(out.length - got, this.#piece.length));
+      out.set(part, got);
+      got += part.length;
+    }
+    return got;
+  }
+
   /** Reads exactly `n` bytes or throws `truncated` naming `what`. */
   async readExact(n: number, what: string): Promise<Uint8Array> {
     const b = await this.readUpTo(n);

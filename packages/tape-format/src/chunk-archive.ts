@@ -149,6 +149,15 @@ export interface ChunkArchiveDecoderOptions {
    * are not read twice on the reading thread. Ignored with `verifyDigest`.
    */
   verifyCrc?: boolean;
+  /**
+   * Where each blob is read into: a buffer of exactly `size` bytes that the
+   * caller owns (e.g. from a pool of reused buffers). Default: a new buffer per
+   * blob. Called before the blob is read; a truncated last entry's buffer is
+   * handed to `releaseBlob`.
+   */
+  allocBlob?: (size: number) => Uint8Array;
+  /** Takes back a buffer from `allocBlob` that is not returned in an entry. */
+  releaseBlob?: (blob: Uint8Array) => void;
 }
 
 /**
@@ -187,11 +196,23 @@ export class ChunkArchiveDecoder implements AsyncIterable<ChunkArchiveEntry> {
       return null;
     }
     const h = decodeChunkArchiveEntryHeader(head);
-    const owned = await this.#input.readOwnedUpTo(h.size);
-    if (owned.length < h.size) {
-      this.#done = true;
-      this.#truncated = true;
-      return null;
+    let owned: Uint8Array;
+    if (this.#options.allocBlob !== undefined) {
+      owned = this.#options.allocBlob(h.size);
+      if (owned.length !== h.size) throw new TapeFormatError("invalid-state", `allocBlob(${h.size}) returned ${owned.length} bytes`);
+      if ((await this.#input.readInto(owned)) < h.size) {
+        this.#options.releaseBlob?.(owned);
+        this.#done = true;
+        this.#truncated = true;
+        return null;
+      }
+    } else {
+      owned = await this.#input.readOwnedUpTo(h.size);
+      if (owned.length < h.size) {
+        this.#done = true;
+        this.#truncated = true;
+        return null;
+      }
     }
     let digestChecked = false;
     if (this.#options.verifyDigest) {

@@ -9,7 +9,7 @@ import {
   bytesEqual,
   toHex,
 } from "./magics.ts";
-import { ensureZstd, zstdCompress, zstdDecompress } from "./zstd.ts";
+import { ensureZstd, zstdCompress, zstdDecompress, zstdDecompressScratch } from "./zstd.ts";
 
 /** Largest blob PBS accepts (`MAX_BLOB_SIZE`). @see reference §11.2 */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -93,7 +93,11 @@ export async function decodeDataBlob(raw: Uint8Array, options: { key?: Uint8Arra
   return decodeParsedBlob(parseDataBlob(raw), options);
 }
 
-async function decodeParsedBlob(blob: ParsedDataBlob, options: { key?: Uint8Array; maxSize?: number }): Promise<Uint8Array> {
+/**
+ * `scratch`: the plaintext may be a view of a buffer reused by the next call on this
+ * thread (for callers that only hash it, see `verifyChunk`).
+ */
+async function decodeParsedBlob(blob: ParsedDataBlob, options: { key?: Uint8Array; maxSize?: number; scratch?: boolean }): Promise<Uint8Array> {
   const maxSize = options.maxSize ?? MAX_BLOB_SIZE;
   let data = blob.payload;
   if (blob.encrypted) {
@@ -109,12 +113,12 @@ async function decodeParsedBlob(blob: ParsedDataBlob, options: { key?: Uint8Arra
   }
   if (blob.compressed) {
     await ensureZstd();
-    return zstdDecompress(data, maxSize);
+    return options.scratch === true ? zstdDecompressScratch(data, maxSize) : zstdDecompress(data, maxSize);
   }
   if (data.length > maxSize) {
     throw new TapeFormatError("invalid-field", `data blob: ${data.length} bytes exceeds the limit ${maxSize}`, { field: "payload" });
   }
-  return data === blob.payload ? data.slice() : data;
+  return data === blob.payload && options.scratch !== true ? data.slice() : data;
 }
 
 export interface EncodeDataBlobOptions {
@@ -184,7 +188,8 @@ export function computeChunkDigest(plaintext: Uint8Array, options: { key?: Uint8
 export async function verifyChunk(raw: Uint8Array, digest: Uint8Array, options: { key?: Uint8Array } = {}): Promise<{ digestChecked: boolean }> {
   const blob = parseDataBlob(raw);
   if (blob.encrypted && options.key === undefined) return { digestChecked: false };
-  const plain = await decodeParsedBlob(blob, options);
+  // the plaintext is only hashed: decompressed into this thread's reused buffer
+  const plain = await decodeParsedBlob(blob, { ...options, scratch: true });
   const actual = computeChunkDigest(plain, blob.encrypted ? options : {});
   if (!bytesEqual(actual, digest)) {
     throw new TapeFormatError("digest-mismatch", `chunk digest: expected ${toHex(digest)}, content hashes to ${toHex(actual)}`, { field: "digest" });

@@ -49,7 +49,7 @@ export {
   type MediaSetLabel,
   type ReadLabelsResult,
 } from "./labels.ts";
-export { ensureZstd, zstdCompress, zstdDecompress, zstdFrameContentSize } from "./zstd.ts";
+export { ensureZstd, zstdBackend, zstdCompress, zstdDecompress, zstdFrameContentSize, type ZstdBackend } from "./zstd.ts";
 export {
   BLOB_HEADER_SIZE,
   BLOB_ZSTD_LEVEL,

@@ -1,22 +1,44 @@
 import { compress as wasmCompress, decompress as wasmDecompress, init as wasmInit } from "@bokuweb/zstd-wasm";
 import { TapeFormatError, asTapeFormatError } from "./errors.ts";
+import { loadNativeZstd, type NativeZstd } from "./zstd-native.ts";
 
 /**
- * zstd through the WebAssembly build of the reference library (no native
- * addon, no network: the .wasm ships in the npm package). Call-sites await
- * `ensureZstd()` once; after that compress/decompress are synchronous.
+ * zstd through the system library where it loads (`zstd-native.ts`), else
+ * through the WebAssembly build of the reference library (no native addon, no
+ * network: the .wasm ships in the npm package). `TAPEFLEET_ZSTD=wasm` forces
+ * the WebAssembly build. Call-sites await `ensureZstd()` once; after that
+ * compress/decompress are synchronous. Both produce and accept standard zstd
+ * frames with the content size recorded.
  */
 let ready: Promise<void> | undefined;
 let initialized = false;
+let native: NativeZstd | undefined;
+
+export type ZstdBackend = "native" | "wasm";
 
 export function ensureZstd(): Promise<void> {
-  ready ??= wasmInit().then(() => {
+  ready ??= (async () => {
+    const wanted = process.env["TAPEFLEET_ZSTD"];
+    if (wanted !== undefined && wanted !== "" && wanted !== "native" && wanted !== "wasm" && wanted !== "auto") {
+      throw new TapeFormatError("invalid-field", `TAPEFLEET_ZSTD: '${wanted}' is not one of auto, native, wasm`, { field: "TAPEFLEET_ZSTD" });
+    }
+    if (wanted !== "wasm") native = loadNativeZstd();
+    if (native === undefined && wanted === "native") {
+      throw new TapeFormatError("invalid-state", "TAPEFLEET_ZSTD=native: libzstd.so.1 cannot be loaded", { field: "TAPEFLEET_ZSTD" });
+    }
+    if (native === undefined) await wasmInit();
     initialized = true;
-  }, (err: unknown) => {
+  })().catch((err: unknown) => {
     ready = undefined;
-    throw asTapeFormatError(err, "decompress-failed", "zstd: loading the WebAssembly module failed");
+    throw err instanceof TapeFormatError ? err : asTapeFormatError(err, "decompress-failed", "zstd: loading the WebAssembly module failed");
   });
   return ready;
+}
+
+/** Which zstd is in use (after `ensureZstd()`), with the library version for the native one. */
+export function zstdBackend(): { backend: ZstdBackend; version?: string } {
+  if (!initialized) throw new TapeFormatError("invalid-state", "zstd: ensureZstd() has not been awaited");
+  return native === undefined ? { backend: "wasm" } : { backend: "native", version: native.version };
 }
 
 const ZSTD_FRAME_MAGIC = 0xfd2fb528;
@@ -72,6 +94,7 @@ export function zstdDecompress(frame: Uint8Array, maxSize: number): Uint8Array {
     throw new TapeFormatError("decompress-failed", `zstd: frame content size ${declared} exceeds the limit ${maxSize}`, { field: "zstd" });
   }
   const tries = declared !== null ? [declared] : [...new Set([Math.min(UNKNOWN_SIZE_FIRST_TRY, maxSize), maxSize])];
+  if (native !== undefined) return nativeDecompress(native, frame, declared, tries, maxSize);
   for (let i = 0; i < tries.length; i++) {
     try {
       const out = wasmDecompress(frame, { defaultHeapSize: Math.max(1, tries[i]!) });
@@ -90,12 +113,70 @@ export function zstdDecompress(frame: Uint8Array, maxSize: number): Uint8Array {
   throw new TapeFormatError("decompress-failed", "zstd: no output capacity to try");
 }
 
+/** The buffer `zstdDecompressScratch` reuses (one per thread: module state is per worker). */
+let scratch: Uint8Array | undefined;
+/** Scratch buffers up to this size are kept between calls; larger outputs get a buffer of their own. */
+const SCRATCH_KEEP_MAX = 16 * 1024 * 1024;
+
+/**
+ * Like `zstdDecompress`, but the result is a view of a buffer that the next call
+ * on this thread reuses: for output that is consumed at once (hashed, copied).
+ * Saves allocating, page-faulting and freeing a chunk-sized buffer per frame.
+ */
+export function zstdDecompressScratch(frame: Uint8Array, maxSize: number): Uint8Array {
+  if (!initialized) throw new TapeFormatError("invalid-state", "zstd: ensureZstd() has not been awaited");
+  const declared = zstdFrameContentSize(frame);
+  if (native === undefined || declared === null || declared > SCRATCH_KEEP_MAX) return zstdDecompress(frame, maxSize);
+  if (declared > maxSize) {
+    throw new TapeFormatError("decompress-failed", `zstd: frame content size ${declared} exceeds the limit ${maxSize}`, { field: "zstd" });
+  }
+  if (scratch === undefined || scratch.byteLength < declared) scratch = uninitialized(Math.max(declared, 4 * 1024 * 1024 + 64 * 1024));
+  const dst = scratch.subarray(0, Math.max(1, declared));
+  const n = native.decompressInto(dst, frame);
+  const code = native.errorCode(n);
+  if (code !== 0) throw new TapeFormatError("decompress-failed", "zstd: corrupt data", { field: "zstd", cause: new Error(native.errorName(n)) });
+  if (Number(n) !== declared) throw new TapeFormatError("decompress-failed", `zstd: decompressed ${Number(n)} bytes, frame header says ${declared}`, { field: "zstd" });
+  return dst.subarray(0, declared);
+}
+
 /** Compresses into one zstd frame (records the content size). Requires `ensureZstd()`. */
 export function zstdCompress(data: Uint8Array, level: number): Uint8Array {
   if (!initialized) throw new TapeFormatError("invalid-state", "zstd: ensureZstd() has not been awaited");
+  if (native !== undefined) {
+    const dst = uninitialized(native.bound(data.byteLength));
+    const n = native.compressInto(dst, data, level);
+    if (native.errorCode(n) !== 0) throw new TapeFormatError("decompress-failed", `zstd: compression failed: ${native.errorName(n)}`);
+    return dst.slice(0, Number(n));
+  }
   try {
     return wasmCompress(data, level);
   } catch (err) {
     throw asTapeFormatError(err, "decompress-failed", "zstd: compression failed");
   }
+}
+
+/** A plain Uint8Array of `size` bytes that owns its ArrayBuffer, not zero-filled (it is written over). */
+function uninitialized(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function nativeDecompress(z: NativeZstd, frame: Uint8Array, declared: number | null, tries: number[], maxSize: number): Uint8Array {
+  for (let i = 0; i < tries.length; i++) {
+    const dst = uninitialized(Math.max(1, tries[i]!));
+    const n = z.decompressInto(dst, frame);
+    const code = z.errorCode(n);
+    if (code === 0) {
+      const len = Number(n);
+      if (declared !== null) {
+        if (len !== declared) throw new TapeFormatError("decompress-failed", `zstd: decompressed ${len} bytes, frame header says ${declared}`, { field: "zstd" });
+      }
+      return len === dst.byteLength ? dst : dst.slice(0, len);
+    }
+    if (code === ZSTD_ERROR_DST_SIZE_TOO_SMALL && i + 1 < tries.length) continue;
+    const reason = code === ZSTD_ERROR_DST_SIZE_TOO_SMALL ? `output exceeds the limit ${maxSize}` : "corrupt data";
+    throw new TapeFormatError("decompress-failed", `zstd: ${reason}`, { field: "zstd", cause: new Error(z.errorName(n)) });
+  }
+  /* c8 ignore next */
+  throw new TapeFormatError("decompress-failed", "zstd: no output capacity to try");
 }

@@ -14,10 +14,10 @@ export interface DigestJob {
   key?: Uint8Array;
 }
 
-/** A worker's answer (`blob` transferred back). */
+/** A worker's answer (`blob` transferred back; absent for a blob in shared memory, which never left). */
 export interface DigestReply {
   id: number;
-  blob: Uint8Array;
+  blob?: Uint8Array;
   digestChecked: boolean;
   error?: { code: TapeFormatErrorCode; message: string; field?: string };
 }
@@ -29,6 +29,8 @@ export interface VerifiedChunk {
 }
 
 interface Pending {
+  /** The blob when it lives in a SharedArrayBuffer (not transferred, not sent back). */
+  shared?: Uint8Array;
   resolve: (v: VerifiedChunk) => void;
   reject: (e: unknown) => void;
 }
@@ -67,7 +69,9 @@ export class DigestPool {
   /**
    * Verifies one chunk. The blob's memory moves to a worker while it is checked
    * (the caller must not touch it meanwhile) and comes back in the result; a blob
-   * sharing its buffer with other data is copied first.
+   * sharing its buffer with other data is copied first. A blob in a
+   * SharedArrayBuffer (see `SharedBlobPool`) is neither copied nor moved: the
+   * worker reads it in place and the result is the same view.
    */
   async verify(blob: Uint8Array, digest: Uint8Array, options: { key?: Uint8Array } = {}): Promise<VerifiedChunk> {
     if (this.#closed) throw new TapeFormatError("invalid-state", "digest pool is closed");
@@ -80,6 +84,16 @@ export class DigestPool {
     if (slot === undefined) {
       const { digestChecked } = await verifyChunk(blob, digest, options);
       return { blob, digestChecked };
+    }
+    if (typeof SharedArrayBuffer !== "undefined" && blob.buffer instanceof SharedArrayBuffer) {
+      const id = this.#nextId++;
+      const job: DigestJob = { id, blob, digest: new Uint8Array(digest), ...(options.key === undefined ? {} : { key: options.key }) };
+      const target = slot;
+      return new Promise<VerifiedChunk>((resolve, reject) => {
+        target.pending.set(id, { shared: blob, resolve, reject });
+        if (target.pending.size === 1) target.worker.ref();
+        target.worker.postMessage(job);
+      });
     }
     // a Buffer's slice() is a view: copy explicitly unless the blob owns its whole buffer
     const own = blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength && blob.buffer instanceof ArrayBuffer ? blob : new Uint8Array(blob);
@@ -133,7 +147,7 @@ export class DigestPool {
       if (reply.error !== undefined) {
         const { code, message, field } = reply.error;
         p.reject(new TapeFormatError(code, message, field === undefined ? undefined : { field }));
-      } else p.resolve({ blob: reply.blob, digestChecked: reply.digestChecked });
+      } else p.resolve({ blob: p.shared ?? reply.blob!, digestChecked: reply.digestChecked });
     });
     const fail = (err: unknown) => {
       const i = this.#slots.indexOf(slot);
@@ -179,4 +193,40 @@ let shared: DigestPool | undefined;
 export function sharedDigestPool(): DigestPool {
   shared ??= new DigestPool();
   return shared;
+}
+
+/** Smallest buffer a `SharedBlobPool` allocates (a fixed-size chunk of 4 MiB fits). */
+const SHARED_BUFFER_MIN = 4 * 1024 * 1024 + 64 * 1024;
+
+/**
+ * Reusable chunk buffers in shared memory for reading tapes back: a blob read into
+ * one is verified by a digest worker in place (no transfer, no copy), and the
+ * buffer is taken back when the reader is done with the chunk. Reusing them keeps
+ * the agent from allocating (and the collector from chasing) a buffer per chunk.
+ * Holds at most `maxFree` idle buffers.
+ */
+export class SharedBlobPool {
+  readonly #free: Uint8Array[] = [];
+  readonly #maxFree: number;
+
+  constructor(options: { maxFree?: number } = {}) {
+    this.#maxFree = options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4;
+  }
+
+  /** A view of exactly `size` bytes of a shared buffer (contents undefined). */
+  take(size: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const b = this.#free[i]!;
+      if (b.byteLength >= size && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
+    }
+    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(new SharedArrayBuffer(Math.max(size, SHARED_BUFFER_MIN)));
+    return buf.subarray(0, size);
+  }
+
+  /** Gives back a view from `take` (other buffers are ignored). */
+  give(view: Uint8Array): void {
+    if (!(view.buffer instanceof SharedArrayBuffer) || this.#free.length >= this.#maxFree) return;
+    this.#free.push(new Uint8Array(view.buffer, 0, view.buffer.byteLength));
+  }
 }

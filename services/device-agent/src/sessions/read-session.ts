@@ -10,7 +10,7 @@ import {
 } from "@tapefleet/datastore";
 import { MediaCatalog, formatUuid, readLabels, readTapeFile, type MediaLabel, type MediaSetLabel, type OpenedTapeFile } from "@tapefleet/tape-format";
 import type { CommitRecord } from "./commit-record.ts";
-import { sharedDigestPool, type DigestPool } from "./digest-pool.ts";
+import { SharedBlobPool, sharedDigestPool, type DigestPool } from "./digest-pool.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
 
@@ -33,6 +33,12 @@ export interface ReadArchiveOptions {
   verifyDigests?: boolean;
   /** Where digests are verified (default: the shared worker pool). */
   digestPool?: DigestPool;
+  /**
+   * Read chunk blobs into reused shared-memory buffers: a chunk entry's blob is
+   * then only valid until the next entry is asked for (copy it to keep it).
+   * Spares the agent a buffer allocation (and its collection) per chunk.
+   */
+  recycleBlobs?: boolean;
 }
 
 /**
@@ -47,7 +53,12 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
     await tape.waitReady();
     await tape.locateFile(fileNumber);
     // with verifyDigests every blob's CRC is checked in the digest pool (verifyChunk), not twice
-    const r = await readTapeFile(tape, { verifyDigest: false, verifyCrc: !options.verifyDigests });
+    const blobs = options.recycleBlobs ? new SharedBlobPool() : undefined;
+    const r = await readTapeFile(tape, {
+      verifyDigest: false,
+      verifyCrc: !options.verifyDigests,
+      ...(blobs === undefined ? {} : { allocBlob: (n: number) => blobs.take(n), releaseBlob: (b: Uint8Array) => blobs.give(b) }),
+    });
     if (r.kind !== "file") throw new SessionError("position", `tape file ${fileNumber}: ${r.kind === "end-of-stream" ? "beyond the end of data" : "empty (a filemark)"}`);
     const a = r.archive;
     switch (a.kind) {
@@ -59,8 +70,12 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
         break;
       case "chunk-archive":
         yield { kind: "chunk-archive", store: a.store, archiveUuid: formatUuid(a.header.uuid) };
-        if (options.verifyDigests) yield* verifiedChunks(a.entries, options.digestPool ?? sharedDigestPool());
-        else for await (const e of a.entries) yield { kind: "chunk", digest: Buffer.from(e.digest).toString("hex"), blob: e.blob, digestChecked: false };
+        if (options.verifyDigests) yield* verifiedChunks(a.entries, options.digestPool ?? sharedDigestPool(), blobs);
+        else
+          for await (const e of a.entries) {
+            yield { kind: "chunk", digest: Buffer.from(e.digest).toString("hex"), blob: e.blob, digestChecked: false };
+            blobs?.give(e.blob);
+          }
         break;
       case "snapshot-archive": {
         yield { kind: "snapshot-archive", store: a.store, snapshot: a.snapshot, archiveUuid: formatUuid(a.header.uuid) };
@@ -94,18 +109,27 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
   }
 }
 
-/** Chunks of an archive with their digests verified by `pool`, in order, with a window of verifications in flight. */
-async function* verifiedChunks(entries: AsyncIterable<{ digest: Uint8Array; blob: Uint8Array }>, pool: DigestPool): AsyncGenerator<TapeEntry> {
+/**
+ * Chunks of an archive with their digests verified by `pool`, in order, with a window of
+ * verifications in flight. With `blobs`, each yielded blob goes back to it when the
+ * consumer asks for the next entry.
+ */
+async function* verifiedChunks(entries: AsyncIterable<{ digest: Uint8Array; blob: Uint8Array }>, pool: DigestPool, blobs?: SharedBlobPool): AsyncGenerator<TapeEntry> {
   const depth = Math.max(1, 2 * pool.size);
-  const window: Promise<TapeEntry>[] = [];
+  const window: Promise<TapeEntry & { kind: "chunk" }>[] = [];
+  const next = async function* () {
+    const e = await window.shift()!;
+    yield e;
+    blobs?.give(e.blob);
+  };
   for await (const e of entries) {
     const digest = e.digest;
-    const p = pool.verify(e.blob, digest).then((v): TapeEntry => ({ kind: "chunk", digest: Buffer.from(digest).toString("hex"), blob: v.blob, digestChecked: v.digestChecked }));
+    const p = pool.verify(e.blob, digest).then((v) => ({ kind: "chunk" as const, digest: Buffer.from(digest).toString("hex"), blob: v.blob, digestChecked: v.digestChecked }));
     p.catch(() => undefined); // awaited in order below
     window.push(p);
-    if (window.length >= depth) yield await window.shift()!;
+    if (window.length >= depth) yield* next();
   }
-  while (window.length > 0) yield await window.shift()!;
+  while (window.length > 0) yield* next();
 }
 
 function endOf(file: OpenedTapeFile): TapeEntry {
@@ -206,6 +230,8 @@ export interface RestoreOptions {
   snapshots?: string[];
   owner: string;
   signal?: AbortSignal;
+  /** Where chunk digests are verified (default: the shared worker pool). */
+  digestPool?: DigestPool;
 }
 
 export interface RestoreProgress {
@@ -235,6 +261,9 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
   const started = performance.now();
   let bytesRead = 0;
   const wanted = options.snapshots && options.snapshots.length > 0 ? new Set(options.snapshots) : undefined;
+  const pool = options.digestPool ?? sharedDigestPool();
+  const depth = Math.max(2, 2 * pool.size);
+  const blobs = new SharedBlobPool({ maxFree: depth + 2 });
   try {
     await tape.waitReady();
     const list = options.fileNumbers && options.fileNumbers.length > 0 ? [...options.fileNumbers].sort((a, b) => a - b) : undefined;
@@ -251,8 +280,9 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
         fileNumber = list[i]!;
         if (tape.fileNumber !== fileNumber || tape.blockInFile !== 0) await tape.locateFile(fileNumber);
       } else fileNumber = 2 + i;
-      // CRC is checked while decoding; insertChunk checks the SHA-256 digest of every chunk it inserts.
-      const r = await readTapeFile(tape, { verifyDigest: false });
+      // Chunks: CRC and SHA-256 digest are checked in the digest workers (verifyChunk) before
+      // insertChunk writes them; blobs are read into reused shared buffers.
+      const r = await readTapeFile(tape, { verifyDigest: false, verifyCrc: false, allocBlob: (n) => blobs.take(n), releaseBlob: (b) => blobs.give(b) });
       if (r.kind === "end-of-stream") {
         if (list) throw new SessionError("position", `tape file ${fileNumber}: beyond the end of data`);
         break;
@@ -264,10 +294,34 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
         const a = r.archive;
         if (a.kind === "chunk-archive") {
           item.kind = "chunk-archive";
-          for await (const e of a.entries) {
-            const res = await target.chunks.insertChunk(e.digest, e.blob);
-            if (res.inserted) item.chunksInserted++;
-            else item.chunksPresent++;
+          // a window of chunks in flight: present ones are skipped, new ones verified in the
+          // workers while the next are read; inserted in tape order
+          const window: Array<Promise<{ blob: Uint8Array; digest: Uint8Array; present: boolean }>> = [];
+          const settle = async () => {
+            const c = await window.shift()!;
+            if (c.present) item.chunksPresent++;
+            else {
+              const res = await target.chunks.insertChunk(c.digest, c.blob, { trusted: true });
+              if (res.inserted) item.chunksInserted++;
+              else item.chunksPresent++;
+            }
+            blobs.give(c.blob);
+          };
+          try {
+            for await (const e of a.entries) {
+              const p = (async () => {
+                if (await target.chunks.hasChunk(e.digest)) return { blob: e.blob, digest: e.digest, present: true };
+                await pool.verify(e.blob, e.digest);
+                return { blob: e.blob, digest: e.digest, present: false };
+              })();
+              p.catch(() => undefined); // awaited in order by settle()
+              window.push(p);
+              if (window.length >= depth) await settle();
+            }
+            while (window.length > 0) await settle();
+          } finally {
+            // on failure: let the chunks in flight finish before their buffers could be reused
+            await Promise.allSettled(window.splice(0));
           }
         } else if (a.kind === "snapshot-archive") {
           item.kind = "snapshot-archive";
