@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Datastore, openDatastore, type SnapshotInfo } from "./datastore.ts";
@@ -176,5 +176,69 @@ describe("snapshot contents", () => {
     const other = { ns: [], type: "vm" as const, id: "20", time: T0 };
     await mkdir(ds.resolvePath(`vm/20/${formatSnapshotTime(T0)}/client.log.blob`));
     await expectCode(() => ds.snapshotArchiveFiles(other), "invalid-field");
+  });
+});
+
+describe("snapshot archive file content", () => {
+  const MiB = 1024 * 1024;
+  const sizes: Record<string, number> = { empty: 0, three: 3, "one-mib": MiB, "two-and-a-half-mib": 2.5 * MiB };
+
+  /** A datastore of its own with one snapshot whose blob files hold exactly `sizes` bytes each. */
+  async function sizedSnapshot(id: string) {
+    const base = await tmp();
+    await mkdir(join(base, ".chunks"));
+    const store = await openDatastore(base, { name: "sizes" });
+    const names = Object.keys(sizes);
+    const { ref } = await ingestFiles(store, {
+      type: "host",
+      id,
+      time: T0,
+      files: names.map((name) => ({ name, data: new Uint8Array(1), as: "blob" as const })),
+    });
+    // the archive files are streamed as they are on disk: give each an exact size
+    const data = new Map<string, Uint8Array>();
+    for (const [i, name] of names.entries()) {
+      const bytes = pseudoRandom(sizes[name]!, 50 + i);
+      data.set(`${name}.blob`, bytes);
+      await writeFile(store.resolvePath(`host/${id}/${formatSnapshotTime(T0)}/${name}.blob`), bytes);
+    }
+    return { store, ref, data, dir: store.resolvePath(`host/${id}/${formatSnapshotTime(T0)}`) };
+  }
+
+  async function pieces(content: unknown): Promise<Uint8Array[]> {
+    return collect(content as AsyncIterable<Uint8Array>);
+  }
+
+  it("streams files of 0, 3, 1 MiB and 2.5 MiB byte for byte in pieces of at most 1 MiB", async () => {
+    const { store, ref, data } = await sizedSnapshot("sizes");
+    const files = await store.snapshotArchiveFiles(ref);
+    expect(files.map((f) => f.name)).toEqual(["index.json.blob", ...Object.keys(sizes).map((n) => `${n}.blob`)]);
+    for (const f of files.slice(1)) {
+      const want = data.get(f.name)!;
+      expect(f.size).toBe(want.length);
+      const got = await pieces(f.content);
+      for (const p of got) expect(p.length).toBeLessThanOrEqual(MiB);
+      expect(got.every((p) => p.length > 0)).toBe(true);
+      expect(Buffer.concat(got).equals(Buffer.from(want))).toBe(true);
+    }
+  });
+
+  it("reads a file that grew after stat to its new end", async () => {
+    const { store, ref, data, dir } = await sizedSnapshot("growing");
+    const files = await store.snapshotArchiveFiles(ref);
+    const extra = new Map([
+      ["empty.blob", pseudoRandom(10, 70)],
+      ["three.blob", pseudoRandom(5000, 71)],
+      ["one-mib.blob", pseudoRandom(MiB + 123, 72)],
+    ]);
+    for (const [name, bytes] of extra) await appendFile(join(dir, name), bytes);
+    for (const f of files.slice(1)) {
+      const before = data.get(f.name)!;
+      expect(f.size).toBe(before.length); // the size stat gave when the list was made
+      const added = extra.get(f.name) ?? new Uint8Array(0);
+      const got = await pieces(f.content);
+      for (const p of got) expect(p.length).toBeLessThanOrEqual(MiB);
+      expect(Buffer.concat(got).equals(Buffer.concat([before, added]))).toBe(true);
+    }
   });
 });

@@ -11,7 +11,7 @@ import {
   type ChunkArchiveEntry,
 } from "./chunk-archive.ts";
 import { encodeDataBlob } from "./data-blob.ts";
-import { CHUNK_ARCHIVE_MAGIC_1_0 } from "./magics.ts";
+import { CHUNK_ARCHIVE_MAGIC_1_0, CHUNK_ARCHIVE_MAGIC_1_1 } from "./magics.ts";
 import { writeContentHeader, openTapeFile } from "./tape-file.ts";
 import { TapeFileWriter, type ChunkToWrite } from "./tape-file-writer.ts";
 import { MemoryTape } from "./virtual-tape.ts";
@@ -198,5 +198,108 @@ describe("chunk archive entry header limits", () => {
     expect(e.code).toBe("invalid-field");
     expect(e.field).toBe("size");
     expect((await catchTapeError(() => decodeChunkArchiveEntryHeader(b.subarray(0, 47)))).code).toBe("truncated");
+  });
+});
+
+describe("chunk archive decoder with caller-owned blob buffers", () => {
+  async function open(tape: MemoryTape, options: Parameters<typeof openChunkArchive>[1]) {
+    await tape.rewind();
+    const f = await openTapeFile(tape, { requireEndMarker: false });
+    if (f.kind !== "file") throw new Error(f.kind);
+    return openChunkArchive(f.file.bytes, options);
+  }
+
+  /** Hands out consecutive views of one arena; records each view and each release. */
+  function arena(bytes: number) {
+    const buffer = new Uint8Array(bytes);
+    const views: Uint8Array[] = [];
+    const released: Uint8Array[] = [];
+    let at = 0;
+    return {
+      buffer,
+      views,
+      released,
+      allocBlob: (size: number) => {
+        const v = buffer.subarray(at, at + size);
+        at += size;
+        views.push(v);
+        return v;
+      },
+      releaseBlob: (b: Uint8Array) => {
+        released.push(b);
+      },
+    };
+  }
+
+  it("reads each blob into the view allocBlob returns (same buffer, the original bytes)", async () => {
+    const chunks = await makeChunks(3, 300_000, 6);
+    const text = new TextEncoder().encode("y".repeat(40_000));
+    chunks.push({ digest: sha256(text), blob: await encodeDataBlob(text) });
+    const tape = new MemoryTape();
+    const w = await ChunkArchiveWriter.start(tape, "s");
+    for (const c of chunks) expect(await w.writeChunk(c.digest, c.blob)).toBe(true);
+    await w.finish();
+    for (const verifyDigest of [false, true]) {
+      const pool = arena(chunks.reduce((n, c) => n + c.blob.length, 0) + 16);
+      const a = await open(tape, { verifyDigest, allocBlob: pool.allocBlob, releaseBlob: pool.releaseBlob });
+      const entries: ChunkArchiveEntry[] = [];
+      for await (const e of a.entries) entries.push(e);
+      expect(entries).toHaveLength(chunks.length);
+      expect(pool.views).toHaveLength(chunks.length);
+      for (const [i, e] of entries.entries()) {
+        expect(e.blob).toBe(pool.views[i]);
+        expect(e.blob.buffer).toBe(pool.buffer.buffer);
+        expect(e.blob.length).toBe(chunks[i]!.blob.length);
+        expect(Buffer.from(e.blob).equals(Buffer.from(chunks[i]!.blob))).toBe(true);
+        expect(e.digestChecked).toBe(verifyDigest);
+      }
+      expect(pool.released).toHaveLength(0);
+      expect(a.entries.truncated).toBe(false);
+      expect(a.entries.count).toBe(chunks.length);
+    }
+  });
+
+  it("hands the buffer of a truncated last entry to releaseBlob and reports truncated", async () => {
+    const chunks = await makeChunks(3, 1000, 7);
+    const tape = new MemoryTape();
+    const bw = new BlockedWriter(tape);
+    await writeContentHeader(bw, CHUNK_ARCHIVE_MAGIC_1_1, encodeChunkArchiveHeaderJson("s"));
+    for (const c of chunks.slice(0, 2)) {
+      await bw.write(encodeChunkArchiveEntryHeader({ digest: c.digest, size: c.blob.length }));
+      await bw.write(c.blob);
+    }
+    await bw.write(encodeChunkArchiveEntryHeader({ digest: chunks[2]!.digest, size: chunks[2]!.blob.length }));
+    await bw.write(chunks[2]!.blob.subarray(0, 500));
+    await bw.finish(false);
+    const pool = arena(3 * chunks[0]!.blob.length);
+    const a = await open(tape, { allocBlob: pool.allocBlob, releaseBlob: pool.releaseBlob });
+    const entries: ChunkArchiveEntry[] = [];
+    for await (const e of a.entries) entries.push(e);
+    expect(entries).toHaveLength(2);
+    expect(entries.map((e) => e.blob)).toEqual(pool.views.slice(0, 2));
+    expect(pool.views).toHaveLength(3);
+    expect(pool.released).toHaveLength(1);
+    expect(pool.released[0]).toBe(pool.views[2]);
+    expect(a.entries.truncated).toBe(true);
+    expect(a.entries.count).toBe(2);
+    expect(await a.entries.next()).toBeNull();
+    // without releaseBlob the truncated entry is dropped all the same
+    const b = await open(tape, { allocBlob: arena(3 * chunks[0]!.blob.length).allocBlob });
+    expect(await b.entries.next()).not.toBeNull();
+    expect(await b.entries.next()).not.toBeNull();
+    expect(await b.entries.next()).toBeNull();
+    expect(b.entries.truncated).toBe(true);
+  });
+
+  it("an allocBlob buffer of the wrong length is invalid-state", async () => {
+    const chunks = await makeChunks(1, 2000, 8);
+    const tape = new MemoryTape();
+    const w = await ChunkArchiveWriter.start(tape, "s");
+    await w.writeChunk(chunks[0]!.digest, chunks[0]!.blob);
+    await w.finish();
+    for (const delta of [-1, 1]) {
+      const a = await open(tape, { allocBlob: (size) => new Uint8Array(size + delta) });
+      expect((await catchTapeError(() => a.entries.next())).code).toBe("invalid-state");
+    }
   });
 });
