@@ -28,6 +28,12 @@ export interface ScsiCommand {
   dataOut?: Uint8Array;
   /** Maximum bytes accepted from the device when direction is "in". */
   dataInLength?: number;
+  /**
+   * Where the received bytes go when direction is "in" (at least `dataInLength`
+   * bytes): the result's `data` is then a view of it. A transport that cannot
+   * receive into it returns a buffer of its own. Lets a reader reuse its buffers.
+   */
+  dataIn?: Uint8Array;
   /** Per-command timeout in milliseconds (rewind, load and LTO-9 calibration take minutes). */
   timeoutMs: number;
 }

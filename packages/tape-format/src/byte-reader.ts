@@ -90,6 +90,16 @@ export class ByteReader {
   }
 
   /**
+   * Offset of the next byte within its input piece's ArrayBuffer (undefined at the end of
+   * the stream). A destination whose offset agrees modulo 8 is copied into word by word
+   * even when it lives in a SharedArrayBuffer (misaligned copies into shared memory go
+   * byte by byte, several times slower).
+   */
+  async nextByteOffset(): Promise<number | undefined> {
+    return (await this.#fill()) ? this.#piece.byteOffset : undefined;
+  }
+
+  /**
    * Reads up to `out.length` bytes into `out` (fewer only at the end of the
    * stream); returns how many. `out` never aliases an input piece.
    */

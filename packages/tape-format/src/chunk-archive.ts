@@ -153,9 +153,11 @@ export interface ChunkArchiveDecoderOptions {
    * Where each blob is read into: a buffer of exactly `size` bytes that the
    * caller owns (e.g. from a pool of reused buffers). Default: a new buffer per
    * blob. Called before the blob is read; a truncated last entry's buffer is
-   * handed to `releaseBlob`.
+   * handed to `releaseBlob`. `align`: the blob's first byte sits at this offset
+   * modulo 8 in the tape block it is read from; a buffer at the same offset
+   * modulo 8 is filled faster when it is shared memory (see `ByteReader.nextByteOffset`).
    */
-  allocBlob?: (size: number) => Uint8Array;
+  allocBlob?: (size: number, align: number) => Uint8Array;
   /** Takes back a buffer from `allocBlob` that is not returned in an entry. */
   releaseBlob?: (blob: Uint8Array) => void;
 }
@@ -198,7 +200,7 @@ export class ChunkArchiveDecoder implements AsyncIterable<ChunkArchiveEntry> {
     const h = decodeChunkArchiveEntryHeader(head);
     let owned: Uint8Array;
     if (this.#options.allocBlob !== undefined) {
-      owned = this.#options.allocBlob(h.size);
+      owned = this.#options.allocBlob(h.size, ((await this.#input.nextByteOffset()) ?? 0) % 8);
       if (owned.length !== h.size) throw new TapeFormatError("invalid-state", `allocBlob(${h.size}) returned ${owned.length} bytes`);
       if ((await this.#input.readInto(owned)) < h.size) {
         this.#options.releaseBlob?.(owned);

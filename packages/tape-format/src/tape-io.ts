@@ -30,7 +30,13 @@ export type BlockReadResult =
   /** Sense 8/00/05 BLANK CHECK: end of recorded data. */
   | { kind: "end-of-data" };
 
-/** Where tape blocks are read from (a drive positioned at the start of a file). */
+/**
+ * Where tape blocks are read from (a drive positioned at the start of a file).
+ * A source may reuse a block's memory once later blocks were read (a `ScsiTape`
+ * after `READ_BUFFER_RING - 1` more): the readers of this package parse or copy
+ * a block's bytes before they read much further, and hand out copies of what a
+ * caller keeps (chunk blobs, file contents).
+ */
 export interface BlockSource {
   readBlock(): Promise<BlockReadResult>;
 }

@@ -110,6 +110,8 @@ export class CartridgeStore {
   /** Read-ahead windows (only ever cover written objects; dropped on truncate). */
   private indexCache: { first: number; count: number; bytes: Buffer } | undefined;
   private dataCache: { offset: number; bytes: Buffer } | undefined;
+  /** The read-ahead window `readStored` reuses (allocated on the first read). */
+  private readWindow: Buffer | undefined;
   private closed = false;
 
   private constructor(
@@ -353,8 +355,10 @@ export class CartridgeStore {
 
   /**
    * Read the stored bytes of a record. Records are read ahead in windows of a few MiB, so a
-   * sequential read costs one file read per window; the returned buffer is the caller's
-   * (a view of a window that is never reused).
+   * sequential read costs one file read per window. The result is a view of the read
+   * window, which the next `readStored` may overwrite: the caller copies what it keeps
+   * (the drive hands the host a copy, see `deliver` in device.ts). One window buffer is
+   * reused for the life of the store, so reading allocates nothing per record.
    */
   async readStored(o: TapeObject): Promise<Buffer> {
     await this.flush();
@@ -364,14 +368,16 @@ export class CartridgeStore {
       return c.bytes.subarray(o.dataOffset - c.offset, end - c.offset);
     }
     if (o.storedLength >= READ_AHEAD_BYTES) return this.readRange(o.dataOffset, o.storedLength, o.position);
-    const length = Math.min(READ_AHEAD_BYTES, this.persistedDataEnd - o.dataOffset);
-    const bytes = await this.readRange(o.dataOffset, Math.max(length, o.storedLength), o.position);
+    const length = Math.max(Math.min(READ_AHEAD_BYTES, this.persistedDataEnd - o.dataOffset), o.storedLength);
+    this.dataCache = undefined; // the window is refilled: its old contents are gone even if the read fails
+    this.readWindow ??= Buffer.allocUnsafe(READ_AHEAD_BYTES);
+    const bytes = await this.readRange(o.dataOffset, length, o.position, this.readWindow);
     this.dataCache = { offset: o.dataOffset, bytes };
     return bytes.subarray(0, o.storedLength);
   }
 
-  private async readRange(offset: number, length: number, position: number): Promise<Buffer> {
-    const b = Buffer.allocUnsafe(length);
+  private async readRange(offset: number, length: number, position: number, into?: Buffer): Promise<Buffer> {
+    const b = into !== undefined && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.data.read(b, done, length - done, offset + done);

@@ -12,6 +12,8 @@ export interface DeviceCommand {
   direction: "none" | "in" | "out";
   dataOut?: Uint8Array;
   dataInLength?: number;
+  /** Where data-in bytes are delivered when it is large enough (see `deliver`). */
+  dataIn?: Uint8Array;
   timeoutMs: number;
 }
 
@@ -31,6 +33,21 @@ export interface DeviceFaults {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The data-in bytes as the host receives them: copied into the host's buffer when it
+ * gave one large enough, else a copy of their own. Commands may answer with views of
+ * buffers the device reuses (READ: the cartridge store's read window), so the host
+ * never gets a view of device memory.
+ */
+function deliver(data: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  if (data.length === 0) return EMPTY;
+  if (into !== undefined && into.length >= data.length) {
+    into.set(data);
+    return into.subarray(0, data.length);
+  }
+  return data.slice();
+}
 
 /** Commands that neither report nor clear a pending unit attention (SPC-4 5.14 / 6.6 / 6.33). */
 const UA_EXEMPT = new Set<number>([Opcode.INQUIRY, Opcode.REPORT_LUNS, Opcode.REQUEST_SENSE]);
@@ -82,7 +99,7 @@ export abstract class VirtualDevice {
       const out = (await this.dispatch(cdb, dataOut, dataInLength)) ?? EMPTY;
       const transferred = cmd.direction === "in" ? out.length : dataOut.length;
       const timedOut = await this.throttle(transferred, cmd.timeoutMs, started);
-      const data = out.length > dataInLength ? out.subarray(0, dataInLength) : out;
+      const data = deliver(out.length > dataInLength ? out.subarray(0, dataInLength) : out, cmd.dataIn);
       return {
         status: Status.GOOD,
         sense: EMPTY,
@@ -101,7 +118,7 @@ export abstract class VirtualDevice {
         e = condition(SenseKey.HARDWARE_ERROR, Asc.INTERNAL_TARGET_FAILURE);
       }
       const raw = e.data ?? EMPTY;
-      const data = raw.length > dataInLength ? raw.subarray(0, dataInLength) : raw;
+      const data = deliver(raw.length > dataInLength ? raw.subarray(0, dataInLength) : raw, cmd.dataIn);
       return {
         status: Status.CHECK_CONDITION,
         sense: buildFixedSense(e.condition),

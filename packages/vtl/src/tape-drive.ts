@@ -569,7 +569,8 @@ export class VirtualTapeDrive extends VirtualDevice implements ChangerDrive {
     const parts: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
       try {
-        parts.push(await this.readOne(m, this.blockSize, false, true, count - i));
+        // a copy: the next record may be read into the same window of the cartridge store
+        parts.push((await this.readOne(m, this.blockSize, false, true, count - i)).slice());
       } catch (e) {
         if (e instanceof CheckCondition) {
           if (e.data) parts.push(e.data);

@@ -1,19 +1,27 @@
 /**
  * Data path benchmark of the device agent, in one run on the same sample
  * datastore (page cache warm):
- *   write: a write session of every snapshot (its chunks in chunk archives,
- *          then the snapshot archives) through ScsiTape onto a file-backed
- *          virtual tape (the virtual library's in-process transport), against
- *          `tar -b 512 -cf` of the same chunk files and a raw `cat` of them;
- *   read:  every chunk archive read back with CRC and SHA-256 digest checks
- *          against a raw `cat` of the cartridge's data file, and against a
- *          raw READ(6) of the same blocks through the drive (no decoding);
+ *   write:   a write session of every snapshot (its chunks in chunk archives,
+ *            then the snapshot archives) through ScsiTape onto a file-backed
+ *            virtual tape (the virtual library's in-process transport), against
+ *            `tar -b 512 -cf` of the same chunk files and a raw `cat` of them;
+ *   read:    every archive read back with CRC and SHA-256 digest checks
+ *            against a raw `cat` of the cartridge's data file, and against a
+ *            raw READ(6) of the same blocks through the drive (no decoding);
+ *   restore: the whole tape restored into an empty datastore (every chunk
+ *            verified, written as a file) against `cat` of the chunk files
+ *            into files of their own (`cp -r` of the chunk store);
  * printed as ratios (targets: write ≥ 1.0× tar and ≥ 0.8× raw; read ≥ 0.7×
  * raw), plus the peak RSS of this process (the agent's side) and the longest
  * event-loop stall during the write (target < 20 ms).
  *
+ * Each measurement runs TAPEFLEET_BENCH_ROUNDS times (default 3), interleaved
+ * (cat, tar, write, cat, tar, write, …), every run into a new file as the first
+ * one does; the median of each is compared, so a disturbance of the machine in
+ * one run moves no ratio. Every round's times are printed too.
+ *
  *   npm run bench:data-path -w @tapefleet/device-agent
- *   TAPEFLEET_BENCH_SAMPLE_SIZE=256MiB npm run bench:data-path -w @tapefleet/device-agent
+ *   TAPEFLEET_BENCH_SAMPLE_SIZE=512MiB TAPEFLEET_BENCH_ROUNDS=5 npm run bench:data-path -w @tapefleet/device-agent
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -23,12 +31,14 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createSampleDatastore, openDatastore, parseByteSize, snapshotPath, type Datastore } from "@tapefleet/datastore";
-import { verifyChunk, writeMediaLabel } from "@tapefleet/tape-format";
+import { ensureZstd, verifyChunk, writeMediaLabel, zstdBackend } from "@tapefleet/tape-format";
 import { createLibrary, createVtlTransport, type SiteSpec } from "@tapefleet/vtl";
-import { ScsiTape, readArchive, runWriteSession, sharedDigestPool } from "../src/sessions/index.ts";
+import { ScsiTape, readArchive, restoreFromTape, runWriteSession, sharedDigestPool } from "../src/sessions/index.ts";
 
 const SIZE = parseByteSize(process.env["TAPEFLEET_BENCH_SAMPLE_SIZE"] ?? "2GiB");
 const SEED = 5;
+const ROUNDS = Number(process.env["TAPEFLEET_BENCH_ROUNDS"] ?? "3");
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error(`TAPEFLEET_BENCH_ROUNDS: ${process.env["TAPEFLEET_BENCH_ROUNDS"]} (must be 1..20)`);
 const MiB = 1024 * 1024;
 
 async function sample(): Promise<Datastore> {
@@ -54,8 +64,14 @@ function sh(cmd: string, cwd: string): number {
 }
 
 const mibs = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const rounds = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(" ");
 
 const ds = await sample();
+await ensureZstd();
 const work = await mkdtemp(join(tmpdir(), "tapefleet-bench-data-path-"));
 try {
   const snapshots: string[] = [];
@@ -75,95 +91,152 @@ try {
   // warm the page cache
   sh(`xargs cat < '${list}' > /dev/null`, ds.path);
 
-  const rawMs = sh(`xargs cat < '${list}' > '${join(work, "raw.out")}'`, ds.path);
-  await rm(join(work, "raw.out"));
-  const tarMs = sh(`tar -b 512 -cf '${join(work, "chunks.tar")}' -T '${list}'`, ds.path);
-  await rm(join(work, "chunks.tar"));
-  // the same with the archive made durable at the end (the session syncs the drive at every commit)
-  const tarSyncMs = sh(`tar -b 512 -cf '${join(work, "chunks.tar")}' -T '${list}' && sync -f '${join(work, "chunks.tar")}'`, ds.path);
-  await rm(join(work, "chunks.tar"));
-
-  const spec = {
-    drives: [{ name: "bench0", generation: 9, serial: "TFDBENCH01" }],
-    shelf: [{ barcode: "BENCH1L9", capacityBytes: Math.max(4 * SIZE, 1024 * MiB), earlyWarningBytes: 64 * MiB }],
-    timing: { loadMs: 0, powerOnUnitAttention: false },
-  } as SiteSpec;
-  const lib = await createLibrary(join(work, "vtl"), spec);
-  await lib.insertCartridge("bench0", "BENCH1L9");
-  const tape = new ScsiTape(createVtlTransport(lib, "bench0"));
-  await tape.waitReady();
-  await tape.rewind();
-  await writeMediaLabel(tape, { uuid: randomUUID(), labelText: "BENCH1L9", ctime: 1 });
-  await tape.sync();
-
   // event-loop delay of this process doing nothing: what the machine's load alone causes
   const idle = monitorEventLoopDelay({ resolution: 1 });
   idle.enable();
   await new Promise((r) => setTimeout(r, 2000));
   idle.disable();
 
-  // time spent in drive syncs (WRITE FILEMARKS 0: the virtual library fsyncs its files)
-  let syncMs = 0;
-  let syncs = 0;
-  const sync = tape.sync.bind(tape);
-  tape.sync = async () => {
-    syncs++;
-    const t = performance.now();
-    try {
-      await sync();
-    } finally {
-      syncMs += performance.now() - t;
-    }
-  };
-  let firstFile = 2;
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const t0 = performance.now();
-  const result = await runWriteSession(
-    tape,
-    { datastore: ds, mediaSet: { uuid: randomUUID(), pool: "bench", seqNr: 0, ctime: 1 }, snapshots },
-    {
-      onStarted: (info) => {
-        firstFile = info.firstFileNumber;
+  /** One write session of every snapshot onto a new cartridge of a new library (a new data file, as tar's and cat's). */
+  const writeRound = async (round: number) => {
+    const spec = {
+      drives: [{ name: "bench0", generation: 9, serial: "TFDBENCH01" }],
+      shelf: [{ barcode: "BENCH1L9", capacityBytes: Math.max(4 * SIZE, 1024 * MiB), earlyWarningBytes: 64 * MiB }],
+      timing: { loadMs: 0, powerOnUnitAttention: false },
+    } as SiteSpec;
+    const dir = join(work, `vtl-${round}`);
+    const lib = await createLibrary(dir, spec);
+    await lib.insertCartridge("bench0", "BENCH1L9");
+    const tape = new ScsiTape(createVtlTransport(lib, "bench0"));
+    await tape.waitReady();
+    await tape.rewind();
+    await writeMediaLabel(tape, { uuid: randomUUID(), labelText: "BENCH1L9", ctime: 1 });
+    await tape.sync();
+    // time spent in drive syncs (WRITE FILEMARKS 0: the virtual library fsyncs its files)
+    let syncMs = 0;
+    let syncs = 0;
+    const sync = tape.sync.bind(tape);
+    tape.sync = async () => {
+      syncs++;
+      const t = performance.now();
+      try {
+        await sync();
+      } finally {
+        syncMs += performance.now() - t;
+      }
+    };
+    let firstFile = 2;
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    const t0 = performance.now();
+    const result = await runWriteSession(
+      tape,
+      { datastore: ds, mediaSet: { uuid: randomUUID(), pool: "bench", seqNr: 0, ctime: 1 }, snapshots },
+      {
+        onStarted: (info) => {
+          firstFile = info.firstFileNumber;
+        },
+        onCommit: async () => undefined,
       },
-      onCommit: async () => undefined,
-    },
-  );
-  const writeMs = performance.now() - t0;
-  delay.disable();
-  const writeRss = process.resourceUsage().maxRSS * 1024;
-  if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
+    );
+    const ms = performance.now() - t0;
+    delay.disable();
+    if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
+    return { ms, lib, dir, tape, firstFile, result, syncMs, syncs, stallMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6 };
+  };
 
-  // read back every archive the session wrote, as the agent does (readArchive): chunk
+  const rawRuns: number[] = [];
+  const tarRuns: number[] = [];
+  const tarSyncRuns: number[] = [];
+  const writeRuns: Array<Awaited<ReturnType<typeof writeRound>>> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rawRuns.push(sh(`xargs cat < '${list}' > '${join(work, "raw.out")}'`, ds.path));
+    await rm(join(work, "raw.out"));
+    tarRuns.push(sh(`tar -b 512 -cf '${join(work, "chunks.tar")}' -T '${list}'`, ds.path));
+    await rm(join(work, "chunks.tar"));
+    // the same with the archive made durable at the end (the session syncs the drive at every commit)
+    tarSyncRuns.push(sh(`tar -b 512 -cf '${join(work, "chunks.tar")}' -T '${list}' && sync -f '${join(work, "chunks.tar")}'`, ds.path));
+    await rm(join(work, "chunks.tar"));
+    const w = await writeRound(round);
+    writeRuns.push(w);
+    if (round < ROUNDS - 1) {
+      await w.lib.close();
+      await rm(w.dir, { recursive: true, force: true });
+    }
+  }
+  const writeRss = process.resourceUsage().maxRSS * 1024;
+  const rawMs = median(rawRuns);
+  const tarMs = median(tarRuns);
+  const tarSyncMs = median(tarSyncRuns);
+  const writeMs = median(writeRuns.map((w) => w.ms));
+  const last = writeRuns.at(-1)!;
+  const { tape, firstFile, lib } = last;
+  const stallMs = Math.max(...writeRuns.map((w) => w.stallMs));
+
+  // read back every archive the last session wrote, as the agent does (readArchive): chunk
   // digests verified (CRC, zstd, SHA-256) in the digest worker pool
   const lastFile = (await tape.position()).fileNumber - 1;
   await sharedDigestPool().start(); // as an agent does at boot
-  const t1 = performance.now();
+  const readRuns: number[] = [];
+  const rawDriveRuns: number[] = [];
+  const restoreRuns: number[] = [];
+  const cpRuns: number[] = [];
   let verified = 0;
   let readBytes = 0;
-  for (let f = firstFile; f <= lastFile; f++) {
-    for await (const e of readArchive(tape, f, { verifyDigests: true })) {
-      if (e.kind === "chunk" && e.digestChecked) verified++;
-      else if (e.kind === "end") readBytes += e.bytes;
-    }
-  }
-  const readMs = performance.now() - t1;
-  // the same tape files read raw through the drive (READ(6) of every block, no decoding)
-  await tape.locateFile(2);
-  const t2 = performance.now();
   let rawDriveBytes = 0;
-  for (;;) {
-    const b = await tape.readBlock();
-    if (b.kind === "end-of-data") break;
-    if (b.kind === "data") rawDriveBytes += b.data.length;
+  let restored = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const t1 = performance.now();
+    verified = 0;
+    readBytes = 0;
+    for (let f = firstFile; f <= lastFile; f++) {
+      for await (const e of readArchive(tape, f, { verifyDigests: true, recycleBlobs: true })) {
+        if (e.kind === "chunk" && e.digestChecked) verified++;
+        else if (e.kind === "end") readBytes += e.bytes;
+      }
+    }
+    readRuns.push(performance.now() - t1);
+    if (verified !== digests.size) throw new Error(`read back: ${verified} of ${digests.size} chunks verified`);
+    // the same tape files read raw through the drive (READ(6) of every block, no decoding)
+    await tape.locateFile(firstFile);
+    const t2 = performance.now();
+    rawDriveBytes = 0;
+    for (;;) {
+      const b = await tape.readBlock();
+      if (b.kind === "end-of-data") break;
+      if (b.kind === "data") rawDriveBytes += b.data.length;
+    }
+    rawDriveRuns.push(performance.now() - t2);
+    // the whole tape restored into an empty datastore, against a copy of the chunk store
+    const target = join(work, `restore-${round}`);
+    await mkdir(join(target, ".chunks"), { recursive: true });
+    const dst = await openDatastore(target, { name: "restored" });
+    const t3 = performance.now();
+    restored = 0;
+    for await (const p of restoreFromTape(tape, dst, { owner: "root@pam" })) restored += p.chunksInserted;
+    restoreRuns.push(performance.now() - t3);
+    if (restored !== digests.size) throw new Error(`restore: ${restored} of ${digests.size} chunks inserted`);
+    await rm(target, { recursive: true, force: true });
+    cpRuns.push(sh(`cp -r .chunks '${join(work, "copy")}'`, ds.path));
+    await rm(join(work, "copy"), { recursive: true, force: true });
   }
-  const rawDriveMs = performance.now() - t2;
+  const readMs = median(readRuns);
+  const rawDriveMs = median(rawDriveRuns);
+  const restoreMs = median(restoreRuns);
+  const cpMs = median(cpRuns);
   await lib.close();
-  const dataFile = join(work, "vtl", "cartridges", "BENCH1L9.data");
+  const dataFile = join(last.dir, "cartridges", "BENCH1L9.data");
   const tapeBytes = (await stat(dataFile)).size;
   sh(`cat '${dataFile}' > /dev/null`, work);
-  const rawReadMs = sh(`cat '${dataFile}' > /dev/null`, work);
-  if (verified !== digests.size) throw new Error(`read back: ${verified} of ${digests.size} chunks verified`);
+  const rawReadRuns: number[] = [];
+  const rawReadFileRuns: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rawReadRuns.push(sh(`cat '${dataFile}' > /dev/null`, work));
+    rawReadFileRuns.push(sh(`cat '${dataFile}' > '${join(work, "tape.copy")}'`, work));
+    await rm(join(work, "tape.copy"));
+  }
+  const rawReadMs = median(rawReadRuns);
+  const rawReadFileMs = median(rawReadFileRuns);
 
   // what one core can verify (CRC, zstd, SHA-256) with the chunks in memory: the CPU bound of the
   // verified read, in CPU time of this thread (the machine's load does not shorten it)
@@ -179,27 +252,35 @@ try {
   }
   const ceiling = mibs(2 * sampleBytes, verifyCpuMs);
   const workers = sharedDigestPool().size;
+  const z = zstdBackend();
 
   const rss = process.resourceUsage().maxRSS * 1024;
-  const stallMs = delay.max / 1e6;
+  const readRate = mibs(readBytes, readMs);
   const rows = [
     ["sample", `${(chunkBytes / MiB).toFixed(0)} MiB in ${digests.size} chunks, ${snapshots.length} snapshots`],
-    ["raw cat of the chunk files", `${mibs(chunkBytes, rawMs).toFixed(0)} MiB/s`],
-    ["tar -b 512 of the chunk files", `${mibs(chunkBytes, tarMs).toFixed(0)} MiB/s`],
-    ["write session to the virtual tape", `${mibs(chunkBytes, writeMs).toFixed(0)} MiB/s of chunks (${(result.bytesWritten / MiB).toFixed(0)} MiB on tape incl. snapshot archives)`],
+    ["rounds (median of each compared; times per round in s)", `${ROUNDS}`],
+    ["zstd", z.backend === "native" ? `libzstd ${z.version} (native)` : "WebAssembly"],
+    ["raw cat of the chunk files", `${mibs(chunkBytes, rawMs).toFixed(0)} MiB/s  [${rounds(rawRuns)}]`],
+    ["tar -b 512 of the chunk files", `${mibs(chunkBytes, tarMs).toFixed(0)} MiB/s  [${rounds(tarRuns)}]`],
+    ["write session to the virtual tape", `${mibs(chunkBytes, writeMs).toFixed(0)} MiB/s of chunks (${(last.result.bytesWritten / MiB).toFixed(0)} MiB on tape incl. snapshot archives)  [${rounds(writeRuns.map((w) => w.ms))}]`],
     ["  ratio to tar (target ≥ 1.0)", (tarMs / writeMs).toFixed(2)],
     ["  ratio to raw (target ≥ 0.8)", (rawMs / writeMs).toFixed(2)],
-    [`  of which drive syncs (${syncs} commits, each an fsync)`, `${((100 * syncMs) / writeMs).toFixed(0)} % (${(syncMs / 1000).toFixed(1)} s)`],
+    [`  of which drive syncs (${last.syncs} commits, each an fsync)`, `${((100 * last.syncMs) / last.ms).toFixed(0)} % (${(last.syncMs / 1000).toFixed(1)} s)`],
     ["  ratio to tar + fsync of the archive", (tarSyncMs / writeMs).toFixed(2)],
-    ["read back, digests verified", `${mibs(readBytes, readMs).toFixed(0)} MiB/s (${verified} chunks)`],
-    ["raw cat of the tape data file", `${mibs(tapeBytes, rawReadMs).toFixed(0)} MiB/s`],
-    ["  ratio to raw (target ≥ 0.7)", (mibs(readBytes, readMs) / mibs(tapeBytes, rawReadMs)).toFixed(2)],
+    ["read back, digests verified", `${readRate.toFixed(0)} MiB/s (${verified} chunks)  [${rounds(readRuns)}]`],
+    ["raw cat of the tape data file to /dev/null", `${mibs(tapeBytes, rawReadMs).toFixed(0)} MiB/s  [${rounds(rawReadRuns)}]`],
+    ["  ratio to raw (target ≥ 0.7)", (readRate / mibs(tapeBytes, rawReadMs)).toFixed(2)],
+    ["raw cat of the tape data file to a file", `${mibs(tapeBytes, rawReadFileMs).toFixed(0)} MiB/s  [${rounds(rawReadFileRuns)}]`],
+    ["  ratio of the verified read to it", (readRate / mibs(tapeBytes, rawReadFileMs)).toFixed(2)],
     ["verify on one core, chunks in memory, per CPU second", `${ceiling.toFixed(0)} MiB/s`],
-    [`  ratio of the verified read to it × ${workers} digest workers`, (mibs(readBytes, readMs) / (workers * ceiling)).toFixed(2)],
-    ["raw READ(6) of the same files through the drive", `${mibs(rawDriveBytes, rawDriveMs).toFixed(0)} MiB/s`],
-    ["  ratio of the verified read to it", (mibs(readBytes, readMs) / mibs(rawDriveBytes, rawDriveMs)).toFixed(2)],
-    ["peak RSS of this process (the agent's side)", `${(rss / MiB).toFixed(0)} MiB (${(writeRss / MiB).toFixed(0)} MiB up to the end of the write)`],
-    ["longest event-loop stall during the write (target < 20 ms)", `${stallMs.toFixed(1)} ms (p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms)`],
+    [`  ratio of the verified read to it × ${workers} digest workers`, (readRate / (workers * ceiling)).toFixed(2)],
+    ["raw READ(6) of the same files through the drive", `${mibs(rawDriveBytes, rawDriveMs).toFixed(0)} MiB/s  [${rounds(rawDriveRuns)}]`],
+    ["  ratio of the verified read to it", (readRate / mibs(rawDriveBytes, rawDriveMs)).toFixed(2)],
+    ["restore of the tape into an empty datastore", `${mibs(chunkBytes, restoreMs).toFixed(0)} MiB/s of chunks (${restored} chunks verified and written)  [${rounds(restoreRuns)}]`],
+    ["cp -r of the chunk store", `${mibs(chunkBytes, cpMs).toFixed(0)} MiB/s  [${rounds(cpRuns)}]`],
+    ["  ratio of the restore to it", (cpMs / restoreMs).toFixed(2)],
+    ["peak RSS of this process (the agent's side)", `${(rss / MiB).toFixed(0)} MiB (${(writeRss / MiB).toFixed(0)} MiB up to the end of the writes)`],
+    ["longest event-loop stall during the writes (target < 20 ms)", `${stallMs.toFixed(1)} ms (p99 of the last ${last.p99Ms.toFixed(1)} ms)`],
     ["  same, this process idle for 2 s before (machine load)", `${(idle.max / 1e6).toFixed(1)} ms (p99 ${(idle.percentile(99) / 1e6).toFixed(1)} ms)`],
     ["load average (1 min) at the end", loadavg()[0]!.toFixed(1)],
   ];

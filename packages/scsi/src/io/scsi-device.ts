@@ -128,6 +128,7 @@ interface Exec {
   context?: SenseContext;
   dataOut?: Uint8Array;
   dataInLength?: number;
+  dataIn?: Uint8Array;
 }
 
 interface ExecOutcome {
@@ -159,6 +160,7 @@ export class ScsiDevice {
     };
     if (x.dataOut) command.dataOut = x.dataOut;
     if (x.dataInLength !== undefined) command.dataInLength = x.dataInLength;
+    if (x.dataIn !== undefined) command.dataIn = x.dataIn;
     let result: ScsiResult;
     try {
       result = await this.transport.execute(command);
@@ -245,10 +247,19 @@ export class ScsiDevice {
 
   /**
    * READ(6), variable-block mode with SILI=1. A shorter block returns its bytes; a block
-   * longer than `maxLength` is an error (its tail would be lost).
+   * longer than `maxLength` is an error (its tail would be lost). With `into` (at least
+   * `maxLength` bytes) the block is received there where the transport can: the result
+   * is then a view of `into`.
    */
-  async readBlock(maxLength: number): Promise<ReadBlockResult> {
-    const { result, condition } = await this.exec({ cdb: buildRead6Cdb({ length: maxLength, sili: true }), name: "READ(6)", timeout: "TAPE_DEFAULT", context: "read", dataInLength: maxLength });
+  async readBlock(maxLength: number, into?: Uint8Array): Promise<ReadBlockResult> {
+    const { result, condition } = await this.exec({
+      cdb: buildRead6Cdb({ length: maxLength, sili: true }),
+      name: "READ(6)",
+      timeout: "TAPE_DEFAULT",
+      context: "read",
+      dataInLength: maxLength,
+      ...(into !== undefined && into.length >= maxLength ? { dataIn: into } : {}),
+    });
     if (!condition) return { kind: "data", data: result.data };
     switch (condition.kind) {
       case "filemark":

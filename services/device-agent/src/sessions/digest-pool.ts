@@ -213,15 +213,21 @@ export class SharedBlobPool {
     this.#maxFree = options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4;
   }
 
-  /** A view of exactly `size` bytes of a shared buffer (contents undefined). */
-  take(size: number): Uint8Array {
+  /**
+   * A view of exactly `size` bytes of a shared buffer (contents undefined), starting at
+   * `align` (0..7) in it: copies from a source at the same offset modulo 8 run word by
+   * word (see `ChunkArchiveDecoderOptions.allocBlob`).
+   */
+  take(size: number, align = 0): Uint8Array {
+    if (!Number.isInteger(align) || align < 0 || align > 7) throw new RangeError(`align: ${align} (must be 0..7)`);
+    const need = size + align;
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const b = this.#free[i]!;
-      if (b.byteLength >= size && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
+      if (b.byteLength >= need && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
     }
-    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(new SharedArrayBuffer(Math.max(size, SHARED_BUFFER_MIN)));
-    return buf.subarray(0, size);
+    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(new SharedArrayBuffer(Math.max(need, SHARED_BUFFER_MIN)));
+    return buf.subarray(align, align + size);
   }
 
   /** Gives back a view from `take` (other buffers are ignored). */

@@ -57,7 +57,7 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
     const r = await readTapeFile(tape, {
       verifyDigest: false,
       verifyCrc: !options.verifyDigests,
-      ...(blobs === undefined ? {} : { allocBlob: (n: number) => blobs.take(n), releaseBlob: (b: Uint8Array) => blobs.give(b) }),
+      ...(blobs === undefined ? {} : { allocBlob: (n: number, align: number) => blobs.take(n, align), releaseBlob: (b: Uint8Array) => blobs.give(b) }),
     });
     if (r.kind !== "file") throw new SessionError("position", `tape file ${fileNumber}: ${r.kind === "end-of-stream" ? "beyond the end of data" : "empty (a filemark)"}`);
     const a = r.archive;
@@ -282,7 +282,7 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
       } else fileNumber = 2 + i;
       // Chunks: CRC and SHA-256 digest are checked in the digest workers (verifyChunk) before
       // insertChunk writes them; blobs are read into reused shared buffers.
-      const r = await readTapeFile(tape, { verifyDigest: false, verifyCrc: false, allocBlob: (n) => blobs.take(n), releaseBlob: (b) => blobs.give(b) });
+      const r = await readTapeFile(tape, { verifyDigest: false, verifyCrc: false, allocBlob: (n, align) => blobs.take(n, align), releaseBlob: (b) => blobs.give(b) });
       if (r.kind === "end-of-stream") {
         if (list) throw new SessionError("position", `tape file ${fileNumber}: beyond the end of data`);
         break;

@@ -13,6 +13,11 @@ export const READY_POLL_MS = 1000;
  * many MiB in one macrotask and hold timers, gRPC and NATS back for as long.
  */
 export const YIELD_AFTER_MS = 4;
+/**
+ * Blocks are read into a ring of this many reused buffers (4 MiB): a block's bytes
+ * stay valid while the next `READ_BUFFER_RING - 1` blocks are read (see `BlockSource`).
+ */
+export const READ_BUFFER_RING = 16;
 
 /**
  * A PBS tape over a SCSI drive: the `BlockSink`/`BlockSource` of
@@ -35,6 +40,9 @@ export class ScsiTape implements BlockSink, BlockSource {
   readonly #yieldAfterMs: number;
   /** When the event loop last had a turn (as far as this tape knows). */
   #lastYield = performance.now();
+  /** Read buffers (allocated on the first read) and the next one to use. */
+  #ring: Uint8Array[] = [];
+  #ringNext = 0;
 
   constructor(transport: ScsiTransport | ScsiDevice, options: { readyPollMs?: number; yieldAfterMs?: number } = {}) {
     this.device = transport instanceof ScsiDevice ? transport : new ScsiDevice(transport);
@@ -108,7 +116,10 @@ export class ScsiTape implements BlockSink, BlockSource {
   async readBlock(): Promise<BlockReadResult> {
     let r;
     try {
-      r = await this.device.readBlock(TAPE_BLOCK_SIZE);
+      if (this.#ring.length === 0) for (let i = 0; i < READ_BUFFER_RING; i++) this.#ring.push(new Uint8Array(TAPE_BLOCK_SIZE));
+      const into = this.#ring[this.#ringNext]!;
+      this.#ringNext = (this.#ringNext + 1) % READ_BUFFER_RING;
+      r = await this.device.readBlock(TAPE_BLOCK_SIZE, into);
     } catch (err) {
       throw this.#wrap(err, "READ(6)");
     }

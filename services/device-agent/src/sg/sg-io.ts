@@ -254,7 +254,15 @@ export class SgIoTransport implements ScsiTransport {
     const status = h.getUint8(OFF.status);
     const senseWritten = Math.min(h.getUint8(OFF.sb_len_wr), this.senseLength);
     const resid = Math.min(Math.max(h.getInt32(OFF.resid, true), 0), length);
-    const received = direction === SgDxfer.FROM_DEV && data !== undefined ? data.bytes.slice(0, length - resid) : new Uint8Array(0);
+    let received: Uint8Array = new Uint8Array(0);
+    if (direction === SgDxfer.FROM_DEV && data !== undefined) {
+      const n = length - resid;
+      // into the caller's buffer when it gave one (no allocation per command), else a copy
+      if (command.dataIn !== undefined && command.dataIn.length >= n) {
+        command.dataIn.set(data.bytes.subarray(0, n));
+        received = command.dataIn.subarray(0, n);
+      } else received = data.bytes.slice(0, n);
+    }
     return {
       status,
       sense: this.sense.bytes.slice(0, senseWritten),
