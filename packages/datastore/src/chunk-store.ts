@@ -34,10 +34,13 @@ export interface InsertChunkOptions {
   fsync?: boolean;
   /**
    * The caller built the blob itself from plaintext it hashed to this
-   * digest (ingest, sample generation): skip decoding it again. Never set
-   * for data read from tape or another store.
+   * digest (ingest, sample generation), or verified it against the digest
+   * itself (a restore, in its digest workers): skip decoding it again. Never
+   * set for data read from tape or another store that nothing verified.
    */
   trusted?: boolean;
+  /** The caller found the chunk absent just before (`hasChunk`): skip looking again. */
+  knownAbsent?: boolean;
 }
 
 export function digestHex(d: DigestInput): string {
@@ -50,6 +53,8 @@ export class ChunkStore {
   /** Absolute path of the `.chunks` directory. */
   readonly dir: string;
   readonly #inFlight = new Map<string, Promise<InsertChunkResult>>();
+  /** Chunk subdirectories known to exist (created or seen by an insert of this store). */
+  readonly #dirs = new Set<string>();
 
   constructor(basePath: string) {
     this.dir = join(basePath, CHUNKS_DIR);
@@ -117,20 +122,33 @@ export class ChunkStore {
     const hex = digestHex(digest);
     const running = this.#inFlight.get(hex);
     if (running) return running.then((r) => ({ inserted: false, ...(r.check ? { check: r.check } : {}) }));
-    const p = this.#insert(hex, raw, options.fsync ?? false, options.trusted ?? false).finally(() => this.#inFlight.delete(hex));
+    const p = this.#insert(hex, raw, options.fsync ?? false, options.trusted ?? false, options.knownAbsent ?? false).finally(() => this.#inFlight.delete(hex));
     this.#inFlight.set(hex, p);
     return p;
   }
 
-  async #insert(hex: string, raw: Uint8Array, fsync: boolean, trusted: boolean): Promise<InsertChunkResult> {
-    if (await this.hasChunk(hex)) return { inserted: false };
+  async #insert(hex: string, raw: Uint8Array, fsync: boolean, trusted: boolean, knownAbsent: boolean): Promise<InsertChunkResult> {
+    if (!knownAbsent && (await this.hasChunk(hex))) return { inserted: false };
     const check = trusted ? undefined : await verifyChunkBlob(raw, fromHex(hex, "digest", 32));
     const sub = join(this.dir, hex.slice(0, 4));
     const final = join(sub, hex);
     const tmp = `${final}.tmp`;
     try {
-      await mkdir(sub, { recursive: true });
-      const fh = await open(tmp, "w", 0o644);
+      if (!this.#dirs.has(sub)) {
+        await mkdir(sub, { recursive: true });
+        this.#dirs.add(sub);
+      }
+      let fh;
+      try {
+        fh = await open(tmp, "w", 0o644);
+      } catch (err) {
+        // the subdirectory went away since it was seen: create it again, once
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        this.#dirs.delete(sub);
+        await mkdir(sub, { recursive: true });
+        this.#dirs.add(sub);
+        fh = await open(tmp, "w", 0o644);
+      }
       try {
         await fh.writeFile(raw);
         if (fsync) await fh.sync();

@@ -207,6 +207,9 @@ try {
       if (b.kind === "data") rawDriveBytes += b.data.length;
     }
     rawDriveRuns.push(performance.now() - t2);
+  }
+  const readRss = process.resourceUsage().maxRSS * 1024;
+  for (let round = 0; round < ROUNDS; round++) {
     // the whole tape restored into an empty datastore, against a copy of the chunk store
     const target = join(work, `restore-${round}`);
     await mkdir(join(target, ".chunks"), { recursive: true });
@@ -279,8 +282,8 @@ try {
     ["restore of the tape into an empty datastore", `${mibs(chunkBytes, restoreMs).toFixed(0)} MiB/s of chunks (${restored} chunks verified and written)  [${rounds(restoreRuns)}]`],
     ["cp -r of the chunk store", `${mibs(chunkBytes, cpMs).toFixed(0)} MiB/s  [${rounds(cpRuns)}]`],
     ["  ratio of the restore to it", (cpMs / restoreMs).toFixed(2)],
-    ["peak RSS of this process (the agent's side)", `${(rss / MiB).toFixed(0)} MiB (${(writeRss / MiB).toFixed(0)} MiB up to the end of the writes)`],
-    ["longest event-loop stall during the writes (target < 20 ms)", `${stallMs.toFixed(1)} ms (p99 of the last ${last.p99Ms.toFixed(1)} ms)`],
+    ["peak RSS of this process (the agent's side)", `${(rss / MiB).toFixed(0)} MiB (up to the end of the writes ${(writeRss / MiB).toFixed(0)} MiB, of the reads ${(readRss / MiB).toFixed(0)} MiB)`],
+    ["longest event-loop stall during the writes (target < 20 ms)", `${stallMs.toFixed(1)} ms (per round ${writeRuns.map((w) => w.stallMs.toFixed(1)).join(" ")}; p99 ${writeRuns.map((w) => w.p99Ms.toFixed(1)).join(" ")})`],
     ["  same, this process idle for 2 s before (machine load)", `${(idle.max / 1e6).toFixed(1)} ms (p99 ${(idle.percentile(99) / 1e6).toFixed(1)} ms)`],
     ["load average (1 min) at the end", loadavg()[0]!.toFixed(1)],
   ];

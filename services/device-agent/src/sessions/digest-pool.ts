@@ -195,6 +195,18 @@ export function sharedDigestPool(): DigestPool {
   return shared;
 }
 
+let sharedBlobs: SharedBlobPool | undefined;
+
+/**
+ * The process-wide pool of shared chunk buffers that reads draw from (idle buffers kept:
+ * 4 per digest worker, so at most 16 × 4 MiB idle with 4 workers, whatever the number of
+ * reads that ran).
+ */
+export function sharedBlobPool(): SharedBlobPool {
+  sharedBlobs ??= new SharedBlobPool({ maxFree: 4 * DEFAULT_DIGEST_WORKERS + 4 });
+  return sharedBlobs;
+}
+
 /** Smallest buffer a `SharedBlobPool` allocates (a fixed-size chunk of 4 MiB fits). */
 const SHARED_BUFFER_MIN = 4 * 1024 * 1024 + 64 * 1024;
 

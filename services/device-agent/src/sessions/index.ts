@@ -24,7 +24,7 @@ export {
   type WriteSessionResult,
   type WriteSessionStarted,
 } from "./write-session.ts";
-export { DEFAULT_DIGEST_WORKERS, DigestPool, sharedDigestPool, type VerifiedChunk } from "./digest-pool.ts";
+export { DEFAULT_DIGEST_WORKERS, DigestPool, SharedBlobPool, sharedBlobPool, sharedDigestPool, type VerifiedChunk } from "./digest-pool.ts";
 export { readArchive, restoreFromTape, scanTape, type ReadArchiveOptions, type RestoreOptions, type RestoreProgress, type ScanResult, type TapeEntry } from "./read-session.ts";
 export { sessionDrivesFrom, virtualLibraryDrives, type SessionDrive, type SessionDrives } from "./session-drives.ts";
 export {

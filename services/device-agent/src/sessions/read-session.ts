@@ -10,7 +10,7 @@ import {
 } from "@tapefleet/datastore";
 import { MediaCatalog, formatUuid, readLabels, readTapeFile, type MediaLabel, type MediaSetLabel, type OpenedTapeFile } from "@tapefleet/tape-format";
 import type { CommitRecord } from "./commit-record.ts";
-import { SharedBlobPool, sharedDigestPool, type DigestPool } from "./digest-pool.ts";
+import { sharedBlobPool, sharedDigestPool, type DigestPool, type SharedBlobPool } from "./digest-pool.ts";
 import type { ScsiTape } from "./scsi-tape.ts";
 import { SessionError, toSessionError } from "./session-error.ts";
 
@@ -53,7 +53,7 @@ export async function* readArchive(tape: ScsiTape, fileNumber: number, options: 
     await tape.waitReady();
     await tape.locateFile(fileNumber);
     // with verifyDigests every blob's CRC is checked in the digest pool (verifyChunk), not twice
-    const blobs = options.recycleBlobs ? new SharedBlobPool() : undefined;
+    const blobs = options.recycleBlobs ? sharedBlobPool() : undefined;
     const r = await readTapeFile(tape, {
       verifyDigest: false,
       verifyCrc: !options.verifyDigests,
@@ -257,13 +257,16 @@ export interface RestoreProgress {
  * each mapped namespace, skipping snapshots that exist. Incomplete archives
  * are skipped. Yields one progress item per file. @see reference §12.2
  */
+/** Chunk files a restore writes at once. */
+const INSERTS_IN_FLIGHT = 4;
+
 export async function* restoreFromTape(tape: ScsiTape, target: Datastore, options: RestoreOptions): AsyncGenerator<RestoreProgress> {
   const started = performance.now();
   let bytesRead = 0;
   const wanted = options.snapshots && options.snapshots.length > 0 ? new Set(options.snapshots) : undefined;
   const pool = options.digestPool ?? sharedDigestPool();
   const depth = Math.max(2, 2 * pool.size);
-  const blobs = new SharedBlobPool({ maxFree: depth + 2 });
+  const blobs = sharedBlobPool();
   try {
     await tape.waitReady();
     const list = options.fileNumbers && options.fileNumbers.length > 0 ? [...options.fileNumbers].sort((a, b) => a - b) : undefined;
@@ -296,16 +299,26 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
           item.kind = "chunk-archive";
           // a window of chunks in flight: present ones are skipped, new ones verified in the
           // workers while the next are read; inserted in tape order
+          // inserts (file writes) run a few at a time too, counted as they finish
           const window: Array<Promise<{ blob: Uint8Array; digest: Uint8Array; present: boolean }>> = [];
+          const inserts: Array<Promise<void>> = [];
           const settle = async () => {
             const c = await window.shift()!;
-            if (c.present) item.chunksPresent++;
-            else {
-              const res = await target.chunks.insertChunk(c.digest, c.blob, { trusted: true });
-              if (res.inserted) item.chunksInserted++;
-              else item.chunksPresent++;
+            if (c.present) {
+              item.chunksPresent++;
+              blobs.give(c.blob);
+              return;
             }
-            blobs.give(c.blob);
+            const p = target.chunks.insertChunk(c.digest, c.blob, { trusted: true, knownAbsent: true }).then(
+              (res) => {
+                if (res.inserted) item.chunksInserted++;
+                else item.chunksPresent++;
+                blobs.give(c.blob);
+              },
+            );
+            p.catch(() => undefined); // awaited in order below
+            inserts.push(p);
+            if (inserts.length >= INSERTS_IN_FLIGHT) await inserts.shift();
           };
           try {
             for await (const e of a.entries) {
@@ -319,9 +332,10 @@ export async function* restoreFromTape(tape: ScsiTape, target: Datastore, option
               if (window.length >= depth) await settle();
             }
             while (window.length > 0) await settle();
+            while (inserts.length > 0) await inserts.shift();
           } finally {
-            // on failure: let the chunks in flight finish before their buffers could be reused
-            await Promise.allSettled(window.splice(0));
+            // on failure: let the chunks in flight finish (their buffers are not reused)
+            await Promise.allSettled([...window.splice(0), ...inserts.splice(0)]);
           }
         } else if (a.kind === "snapshot-archive") {
           item.kind = "snapshot-archive";
