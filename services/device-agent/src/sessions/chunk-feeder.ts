@@ -54,6 +54,18 @@ export class BlobPool {
   }
 }
 
+let sharedPool: BlobPool | undefined;
+
+/**
+ * The process-wide pool the write sessions read chunks into: buffers outlive a session,
+ * so a new session does not allocate (and the collector does not chase) its window of
+ * chunk buffers again. Idle buffers kept: two sessions' windows.
+ */
+export function sharedChunkBlobPool(): BlobPool {
+  sharedPool ??= new BlobPool({ maxFree: 2 * (DEFAULT_QUEUE_DEPTH + 2) });
+  return sharedPool;
+}
+
 interface Slot {
   digest: string;
   ino: number | undefined;

@@ -9,7 +9,7 @@ import {
   writeMediaSetLabel,
   type MediaSetLabel,
 } from "@tapefleet/tape-format";
-import { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH } from "./chunk-feeder.ts";
+import { ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, sharedChunkBlobPool } from "./chunk-feeder.ts";
 import type { CommitRecord } from "./commit-record.ts";
 import { clearDriveKey, SessionKey, type KeyReleaseFor, type TapeKeySource } from "./drive-encryption.ts";
 import { memberCatalogBytes, memberCatalogPieces, memberCatalogSize, memberCatalogSnapshots } from "./member-catalog-spool.ts";
@@ -234,7 +234,7 @@ export async function runWriteSession(tape: ScsiTape, options: WriteSessionOptio
     // Chunk buffers are reused from snapshot to snapshot; the chunks of the next snapshot are
     // read while the snapshot archive of the current one is written and synced.
     const queueDepth = options.queueDepth ?? DEFAULT_QUEUE_DEPTH;
-    const blobPool = new BlobPool({ maxFree: queueDepth + 2 });
+    const blobPool = sharedChunkBlobPool();
     const feederFor = (i: number) =>
       new ChunkFeeder(ds, newDigests(ds, snapshots[i]!.ref, known), { readers: options.readers ?? DEFAULT_CHUNK_READERS, queueDepth, blobPool });
     let ahead: { index: number; feeder: ChunkFeeder } | undefined;
