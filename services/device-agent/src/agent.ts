@@ -168,7 +168,13 @@ export async function startDeviceAgent(config: DeviceAgentConfig, options: Start
       onAbandoned: (method, requestId, outcome) =>
         running?.logger.info({ method, requestId, outcome: outcome instanceof Error ? outcome.message : outcome }, "client left a long operation: it stopped at a safe point"),
     }),
-    sessions: sessionServiceImpl({ drives: agentMetrics.meterDrives(serviceSessionDrives(core), core), publisher, readyPollMs: config.readyPollMs, keys }),
+    sessions: sessionServiceImpl({
+      drives: agentMetrics.meterDrives(serviceSessionDrives(core), core),
+      publisher,
+      readyPollMs: config.readyPollMs,
+      keys,
+      ...(config.chunkReaders === undefined ? {} : { chunkReaders: config.chunkReaders }),
+    }),
   };
   addService(server, DeviceAgentService, deviceAgentImpl(source, { hostId: config.hostId, grpcAddress: () => grpcAddress }, parts), {
     onError: (err, f) => log?.(err, f.method.name, f.requestId),

@@ -16,6 +16,12 @@ describe("device agent config", () => {
     expect(f).toMatchObject({ devices: [{ path: "/dev/tape/by-id/scsi-Y" }], vtlDir: "/srv/vtl", readyPollMs: 50 });
   });
 
+  it("takes the default number of chunk readers from TAPEFLEET_CHUNK_READERS, 1 to 64", () => {
+    expect(loadDeviceAgentConfig({ env: {} }).chunkReaders).toBeUndefined();
+    expect(loadDeviceAgentConfig({ env: { TAPEFLEET_CHUNK_READERS: "8" } }).chunkReaders).toBe(8);
+    for (const bad of ["0", "65", "2.5", "many"]) expect(() => loadDeviceAgentConfig({ env: { TAPEFLEET_CHUNK_READERS: bad } })).toThrow(/chunkReaders|CHUNK_READERS/);
+  });
+
   it("rejects relative paths, unknown keys, duplicates and a spec without a folder, naming the field", () => {
     expect(() => loadDeviceAgentConfig({ env: { TAPEFLEET_DEVICES: JSON.stringify([{ path: "dev/sg0" }]) } })).toThrow(/devices/);
     expect(() => loadDeviceAgentConfig({ env: { TAPEFLEET_DEVICES: JSON.stringify([{ path: "/dev/sg0", serial: "x" }]) } })).toThrow(/devices/);

@@ -62,6 +62,8 @@ export const deviceAgentConfigSchema = z
     devices: z.preprocess(jsonIfString, z.array(deviceConfigSchema)).default([]),
     /** Shared library providing the system calls of SG_IO (default libc.so.6). */
     sgLibrary: z.string().min(1).optional(),
+    /** Concurrent chunk file readers of a write session that names none (default: the cores, 2 to 4). */
+    chunkReaders: z.coerce.number().int().min(1).max(64).optional(),
     /** TEST UNIT READY poll interval while waiting for a drive, in ms. */
     readyPollMs: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_READY_POLL_MS),
     /** CA bundle (PEM) client certificates are checked against: when set, every gRPC client must present one (mutual TLS). */

@@ -1,10 +1,16 @@
 import { open } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import type { Datastore } from "@tapefleet/datastore";
 import { MAX_BLOB_SIZE, type ChunkToWrite } from "@tapefleet/tape-format";
 import { SessionError } from "./session-error.ts";
 
-/** Concurrent chunk file readers per drive, by default. */
-export const DEFAULT_CHUNK_READERS = 4;
+/**
+ * Concurrent chunk file readers per drive, by default: one per core the process may use,
+ * 2 to 4. On two cores a third and fourth reader only compete with the event loop for the
+ * CPU (their copies out of the page cache are kernel work); a seek-bound store (spinning
+ * disks) wants more: `TAPEFLEET_CHUNK_READERS` of the agent, or `readers` of a session.
+ */
+export const DEFAULT_CHUNK_READERS = Math.min(4, Math.max(2, availableParallelism()));
 /** Chunks read ahead (held in memory) per drive, by default. */
 export const DEFAULT_QUEUE_DEPTH = 16;
 

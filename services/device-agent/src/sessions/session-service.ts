@@ -28,6 +28,8 @@ export interface SessionServiceOptions {
   readyPollMs?: number;
   /** The key vault: drive keys of encrypted media sets (none: encrypted sets fail with "key FP needed"). */
   keys?: TapeKeySource;
+  /** Chunk readers of a write session that does not name its own (default `DEFAULT_CHUNK_READERS`). */
+  chunkReaders?: number;
 }
 
 function enumValues(e: DescEnum | undefined): Map<string, number> {
@@ -228,7 +230,7 @@ export function sessionServiceImpl(options: SessionServiceOptions): SessionServi
             knownDigests: known,
             snapshots: start.snapshots,
             overwriteMediaSet: start.overwriteMediaSet,
-            ...(start.readers > 0 ? { readers: start.readers } : {}),
+            ...(start.readers > 0 ? { readers: start.readers } : options.chunkReaders !== undefined ? { readers: options.chunkReaders } : {}),
             ...(start.queueDepth > 0 ? { queueDepth: start.queueDepth } : {}),
             ...(start.commitBytes > 0n ? { commitBytes: Number(start.commitBytes) } : {}),
             ...(start.maxChunkArchiveBytes > 0n ? { maxChunkArchiveSize: Number(start.maxChunkArchiveBytes) } : {}),

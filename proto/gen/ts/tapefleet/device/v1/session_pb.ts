@@ -190,7 +190,7 @@ export type WriteSessionStart = Message<"tapefleet.device.v1.WriteSessionStart">
   overwriteMediaSet: boolean;
 
   /**
-   * Concurrent chunk readers (0: the default, 4).
+   * Concurrent chunk readers (0: the agent's default: TAPEFLEET_CHUNK_READERS, else the cores, 2 to 4).
    *
    * @generated from field: uint32 readers = 7;
    */
