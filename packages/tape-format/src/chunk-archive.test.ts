@@ -37,6 +37,21 @@ async function readArchive(tape: MemoryTape, file: number, opts: { verifyDigest?
   return { archive: a, entries, blocks: f.file.blocks };
 }
 
+/** A chunk archive of the first two chunks whole and the third cut after 500 bytes, then the end marker. */
+async function archiveWithTruncatedLastEntry(chunks: Array<{ digest: Uint8Array; blob: Uint8Array }>): Promise<MemoryTape> {
+  const tape = new MemoryTape();
+  const bw = new BlockedWriter(tape);
+  await writeContentHeader(bw, CHUNK_ARCHIVE_MAGIC_1_1, encodeChunkArchiveHeaderJson("s"));
+  for (const c of chunks.slice(0, 2)) {
+    await bw.write(encodeChunkArchiveEntryHeader({ digest: c.digest, size: c.blob.length }));
+    await bw.write(c.blob);
+  }
+  await bw.write(encodeChunkArchiveEntryHeader({ digest: chunks[2]!.digest, size: chunks[2]!.blob.length }));
+  await bw.write(chunks[2]!.blob.subarray(0, 500));
+  await bw.finish(false);
+  return tape;
+}
+
 describe("chunk archive entry header", () => {
   it("is magic + digest + u64 LE size (48 bytes)", () => {
     const digest = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -73,17 +88,8 @@ describe("chunk archive round trip", () => {
   });
 
   it("stops on a truncated last entry (EOF inside the blob) and reports it", async () => {
-    const tape = new MemoryTape();
     const chunks = await makeChunks(3, 1000);
-    const bw = new BlockedWriter(tape);
-    await writeContentHeader(bw, (await import("./magics.ts")).CHUNK_ARCHIVE_MAGIC_1_1, encodeChunkArchiveHeaderJson("s"));
-    for (const c of chunks.slice(0, 2)) {
-      await bw.write(encodeChunkArchiveEntryHeader({ digest: c.digest, size: c.blob.length }));
-      await bw.write(c.blob);
-    }
-    await bw.write(encodeChunkArchiveEntryHeader({ digest: chunks[2]!.digest, size: chunks[2]!.blob.length }));
-    await bw.write(chunks[2]!.blob.subarray(0, 500));
-    await bw.finish(false);
+    const tape = await archiveWithTruncatedLastEntry(chunks);
     const { entries, archive } = await readArchive(tape, 0);
     expect(entries).toHaveLength(2);
     expect(archive.entries.truncated).toBe(true);
@@ -261,16 +267,7 @@ describe("chunk archive decoder with caller-owned blob buffers", () => {
 
   it("hands the buffer of a truncated last entry to releaseBlob and reports truncated", async () => {
     const chunks = await makeChunks(3, 1000, 7);
-    const tape = new MemoryTape();
-    const bw = new BlockedWriter(tape);
-    await writeContentHeader(bw, CHUNK_ARCHIVE_MAGIC_1_1, encodeChunkArchiveHeaderJson("s"));
-    for (const c of chunks.slice(0, 2)) {
-      await bw.write(encodeChunkArchiveEntryHeader({ digest: c.digest, size: c.blob.length }));
-      await bw.write(c.blob);
-    }
-    await bw.write(encodeChunkArchiveEntryHeader({ digest: chunks[2]!.digest, size: chunks[2]!.blob.length }));
-    await bw.write(chunks[2]!.blob.subarray(0, 500));
-    await bw.finish(false);
+    const tape = await archiveWithTruncatedLastEntry(chunks);
     const pool = arena(3 * chunks[0]!.blob.length);
     const a = await open(tape, { allocBlob: pool.allocBlob, releaseBlob: pool.releaseBlob });
     const entries: ChunkArchiveEntry[] = [];
