@@ -284,6 +284,8 @@ export class BackupJob {
     try {
       for (;;) {
         ctx.signal.throwIfAborted();
+        // changes announced from here on end the wait below at once (none is lost while the request is raised)
+        const pokes = this.deps.tapeRequests.pokes;
         try {
           const reply = await this.deps.inventory.allocate({
             pool: req.pool,
@@ -312,7 +314,7 @@ export class BackupJob {
             if (req.notifyUser) await this.deps.notify?.(req.notifyUser, `Tape request for backup ${ctx.upid}`, message).catch(() => undefined);
           }
           if ((await this.importFromIeSlots(drive, req.pool, present, warned, ctx)) > 0) continue;
-          await this.deps.tapeRequests.wait(this.deps.recheckMs ?? DEFAULT_TAPE_RECHECK_MS, ctx.signal);
+          await this.deps.tapeRequests.wait(this.deps.recheckMs ?? DEFAULT_TAPE_RECHECK_MS, ctx.signal, pokes);
         }
       }
     } finally {

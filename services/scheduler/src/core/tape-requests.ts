@@ -18,6 +18,8 @@ export const DEFAULT_TAPE_RECHECK_MS = 60_000;
 export class TapeRequestBoard {
   private readonly open = new Map<string, TapeRequestEntry>();
   private waiters = new Set<() => void>();
+  /** Pokes so far: a job notes it before it looks, and a poke it missed meanwhile ends its wait at once. */
+  private pokeCount = 0;
 
   constructor(
     private readonly hooks: { created?: (e: TapeRequestEntry) => void | Promise<void>; closed?: (e: TapeRequestEntry) => void | Promise<void> } = {},
@@ -42,17 +44,29 @@ export class TapeRequestBoard {
     return [...this.open.values()].sort((a, b) => a.since - b.since || a.id.localeCompare(b.id));
   }
 
+  /** Pokes so far (pass it to `wait` as `since`, read before looking at the media). */
+  get pokes(): number {
+    return this.pokeCount;
+  }
+
   /** Something changed (media imported, changer moved a tape): every waiting job looks again. */
   poke(): void {
+    this.pokeCount++;
     const w = this.waiters;
     this.waiters = new Set();
     for (const wake of w) wake();
   }
 
-  /** Resolves at the next poke or after `ms`; rejects when the signal aborts. */
-  wait(ms: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the next poke or after `ms`; rejects when the signal aborts. With `since`
+   * (`pokes` read before the caller last looked), a poke that came after it and before this
+   * call resolves at once: a change announced while the job was still raising its request
+   * or checking the import/export slots is not lost.
+   */
+  wait(ms: number, signal?: AbortSignal, since?: number): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
+      if (since !== undefined && since !== this.pokeCount) return resolve();
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
