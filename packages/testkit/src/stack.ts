@@ -78,6 +78,8 @@ export interface RunningStack {
   services: readonly StackServiceInfo[];
   /** TLS mode: where the certificates are and the CA that signed them. */
   tls?: { dir: string; caFile: string };
+  /** `host:port` the device agent's gRPC server listens on (the port picked when 0 was asked for). */
+  agentGrpcAddress: string;
   /** Resolves when a service or a backing server dies while the stack runs; the stack then stops itself. */
   failed: Promise<Error>;
   /** Stops every service (gateway first), then the servers the launcher started. Idempotent. */
@@ -266,7 +268,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   // A port picked here (0: any free one) may be picked again when another process takes it first.
   const gatewayPortPicked = gatewayPort === 0;
   if (gatewayPortPicked) gatewayPort = await freePort();
-  const grpcAddress = options.grpcAddress ?? nonEmpty(env["TAPEFLEET_GRPC_ADDRESS"]) ?? DEFAULT_AGENT_GRPC_ADDRESS;
+  let grpcAddress = options.grpcAddress ?? nonEmpty(env["TAPEFLEET_GRPC_ADDRESS"]) ?? DEFAULT_AGENT_GRPC_ADDRESS;
+  // The agent's gRPC port likewise: port 0 is picked here (and again when taken), so the stack knows it.
+  const grpcHost = hostPortOf(`tcp://${grpcAddress}`, 0).host;
+  const grpcPortPicked = /:0$/.test(grpcAddress);
+  const pickGrpcAddress = async () => `${grpcHost.includes(":") ? `[${grpcHost}]` : grpcHost}:${await freePort()}`;
+  if (grpcPortPicked) grpcAddress = await pickGrpcAddress();
   const natsPrefix = nonEmpty(env["TAPEFLEET_NATS_PREFIX"]) ?? "tf";
   const queuePrefix = nonEmpty(env["TAPEFLEET_QUEUE_PREFIX"]) ?? natsPrefix;
   const adminTokenFile = resolve(nonEmpty(env["TAPEFLEET_ADMIN_TOKEN_FILE"]) ?? join(varDir, "admin-token"));
@@ -402,11 +409,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         try {
           await waitReady(svc, readyTimeoutMs);
         } catch (err) {
-          const portTaken = !svc.running && logTail(svc.logFile).includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
-          if (portTaken && attempt < PORT_ATTEMPTS && (!isGateway || gatewayPortPicked)) {
+          const tail = svc.running ? "" : logTail(svc.logFile);
+          const portTaken = tail.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+          const grpcTaken = def.name === "device-agent" && grpcPortPicked && tail.includes(`EADDRINUSE: address already in use ${grpcAddress}`);
+          if ((portTaken || grpcTaken) && attempt < PORT_ATTEMPTS && (!isGateway || gatewayPortPicked)) {
             started.splice(started.indexOf(svc), 1);
-            log(`${def.name}: port ${port} was taken by another process; starting it on another port`);
+            log(`${def.name}: ${grpcTaken ? `gRPC address ${grpcAddress}` : `port ${port}`} was taken by another process; starting it on another one`);
             if (isGateway) gatewayPort = await freePort();
+            if (grpcTaken) grpcAddress = await pickGrpcAddress();
             continue;
           }
           throw err;
@@ -456,6 +466,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       queuePrefix,
       services,
       ...(tls !== undefined ? { tls: { dir: tls.dir, caFile: tls.caFile } } : {}),
+      agentGrpcAddress: grpcAddress,
       failed,
       stop,
     };

@@ -68,7 +68,7 @@ beforeAll(async () => {
   stack = await startStack({
     varDir: join(root, "var"),
     gatewayPort: 0,
-    grpcAddress: `127.0.0.1:${await freePort()}`,
+    grpcAddress: "127.0.0.1:0",
     env: { ...base, ...shared, DATABASE_URL: env.databaseUrl, TAPEFLEET_VTL_SPEC: spec, TAPEFLEET_HOST_ID: HOST_ID },
   });
   // The second replicas: same database, NATS subjects, queue and admin token file.

@@ -19,7 +19,7 @@ import { dirname, join, relative } from "node:path";
 import { connect, type NatsConnection } from "nats";
 import { Datastore } from "@tapefleet/datastore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
+import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
 
 const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
 const HOST_ID = "tape-host-1";
@@ -76,7 +76,7 @@ beforeAll(async () => {
   stack = await startStack({
     varDir,
     gatewayPort: 0,
-    grpcAddress: `127.0.0.1:${await freePort()}`,
+    grpcAddress: "127.0.0.1:0",
     env: {
       ...e,
       DATABASE_URL: env.databaseUrl,

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { Datastore, decodeManifestBlob, MANIFEST_BLOB_NAME, openDatastore, verifyDatastore } from "@tapefleet/datastore";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
+import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
 
 const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
 const HOST_ID = "tape-host-1";
@@ -60,7 +60,7 @@ beforeAll(async () => {
     varDir,
     tls: true,
     gatewayPort: 0,
-    grpcAddress: `127.0.0.1:${await freePort()}`,
+    grpcAddress: "127.0.0.1:0",
     env: {
       ...e,
       DATABASE_URL: env.databaseUrl,

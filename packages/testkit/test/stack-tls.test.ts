@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect as natsConnect } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureServer, freePort, provisionTestEnv, REDIS_KIND, REPO_ROOT, startStack, type RunningStack, type StackFile, type TestEnv } from "../src/index.ts";
+import { ensureServer, provisionTestEnv, REDIS_KIND, REPO_ROOT, startStack, type RunningStack, type StackFile, type TestEnv } from "../src/index.ts";
 import { natsTlsConfig, subjectAltNames } from "../src/stack-tls.ts";
 
 const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
@@ -50,12 +50,12 @@ beforeAll(async () => {
   writeFileSync(spec, JSON.stringify(SITE));
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(e)) if (k.startsWith("TAPEFLEET_") || k === "DATABASE_URL") delete e[k];
-  grpcPort = await freePort();
+
   stack = await startStack({
     varDir,
     tls: true,
     gatewayPort: 0,
-    grpcAddress: `127.0.0.1:${grpcPort}`,
+    grpcAddress: "127.0.0.1:0",
     env: {
       ...e,
       DATABASE_URL: env.databaseUrl,
@@ -66,6 +66,7 @@ beforeAll(async () => {
       TAPEFLEET_WEB_UI: "0",
     },
   });
+  grpcPort = Number(/:(\d+)$/.exec(stack.agentGrpcAddress)![1]);
 }, 150_000);
 
 afterAll(async () => {
