@@ -8,9 +8,31 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CHUNKS_DIR, decodeDynamicIndex, decodeFixedIndex, decodeManifestBlob, dynamicDigest, fixedDigest, MANIFEST_BLOB_NAME } from "@tapefleet/datastore";
 import { expect } from "vitest";
-import { REPO_ROOT } from "../src/index.ts";
+import { REPO_ROOT, type TestEnv } from "../src/index.ts";
 
 export const TAPECTL = join(REPO_ROOT, "packages", "cli", "bin", "tapectl.mjs");
+
+/**
+ * The environment of a stack on the test's backing services: this process's environment
+ * without any `TAPEFLEET_*` or `DATABASE_URL`, plus the test's database, NATS, Redis and
+ * prefixes, info logs, no web UI, the virtual library created from `specFile` on first
+ * start, and `extra`.
+ */
+export function stackEnvOn(env: TestEnv, specFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(e)) if (k.startsWith("TAPEFLEET_") || k === "DATABASE_URL") delete e[k];
+  return Object.assign(e, {
+    DATABASE_URL: env.databaseUrl,
+    TAPEFLEET_NATS_URL: env.natsUrl,
+    TAPEFLEET_NATS_PREFIX: env.natsPrefix,
+    TAPEFLEET_REDIS_URL: env.redisUrl,
+    TAPEFLEET_QUEUE_PREFIX: env.queuePrefix,
+    TAPEFLEET_LOG_LEVEL: "info",
+    TAPEFLEET_WEB_UI: "0",
+    TAPEFLEET_VTL_SPEC: specFile,
+    ...extra,
+  });
+}
 
 export interface Run {
   code: number;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
-import { expectSameSnapshot, snapshotDirs, TAPECTL, tapectlIn } from "./stack-helpers.ts";
+import { expectSameSnapshot, snapshotDirs, stackEnvOn, TAPECTL, tapectlIn } from "./stack-helpers.ts";
 
 /**
  * Issue #6 in the stack `npm start` brings up (inventory, catalog, keyvault,
@@ -156,17 +156,7 @@ beforeAll(async () => {
   mkdirSync(varDir, { recursive: true });
   const specFile = join(work, "library.json");
   writeFileSync(specFile, JSON.stringify(LIBRARY_SPEC));
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith("TAPEFLEET_") || k === "DATABASE_URL") delete e[k];
-  Object.assign(e, {
-    DATABASE_URL: env.databaseUrl,
-    TAPEFLEET_NATS_URL: env.natsUrl,
-    TAPEFLEET_NATS_PREFIX: env.natsPrefix,
-    TAPEFLEET_REDIS_URL: env.redisUrl,
-    TAPEFLEET_QUEUE_PREFIX: env.queuePrefix,
-    TAPEFLEET_LOG_LEVEL: "info",
-    TAPEFLEET_WEB_UI: "0",
-    TAPEFLEET_VTL_SPEC: specFile,
+  const e = stackEnvOn(env, specFile, {
     // Small commits, so a tiny tape holds several and the catalog is fed as the tapes fill.
     TAPEFLEET_COMMIT_BYTES: String(256 * KiB),
     // A job waiting on a tape request looks at the import/export slots this often (an operator's hand raises no event).

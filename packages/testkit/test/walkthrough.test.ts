@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTestEnv, REPO_ROOT, startStack, type RunningStack, type TestEnv } from "../src/index.ts";
-import { digestsOf, expectSameSnapshot, filesUnder, snapshotDirs } from "./stack-helpers.ts";
+import { digestsOf, expectSameSnapshot, filesUnder, snapshotDirs, stackEnvOn } from "./stack-helpers.ts";
 
 /**
  * The new user's walk-through of issue #6, in the stack `npm start` brings up
@@ -94,19 +94,8 @@ describe("the new user's walk-through, in the stack npm start brings up", () => 
     mkdirSync(varDir, { recursive: true });
     const specFile = join(work, "library.json");
     writeFileSync(specFile, JSON.stringify(LIBRARY_SPEC));
-    const e: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(e)) if (k.startsWith("TAPEFLEET_") || k === "DATABASE_URL") delete e[k];
-    Object.assign(e, {
-      DATABASE_URL: env.databaseUrl,
-      TAPEFLEET_NATS_URL: env.natsUrl,
-      TAPEFLEET_NATS_PREFIX: env.natsPrefix,
-      TAPEFLEET_REDIS_URL: env.redisUrl,
-      TAPEFLEET_QUEUE_PREFIX: env.queuePrefix,
-      TAPEFLEET_LOG_LEVEL: "info",
-      TAPEFLEET_WEB_UI: "0",
-      // The device agent creates its library folder from this spec on first start.
-      TAPEFLEET_VTL_SPEC: specFile,
-    });
+    // The device agent creates its library folder from the spec on first start.
+    const e = stackEnvOn(env, specFile);
     const stack: RunningStack = await startStack({ varDir, env: e, gatewayPort: 0, grpcAddress: "127.0.0.1:0" });
     try {
       // Each tapectl run is a process of its own (seconds on a loaded machine): steps that do not depend on each other run side by side.
