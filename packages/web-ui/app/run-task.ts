@@ -10,10 +10,15 @@ export function asProblem(err: unknown): ApiProblem {
   throw err;
 }
 
-/** Starts a drive or changer task and opens its log. */
+/** Starts a drive or changer task and opens its log (a failure is the caller's). */
+export async function openTask(start: () => Promise<string>): Promise<void> {
+  navigate(taskRoute(await start()));
+}
+
+/** Starts a drive or changer task and opens its log, or reports the API's problem. */
 export async function runTask(start: () => Promise<string>, onProblem: (p: ApiProblem) => void): Promise<void> {
   try {
-    navigate(taskRoute(await start()));
+    await openTask(start);
   } catch (err) {
     onProblem(asProblem(err));
   }

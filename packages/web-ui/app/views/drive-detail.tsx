@@ -1,11 +1,12 @@
 import { Badge, Button, Card, Group, Loader, Modal, SimpleGrid, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { splitFieldErrors, type ApiProblem } from "../../src/api-problem.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { ApiProblem } from "../../src/api-problem.ts";
 import { activityText, alertFlags, valueText, wearRows, type DriveStatusData } from "../../src/drive-detail.ts";
 import { formatRun } from "../../src/schedule-preview.ts";
 import { cartridgeMemory, cleanDrive, driveStatus, ejectMedia, formatMedia, readLabel, rewindDrive, volumeStatistics, type MamAttributeEntry, type TapeLabelInfo } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { asProblem, runTask } from "../run-task.ts";
+import { asProblem, openTask, runTask } from "../run-task.ts";
+import { FormButtons, useFormAction } from "../components/form-action.tsx";
 
 type Loaded<T> = T | ApiProblem | null;
 
@@ -33,34 +34,18 @@ function KeyValueTable({ data, label, testId }: { data: DriveStatusData; label: 
 function FormatForm({ drive, onCancel }: { drive: string; onCancel: () => void }) {
   const [label, setLabel] = useState("");
   const [fast, setFast] = useState(true);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const { byField, other } = problem ? splitFieldErrors(problem, ["label-text", "fast"]) : { byField: {} as Record<string, string>, other: [] as string[] };
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    await runTask(() => formatMedia(drive, { fast, ...(label.trim() === "" ? {} : { "label-text": label.trim() }) }), setProblem);
-    setBusy(false);
-  }
+  const { busy, byField, alert, submit } = useFormAction(["label-text", "fast"]);
   return (
     <Card withBorder padding="sm" data-testid="format-confirm">
-      <form onSubmit={(e) => void submit(e)} aria-label="Format tape">
+      <form onSubmit={submit(() => openTask(() => formatMedia(drive, { fast, ...(label.trim() === "" ? {} : { "label-text": label.trim() }) })))} aria-label="Format tape">
         <Stack gap="xs">
-          {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+          {alert}
           <Text size="sm" fw={600} c="red">
             Format the tape in drive {drive}? Its labels and everything written on it are lost.
           </Text>
           <TextInput label="Label text" description="Optional: format only if the loaded tape has this label" value={label} onChange={(e) => setLabel(e.currentTarget.value)} error={byField["label-text"]} />
           <Switch label="Fast format" checked={fast} onChange={(e) => setFast(e.currentTarget.checked)} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-            <Button type="submit" color="red" loading={busy}>
-              Format tape
-            </Button>
-          </Group>
+          <FormButtons label="Format tape" color="red" busy={busy} onCancel={onCancel} />
         </Stack>
       </form>
     </Card>

@@ -1,5 +1,5 @@
 import { ActionIcon, Anchor, Badge, Button, Group, Loader, Modal, Select, Stack, Table, Tabs, Text, TextInput, Title, Tooltip } from "@mantine/core";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { splitFieldErrors, type ApiProblem } from "../../src/api-problem.ts";
 import { snapshotSpec } from "../../src/restore-wizard.ts";
 import { formatTimestamp } from "../../src/schedule-preview.ts";
@@ -18,6 +18,7 @@ import {
   type MediaListEntry,
   type MediaSetEntry,
 } from "../api.ts";
+import { FormButtons, useFormAction } from "../components/form-action.tsx";
 import { ProblemAlert } from "../components/problem-alert.tsx";
 import { navigate, usePath } from "../router.ts";
 
@@ -74,38 +75,22 @@ const SETTABLE_STATUS = [
 /** Sets or clears a tape's status: the API's message for a bad value shows under the field. */
 function StatusForm({ medium, onDone, onCancel }: { medium: MediaListEntry; onDone: () => void; onCancel: () => void }) {
   const [status, setStatus] = useState<string | null>(SETTABLE_STATUS.some((s) => s.value === medium.status) ? medium.status : "full");
-  const [problem, setProblem, fail] = useFailure();
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await setMediaStatus(medium.uuid, status === null || status === "clear" ? undefined : status);
-      onDone();
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
-  const { byField, other } = problem ? splitFieldErrors(problem, ["status"]) : { byField: {} as Record<string, string>, other: [] as string[] };
+  const { busy, byField, alert, submit } = useFormAction(["status"]);
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label={`Status of ${medium["label-text"]}`}>
+    <form
+      onSubmit={submit(async () => {
+        await setMediaStatus(medium.uuid, status === null || status === "clear" ? undefined : status);
+        onDone();
+      })}
+      aria-label={`Status of ${medium["label-text"]}`}
+    >
       <Stack>
-        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        {alert}
         <Text size="sm">
           A full tape gets no more writes; a damaged or retired one is never written or chosen again. Clear lets the inventory work the status out again.
         </Text>
         <Select label="Status" data={SETTABLE_STATUS} value={status} onChange={setStatus} allowDeselect={false} error={byField["status"]} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy}>
-            Set status
-          </Button>
-        </Group>
+        <FormButtons label="Set status" busy={busy} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -114,38 +99,22 @@ function StatusForm({ medium, onDone, onCancel }: { medium: MediaListEntry; onDo
 /** Moves a tape to a vault (or offline): the API's message for a bad vault name shows under the field. */
 function MoveForm({ label, onDone, onCancel }: { label: string; onDone: () => void; onCancel: () => void }) {
   const [vault, setVault] = useState("");
-  const [problem, setProblem, fail] = useFailure();
-  const [busy, setBusy] = useState(false);
-  const { byField, other } = problem ? splitFieldErrors(problem, ["vault-name"]) : { byField: {} as Record<string, string>, other: [] as string[] };
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await moveMedia(label, vault.trim() === "" ? undefined : vault.trim());
-      onDone();
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, byField, alert, submit } = useFormAction(["vault-name"]);
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label={`Move ${label}`}>
+    <form
+      onSubmit={submit(async () => {
+        await moveMedia(label, vault.trim() === "" ? undefined : vault.trim());
+        onDone();
+      })}
+      aria-label={`Move ${label}`}
+    >
       <Stack>
-        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        {alert}
         <Text size="sm">
           Record where tape <b>{label}</b> is kept. Leave the vault empty to mark it offline.
         </Text>
         <TextInput label="Vault" placeholder="offsite" value={vault} onChange={(e) => setVault(e.currentTarget.value)} error={byField["vault-name"]} data-autofocus />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy}>
-            Move
-          </Button>
-        </Group>
+        <FormButtons label="Move" busy={busy} onCancel={onCancel} />
       </Stack>
     </form>
   );

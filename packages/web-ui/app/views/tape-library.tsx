@@ -1,6 +1,6 @@
 import { Autocomplete, Badge, Button, Card, Group, Loader, Menu, Modal, Select, Stack, Switch, Table, Text, Title } from "@mantine/core";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { splitFieldErrors, type ApiProblem } from "../../src/api-problem.ts";
+import { useCallback, useEffect, useState } from "react";
+import type { ApiProblem } from "../../src/api-problem.ts";
 import {
   barcodeLabel,
   changerStatus,
@@ -16,10 +16,9 @@ import {
   type LocatedDevice,
 } from "../api.ts";
 import { ProblemAlert } from "../components/problem-alert.tsx";
-import { navigate } from "../router.ts";
-import { asProblem, runTask } from "../run-task.ts";
+import { asProblem, openTask, runTask } from "../run-task.ts";
+import { FormButtons, useFormAction } from "../components/form-action.tsx";
 import { DriveDetailModal } from "./drive-detail.tsx";
-import { taskRoute } from "./tasks.tsx";
 
 export const LIBRARY_ROUTE = "/library";
 
@@ -39,42 +38,21 @@ function BarcodeLabelForm({ drives, onCancel }: { drives: string[]; onCancel: ()
   const [drive, setDrive] = useState<string | null>(drives[0] ?? null);
   const [pool, setPool] = useState("");
   const [pools, setPools] = useState<string[]>([]);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { setProblem, busy, byField, alert, submit } = useFormAction(["drive", "pool"]);
   useEffect(() => {
     listConfig("media-pool").then(
       (p) => setPools(p.map((e) => String(e["name"]))),
       (err: unknown) => setProblem(asProblem(err)),
     );
   }, []);
-  const { byField, other } = problem ? splitFieldErrors(problem, ["drive", "pool"]) : { byField: {} as Record<string, string>, other: [] as string[] };
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      navigate(taskRoute(await barcodeLabel(drive ?? "", pool.trim() === "" ? undefined : pool.trim())));
-    } catch (err) {
-      setProblem(asProblem(err));
-    } finally {
-      setBusy(false);
-    }
-  }
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Barcode label">
+    <form onSubmit={submit(() => openTask(() => barcodeLabel(drive ?? "", pool.trim() === "" ? undefined : pool.trim())))} aria-label="Barcode label">
       <Stack>
-        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        {alert}
         <Text size="sm">Writes a media label with its barcode on every tape of the library that has none yet (cleaning cartridges are skipped).</Text>
         <Select label="Drive" data={drives} value={drive} onChange={setDrive} allowDeselect={false} error={byField["drive"]} />
         <Autocomplete label="Media pool" description="Empty: label the tapes as free media" data={pools} value={pool} onChange={setPool} error={byField["pool"]} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy}>
-            Label tapes
-          </Button>
-        </Group>
+        <FormButtons label="Label tapes" busy={busy} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -96,36 +74,20 @@ function TransferForm({ changer, rows, onDone, onCancel }: { changer: string; ro
   const targets = slots.filter((r) => !isFull(r)).map(option);
   const [from, setFrom] = useState<string | null>(sources[0]?.value ?? null);
   const [to, setTo] = useState<string | null>(targets[0]?.value ?? null);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const { byField, other } = problem ? splitFieldErrors(problem, ["from", "to"]) : { byField: {} as Record<string, string>, other: [] as string[] };
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    try {
-      await transferMedia(changer, Number(from ?? 0), Number(to ?? 0));
-      onDone();
-    } catch (err) {
-      setProblem(asProblem(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, byField, alert, submit } = useFormAction(["from", "to"]);
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Transfer">
+    <form
+      onSubmit={submit(async () => {
+        await transferMedia(changer, Number(from ?? 0), Number(to ?? 0));
+        onDone();
+      })}
+      aria-label="Transfer"
+    >
       <Stack>
-        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        {alert}
         <Select label="From" data={sources} value={from} onChange={setFrom} allowDeselect={false} error={byField["from"]} />
         <Select label="To" data={targets} value={to} onChange={setTo} allowDeselect={false} error={byField["to"]} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy}>
-            Transfer
-          </Button>
-        </Group>
+        <FormButtons label="Transfer" busy={busy} onCancel={onCancel} />
       </Stack>
     </form>
   );
@@ -135,31 +97,15 @@ function TransferForm({ changer, rows, onDone, onCancel }: { changer: string; ro
 function InventoryForm({ drives, onCancel }: { drives: string[]; onCancel: () => void }) {
   const [drive, setDrive] = useState<string | null>(drives[0] ?? null);
   const [readAll, setReadAll] = useState(false);
-  const [problem, setProblem] = useState<ApiProblem | null>(null);
-  const [busy, setBusy] = useState(false);
-  const { byField, other } = problem ? splitFieldErrors(problem, ["drive", "read-all-labels"]) : { byField: {} as Record<string, string>, other: [] as string[] };
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setProblem(null);
-    await runTask(() => inventoryChanger(drive ?? "", readAll), setProblem);
-    setBusy(false);
-  }
+  const { busy, byField, alert, submit } = useFormAction(["drive", "read-all-labels"]);
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Inventory">
+    <form onSubmit={submit(() => openTask(() => inventoryChanger(drive ?? "", readAll)))} aria-label="Inventory">
       <Stack>
-        {problem && (other.length > 0 || Object.keys(byField).length === 0) && <ProblemAlert problem={problem} other={other} />}
+        {alert}
         <Text size="sm">Loads each tape of the library whose label the inventory does not know yet, reads its labels and adds it to the inventory.</Text>
         <Select label="Drive" data={drives} value={drive} onChange={setDrive} allowDeselect={false} error={byField["drive"]} />
         <Switch label="Read all labels" description="Also read the tapes the inventory already knows" checked={readAll} onChange={(e) => setReadAll(e.currentTarget.checked)} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={busy}>
-            Read labels
-          </Button>
-        </Group>
+        <FormButtons label="Read labels" busy={busy} onCancel={onCancel} />
       </Stack>
     </form>
   );
