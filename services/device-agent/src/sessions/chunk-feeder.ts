@@ -42,15 +42,25 @@ export class BlobPool {
     this.#maxFree = options.maxFree ?? DEFAULT_QUEUE_DEPTH + 2;
   }
 
-  /** A buffer of exactly `size` bytes (a view of a pooled buffer), contents undefined. */
-  take(size: number): Uint8Array {
+  /**
+   * A buffer of exactly `size` bytes (a view of a pooled buffer), contents undefined,
+   * starting at `align` (0..7) in it (see `SharedBlobPool`).
+   */
+  take(size: number, align = 0): Uint8Array {
+    if (!Number.isInteger(align) || align < 0 || align > 7) throw new RangeError(`align: ${align} (must be 0..7)`);
+    const need = size + align;
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const b = this.#free[i]!;
-      if (b.byteLength >= size && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
+      if (b.byteLength >= need && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
     }
-    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(Math.max(size, POOL_BUFFER_MIN));
-    return buf.subarray(0, size);
+    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : this.allocate(Math.max(need, POOL_BUFFER_MIN));
+    return buf.subarray(align, align + size);
+  }
+
+  /** A new buffer of `size` bytes for the pool. */
+  protected allocate(size: number): Uint8Array {
+    return new Uint8Array(size);
   }
 
   /** Gives a buffer from `take` back. */

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { TapeFormatError, verifyChunk, type TapeFormatErrorCode } from "@tapefleet/tape-format";
+import { BlobPool } from "./chunk-feeder.ts";
 
 /** One chunk to verify (posted to a worker; `blob` is transferred). */
 export interface DigestJob {
@@ -207,44 +208,26 @@ export function sharedBlobPool(): SharedBlobPool {
   return sharedBlobs;
 }
 
-/** Smallest buffer a `SharedBlobPool` allocates (a fixed-size chunk of 4 MiB fits). */
-const SHARED_BUFFER_MIN = 4 * 1024 * 1024 + 64 * 1024;
-
 /**
  * Reusable chunk buffers in shared memory for reading tapes back: a blob read into
  * one is verified by a digest worker in place (no transfer, no copy), and the
  * buffer is taken back when the reader is done with the chunk. Reusing them keeps
  * the agent from allocating (and the collector from chasing) a buffer per chunk.
+ * Copies from a source at the same offset modulo 8 as the view `take(size, align)`
+ * gives run word by word (misaligned copies into shared memory go byte by byte).
  * Holds at most `maxFree` idle buffers.
  */
-export class SharedBlobPool {
-  readonly #free: Uint8Array[] = [];
-  readonly #maxFree: number;
-
+export class SharedBlobPool extends BlobPool {
   constructor(options: { maxFree?: number } = {}) {
-    this.#maxFree = options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4;
+    super({ maxFree: options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4 });
   }
 
-  /**
-   * A view of exactly `size` bytes of a shared buffer (contents undefined), starting at
-   * `align` (0..7) in it: copies from a source at the same offset modulo 8 run word by
-   * word (see `ChunkArchiveDecoderOptions.allocBlob`).
-   */
-  take(size: number, align = 0): Uint8Array {
-    if (!Number.isInteger(align) || align < 0 || align > 7) throw new RangeError(`align: ${align} (must be 0..7)`);
-    const need = size + align;
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i++) {
-      const b = this.#free[i]!;
-      if (b.byteLength >= need && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
-    }
-    const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : new Uint8Array(new SharedArrayBuffer(Math.max(need, SHARED_BUFFER_MIN)));
-    return buf.subarray(align, align + size);
+  protected override allocate(size: number): Uint8Array {
+    return new Uint8Array(new SharedArrayBuffer(size));
   }
 
   /** Gives back a view from `take` (other buffers are ignored). */
-  give(view: Uint8Array): void {
-    if (!(view.buffer instanceof SharedArrayBuffer) || this.#free.length >= this.#maxFree) return;
-    this.#free.push(new Uint8Array(view.buffer, 0, view.buffer.byteLength));
+  override give(view: Uint8Array): void {
+    if (view.buffer instanceof SharedArrayBuffer) super.give(view);
   }
 }
