@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -103,5 +103,50 @@ describe("ChunkFeeder with a BlobPool", () => {
     expect(pool.take(100).buffer).toBe(a.buffer);
     expect(pool.take(5 * 1024 * 1024).buffer).toBe(b.buffer);
     expect(pool.take(100).buffer).not.toBe(c.buffer);
+  });
+
+  describe("idle buffers", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("are dropped once the pool went unused for idleMs, and not while it is in use", () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+      const pool = new BlobPool({ maxFree: 4, idleMs: 1000 });
+      const a = pool.take(10);
+      const b = pool.take(10);
+      pool.give(a);
+      pool.give(b);
+      expect(pool.idle).toBe(2);
+      // used again 600 ms later: the first check (at 1000 ms) finds it idle for only 400 ms
+      vi.advanceTimersByTime(600);
+      const c = pool.take(10);
+      expect([a.buffer, b.buffer]).toContain(c.buffer); // a kept buffer, not a new one
+      pool.give(c);
+      vi.advanceTimersByTime(400);
+      expect(pool.idle).toBe(2);
+      // the re-check at 1600 ms: idle for a full second
+      vi.advanceTimersByTime(600);
+      expect(pool.idle).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+      // a new buffer after that, kept again until the pool idles again
+      const d = pool.take(10);
+      expect([a.buffer, b.buffer]).not.toContain(d.buffer);
+      pool.give(d);
+      expect(pool.idle).toBe(1);
+      vi.advanceTimersByTime(1000);
+      expect(pool.idle).toBe(0);
+    });
+
+    it("are kept without idleMs, and a bad idleMs is refused", () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+      const pool = new BlobPool({ maxFree: 2 });
+      pool.give(pool.take(10));
+      vi.advanceTimersByTime(24 * 3600 * 1000);
+      expect(pool.idle).toBe(1);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(() => new BlobPool({ idleMs: 0 })).toThrow(/idleMs: 0/);
+      expect(() => new BlobPool({ idleMs: Number.NaN })).toThrow(/idleMs/);
+    });
   });
 });

@@ -31,15 +31,40 @@ export interface ChunkFeederOptions {
 const POOL_BUFFER_MIN = 4 * 1024 * 1024 + 64 * 1024;
 
 /**
+ * How long the process-wide pools keep idle buffers (ms) after their last use: long enough
+ * for the next snapshot, archive or session of a job to find them, short enough that a host
+ * which backs up once a day does not hold its chunk buffers all day.
+ */
+export const POOL_IDLE_MS = 60_000;
+
+export interface BlobPoolOptions {
+  /** Idle buffers kept (more are dropped when given back). */
+  maxFree?: number;
+  /** Drop every idle buffer once the pool was not used (take or give) for this long (ms); kept forever when absent. */
+  idleMs?: number;
+}
+
+/**
  * Reusable chunk buffers for `ChunkFeeder`s (one pool per writing drive, shared by the
- * feeders of its snapshots). Holds at most `maxFree` idle buffers.
+ * feeders of its snapshots). Holds at most `maxFree` idle buffers, and none once it sat
+ * unused for `idleMs` (the collector can then give their memory back).
  */
 export class BlobPool {
-  readonly #free: Uint8Array[] = [];
+  #free: Uint8Array[] = [];
   readonly #maxFree: number;
+  readonly #idleMs: number | undefined;
+  #lastUse = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(options: { maxFree?: number } = {}) {
+  constructor(options: BlobPoolOptions = {}) {
     this.#maxFree = options.maxFree ?? DEFAULT_QUEUE_DEPTH + 2;
+    this.#idleMs = options.idleMs;
+    if (this.#idleMs !== undefined && !(Number.isFinite(this.#idleMs) && this.#idleMs > 0)) throw new RangeError(`idleMs: ${this.#idleMs} (must be > 0)`);
+  }
+
+  /** Idle buffers held now. */
+  get idle(): number {
+    return this.#free.length;
   }
 
   /**
@@ -55,6 +80,7 @@ export class BlobPool {
       if (b.byteLength >= need && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
     }
     const buf = best >= 0 ? this.#free.splice(best, 1)[0]! : this.allocate(Math.max(need, POOL_BUFFER_MIN));
+    this.#lastUse = performance.now();
     return buf.subarray(align, align + size);
   }
 
@@ -65,8 +91,22 @@ export class BlobPool {
 
   /** Gives a buffer from `take` back. */
   give(view: Uint8Array): void {
+    this.#lastUse = performance.now();
     if (this.#free.length >= this.#maxFree) return;
     this.#free.push(new Uint8Array(view.buffer, 0, view.buffer.byteLength));
+    this.#armIdleTimer(this.#idleMs);
+  }
+
+  /** Checks after `ms` whether the pool has been idle for `idleMs` (one timer at a time, never keeping the process alive). */
+  #armIdleTimer(ms: number | undefined): void {
+    if (ms === undefined || this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const idleFor = performance.now() - this.#lastUse;
+      if (idleFor >= this.#idleMs!) this.#free = [];
+      else if (this.#free.length > 0) this.#armIdleTimer(this.#idleMs! - idleFor);
+    }, ms);
+    this.#idleTimer.unref();
   }
 }
 
@@ -75,10 +115,10 @@ let sharedPool: BlobPool | undefined;
 /**
  * The process-wide pool the write sessions read chunks into: buffers outlive a session,
  * so a new session does not allocate (and the collector does not chase) its window of
- * chunk buffers again. Idle buffers kept: two sessions' windows.
+ * chunk buffers again. Idle buffers kept: two sessions' windows, for `POOL_IDLE_MS`.
  */
 export function sharedChunkBlobPool(): BlobPool {
-  sharedPool ??= new BlobPool({ maxFree: 2 * (DEFAULT_QUEUE_DEPTH + 2) });
+  sharedPool ??= new BlobPool({ maxFree: 2 * (DEFAULT_QUEUE_DEPTH + 2), idleMs: POOL_IDLE_MS });
   return sharedPool;
 }
 

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { TapeFormatError, verifyChunk, type TapeFormatErrorCode } from "@tapefleet/tape-format";
-import { BlobPool } from "./chunk-feeder.ts";
+import { BlobPool, POOL_IDLE_MS, type BlobPoolOptions } from "./chunk-feeder.ts";
 
 /** One chunk to verify (posted to a worker; `blob` is transferred). */
 export interface DigestJob {
@@ -201,10 +201,10 @@ let sharedBlobs: SharedBlobPool | undefined;
 /**
  * The process-wide pool of shared chunk buffers that reads draw from (idle buffers kept:
  * 4 per digest worker, so at most 16 × 4 MiB idle with 4 workers, whatever the number of
- * reads that ran).
+ * reads that ran; none once no read used them for `POOL_IDLE_MS`).
  */
 export function sharedBlobPool(): SharedBlobPool {
-  sharedBlobs ??= new SharedBlobPool({ maxFree: 4 * DEFAULT_DIGEST_WORKERS + 4 });
+  sharedBlobs ??= new SharedBlobPool({ maxFree: 4 * DEFAULT_DIGEST_WORKERS + 4, idleMs: POOL_IDLE_MS });
   return sharedBlobs;
 }
 
@@ -218,8 +218,8 @@ export function sharedBlobPool(): SharedBlobPool {
  * Holds at most `maxFree` idle buffers.
  */
 export class SharedBlobPool extends BlobPool {
-  constructor(options: { maxFree?: number } = {}) {
-    super({ maxFree: options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4 });
+  constructor(options: BlobPoolOptions = {}) {
+    super({ ...options, maxFree: options.maxFree ?? 2 * DEFAULT_DIGEST_WORKERS + 4 });
   }
 
   protected override allocate(size: number): Uint8Array {

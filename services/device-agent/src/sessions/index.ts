@@ -1,6 +1,6 @@
 export { SessionError, isSessionError, toSessionError, type SessionErrorCode } from "./session-error.ts";
 export { ScsiTape, READ_BUFFER_RING, READY_ATTEMPTS, READY_POLL_MS } from "./scsi-tape.ts";
-export { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, sharedChunkBlobPool, type ChunkFeederOptions } from "./chunk-feeder.ts";
+export { BlobPool, ChunkFeeder, DEFAULT_CHUNK_READERS, DEFAULT_QUEUE_DEPTH, POOL_IDLE_MS, sharedChunkBlobPool, type BlobPoolOptions, type ChunkFeederOptions } from "./chunk-feeder.ts";
 export {
   COMMIT_RECORD_ID_NAMESPACE,
   catalogRecordsOf,
