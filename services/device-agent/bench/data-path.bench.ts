@@ -30,7 +30,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -66,6 +66,32 @@ function sh(cmd: string, cwd: string): number {
   const r = spawnSync("sh", ["-c", cmd], { cwd, stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error(`${cmd}: exit ${r.status}`);
   return performance.now() - t;
+}
+
+/**
+ * CPU time (ms) of this process's threads so far, from /proc (Linux): the event-loop thread and
+ * all others together (the thread pool's file I/O, the collector's helpers); undefined elsewhere.
+ */
+function threadCpu(): { loop: number; other: number } | undefined {
+  const tick = 10; // USER_HZ is 100 on Linux
+  try {
+    let loop = 0;
+    let other = 0;
+    for (const tid of readdirSync("/proc/self/task")) {
+      let fields: string[];
+      try {
+        fields = readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      if (tid === String(process.pid)) loop += ms;
+      else other += ms;
+    }
+    return { loop, other };
+  } catch {
+    return undefined;
+  }
 }
 
 const mibs = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
@@ -133,6 +159,7 @@ try {
     let firstFile = 2;
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
+    const cpu0 = threadCpu();
     const t0 = performance.now();
     const result = await runWriteSession(
       tape,
@@ -145,9 +172,11 @@ try {
       },
     );
     const ms = performance.now() - t0;
+    const cpu1 = threadCpu();
+    const cpu = cpu0 && cpu1 ? { loop: cpu1.loop - cpu0.loop, other: cpu1.other - cpu0.other } : undefined;
     delay.disable();
     if (result.status !== "complete" || result.chunksWritten !== digests.size) throw new Error(`write session: ${result.status}, ${result.chunksWritten} of ${digests.size} chunks`);
-    return { ms, lib, dir, tape, firstFile, result, syncMs, syncs, stallMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6 };
+    return { ms, cpu, lib, dir, tape, firstFile, result, syncMs, syncs, stallMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6 };
   };
 
   const rawRuns: number[] = [];
@@ -290,6 +319,12 @@ try {
     ["  ratio to raw (target ≥ 0.8)", (rawMs / writeMs).toFixed(2)],
     [`  of which drive syncs (${last.syncs} commits, each an fsync)`, `${((100 * last.syncMs) / last.ms).toFixed(0)} % (${(last.syncMs / 1000).toFixed(1)} s)`],
     ["  ratio to tar + fsync of the archive", (tarSyncMs / writeMs).toFixed(2)],
+    [
+      "  CPU of the write per round, event loop + other threads",
+      writeRuns.every((w) => w.cpu)
+        ? `${writeRuns.map((w) => `${(w.cpu!.loop / 1000).toFixed(2)} + ${(w.cpu!.other / 1000).toFixed(2)}`).join(", ")} s (${availableParallelism()} cores)`
+        : "n/a (no /proc)",
+    ],
     [`disk: the same bytes written durably (dd bs=8M, ${diskHow})`, `${mibs(chunkBytes, diskMs).toFixed(0)} MiB/s  [${rounds(diskRuns)}]`],
     ["  ratio of the write to it", (diskMs / writeMs).toFixed(2)],
     ["  best ratio to tar / raw a write that syncs can reach", `${(tarMs / diskMs).toFixed(2)} / ${(rawMs / diskMs).toFixed(2)} (tar and cat leave the bytes in the page cache)`],
