@@ -50,6 +50,72 @@ async function readAll(s: CartridgeStore): Promise<Obj[]> {
 }
 
 describe("CartridgeStore", () => {
+  it("reads back what a model holds after any mix of appends, filemarks, flushes, syncs, truncates, reopens and power losses", async () => {
+    const MiB = 1024 * 1024;
+    const op = fc.oneof(
+      { weight: 8, arbitrary: fc.record({ t: fc.constant("rec" as const), len: fc.integer({ min: 1, max: 9000 }) }) },
+      { weight: 3, arbitrary: fc.record({ t: fc.constant("rec" as const), len: fc.integer({ min: 200_000, max: 300_000 }) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant("rec" as const), len: fc.integer({ min: 8 * MiB - 5000, max: 8 * MiB + 9000 }) }) },
+      { weight: 2, arbitrary: fc.record({ t: fc.constant("fm" as const) }) },
+      { weight: 2, arbitrary: fc.record({ t: fc.constantFrom("sync" as const, "flush" as const, "reopen" as const, "power-loss" as const) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant("truncate" as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const [d, i] = paths();
+        let s = await CartridgeStore.open(d, i);
+        let model: Obj[] = [];
+        let synced = 0;
+        try {
+          for (const o of ops) {
+            if (o.t === "rec") {
+              await s.appendRecord(payload(model.length, o.len), o.len, false, 0);
+              model.push(o.len);
+            } else if (o.t === "fm") {
+              s.appendFilemark();
+              model.push("F");
+            } else if (o.t === "flush") {
+              await s.flush();
+            } else if (o.t === "sync") {
+              await s.sync();
+              synced = model.length;
+            } else if (o.t === "truncate") {
+              const at = Math.floor(o.at * model.length);
+              await s.truncate(at);
+              model = model.slice(0, at);
+              synced = Math.min(synced, at);
+            } else if (o.t === "reopen") {
+              await s.close();
+              s = await CartridgeStore.open(d, i);
+              synced = model.length;
+              expect(s.usedBytes).toBe(model.reduce<number>((n, x) => n + (x === "F" ? 0 : x), 0));
+            } else {
+              await s.abandon();
+              s = await CartridgeStore.open(d, i);
+              // everything up to the last sync survives, and what else survives is what was appended
+              const got = await readAll(s);
+              expect(got.length).toBeGreaterThanOrEqual(synced);
+              expect(got).toEqual(model.slice(0, got.length));
+              model = got;
+              synced = got.length;
+            }
+          }
+          expect(await readAll(s)).toEqual(model);
+          await s.close();
+          expect((await stat(d)).size).toBe(s.usedBytes);
+          const again = await CartridgeStore.open(d, i);
+          expect(await readAll(again)).toEqual(model);
+          await again.close();
+        } finally {
+          await s.abandon();
+          await rm(d, { force: true });
+          await rm(i, { force: true });
+        }
+      }),
+      { numRuns: 25, seed: 5151 },
+    );
+  });
+
   it("appends, indexes filemarks, survives reopen", async () => {
     const [d, i] = paths();
     const s = await CartridgeStore.open(d, i);
