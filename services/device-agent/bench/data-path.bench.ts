@@ -17,8 +17,9 @@
  *
  * Two bounds are printed beside them: the disk's own rate for the same bytes
  * written to stable storage (`dd oflag=direct conv=fsync`), which no write that
- * syncs its commits can beat while `tar` and `cat` only fill the page cache, and what every core
- * verifying chunks in memory reaches, which no verified read can beat.
+ * syncs its commits can beat while `tar` and `cat` only fill the page cache,
+ * and what every core verifying chunks in memory reaches, which no verified
+ * read can beat.
  *
  * Each measurement runs TAPEFLEET_BENCH_ROUNDS times (default 3), interleaved
  * (cat, tar, write, cat, tar, write, …), every run into a new file as the first
@@ -324,7 +325,7 @@ try {
     [
       "  CPU of the write per round, event loop + other threads",
       writeRuns.every((w) => w.cpu)
-        ? `${writeRuns.map((w) => `${(w.cpu!.loop / 1000).toFixed(2)} + ${(w.cpu!.other / 1000).toFixed(2)}`).join(", ")} s (${availableParallelism()} cores)`
+        ? `${writeRuns.map((w) => `${(w.cpu!.loop / 1000).toFixed(2)} + ${(w.cpu!.other / 1000).toFixed(2)}`).join(", ")} s (${cores} cores)`
         : "n/a (no /proc)",
     ],
     [`disk: the same bytes to stable storage (dd bs=8M, ${diskHow}, fsync)`, `${mibs(chunkBytes, diskMs).toFixed(0)} MiB/s  [${rounds(diskRuns)}]`],
