@@ -94,18 +94,18 @@ export class BlobPool {
     this.#lastUse = performance.now();
     if (this.#free.length >= this.#maxFree) return;
     this.#free.push(new Uint8Array(view.buffer, 0, view.buffer.byteLength));
-    this.#armIdleTimer(this.#idleMs);
+    if (this.#idleMs !== undefined) this.#armIdleTimer(this.#idleMs, this.#idleMs);
   }
 
-  /** Checks after `ms` whether the pool has been idle for `idleMs` (one timer at a time, never keeping the process alive). */
-  #armIdleTimer(ms: number | undefined): void {
-    if (ms === undefined || this.#idleTimer !== undefined) return;
+  /** Checks after `delay` whether the pool has been unused for `idleMs` (one timer at a time, never keeping the process alive). */
+  #armIdleTimer(delay: number, idleMs: number): void {
+    if (this.#idleTimer !== undefined) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       const idleFor = performance.now() - this.#lastUse;
-      if (idleFor >= this.#idleMs!) this.#free = [];
-      else if (this.#free.length > 0) this.#armIdleTimer(this.#idleMs! - idleFor);
-    }, ms);
+      if (idleFor >= idleMs) this.#free = [];
+      else if (this.#free.length > 0) this.#armIdleTimer(idleMs - idleFor, idleMs);
+    }, delay);
     this.#idleTimer.unref();
   }
 }
